@@ -1,0 +1,40 @@
+"""surfscan: SEM micrographs and confocal height maps of coatings, turned into numbers.
+
+>>> import surfscan as ss
+>>> s = ss.read("E1_site1.x3p")                # Surface: z in µm, dx/dy in µm, NaN = not measured
+>>> s = ss.level(s, "plane")
+>>> ss.roughness(s, ["Sa", "Sz"])              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from .errors import FormatError, SurfscanError, SurfscanWarning
+from .filters import apply_filters, gaussian_filter, robust_gaussian_filter
+from .io import formats, read, write
+from .iso25178 import parameters, roughness
+from .level import fit_plane, level, level_plane, level_polynomial, level_rows
+from .model import Micrograph, Surface
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Surface",
+    "Micrograph",
+    "read",
+    "write",
+    "formats",
+    "level",
+    "level_plane",
+    "level_polynomial",
+    "level_rows",
+    "fit_plane",
+    "gaussian_filter",
+    "robust_gaussian_filter",
+    "apply_filters",
+    "roughness",
+    "parameters",
+    "SurfscanError",
+    "SurfscanWarning",
+    "FormatError",
+    "__version__",
+]

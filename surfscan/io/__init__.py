@@ -1,0 +1,101 @@
+"""Reading and writing height maps and micrographs.
+
+``read(path)`` returns a :class:`~surfscan.model.Surface` (height map) or a
+:class:`~surfscan.model.Micrograph` (SEM image); ``write(surface, path)``
+writes a height map in the format named by the suffix; ``formats()`` lists
+what is supported. Each vendor family lives in its own module, which
+registers its formats with :mod:`surfscan.io.registry` on import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import FormatError, SurfscanError
+from ..model import Micrograph, Surface
+from .registry import Format, detect, formats, get_format, register
+
+__all__ = ["read", "write", "formats", "Format", "register", "get_format"]
+
+# One module per vendor family; each registers its formats on import.
+_FORMAT_MODULES = [
+    "npy",
+]
+
+for _name in _FORMAT_MODULES:
+    importlib.import_module(f"{__name__}.{_name}")
+
+
+def read(path: str | os.PathLike, format: str | None = None, **options: Any) -> Surface | Micrograph:
+    """Read a height map or a micrograph.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    format : str, optional
+        Force a format by name (see :func:`formats`); by default it is chosen
+        from the file's content, then its suffix.
+    **options
+        Passed to the format's reader (for example ``channel=`` for files
+        with several channels).
+
+    Returns
+    -------
+    Surface or Micrograph
+        Heights in µm with NaN for non-measured points, or an SEM image with
+        its information bar removed and its pixel size in µm.
+
+    Raises
+    ------
+    SurfscanError
+        One clear error naming the file and the reason: missing, empty,
+        unknown format, truncated or corrupt.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FormatError(path, "no such file")
+    if path.is_dir():
+        raise FormatError(path, "is a folder, not a file")
+    try:
+        if path.stat().st_size == 0:
+            raise FormatError(path, "the file is empty")
+        fmt = get_format(format) if format else detect(path)
+    except OSError as exc:
+        raise FormatError(path, f"cannot open: {exc.strerror or exc}") from exc
+    if fmt.reader is None:
+        raise FormatError(path, f"reading {fmt.name} files is not supported")
+    try:
+        obj = fmt.reader(path, **options)
+    except SurfscanError:
+        raise
+    except MemoryError:
+        raise FormatError(path, f"not enough memory to read this {fmt.name} file") from None
+    except OSError as exc:
+        raise FormatError(path, f"cannot read: {exc.strerror or exc}") from exc
+    except Exception as exc:  # any other failure is a corrupt file, reported in one line
+        raise FormatError(path, f"corrupt or unsupported {fmt.description} file ({type(exc).__name__}: {exc})") from exc
+    obj.meta.setdefault("source_file", str(path))
+    obj.meta.setdefault("format", fmt.name)
+    return obj
+
+
+def write(surface: Surface, path: str | os.PathLike, format: str | None = None, **options: Any) -> Path:
+    """Write a height map; the format comes from ``format`` or the suffix.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
+    path = Path(path)
+    if not isinstance(surface, Surface):
+        raise SurfscanError(f"{path}: only height maps (Surface) can be written, not {type(surface).__name__}")
+    fmt = get_format(format) if format else detect(path, for_writing=True)
+    if fmt.writer is None:
+        raise FormatError(path, f"writing {fmt.name} files is not supported")
+    fmt.writer(surface, path, **options)
+    return path

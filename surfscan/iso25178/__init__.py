@@ -1,0 +1,102 @@
+"""ISO 25178-2 areal surface texture parameters.
+
+``roughness(surface, names=None)`` computes parameters by name or by family;
+``parameters()`` lists the registry (name, unit, family, description).
+Families live in one module each and register on import.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from typing import Any
+
+from ..errors import SurfscanError
+from ..model import Surface
+from .registry import Context, Parameter, get_parameter, parameter, registry
+
+__all__ = ["roughness", "parameters", "registry_units", "resolve_names", "Parameter", "Context", "parameter", "FAMILIES"]
+
+#: Parameter families, in the order the standard lists them.
+FAMILIES = ["height", "hybrid", "spatial", "functional", "feature"]
+
+for _fam in FAMILIES:
+    try:
+        importlib.import_module(f"{__name__}.{_fam}")
+    except ModuleNotFoundError as _exc:  # a family module not written yet
+        if _exc.name != f"{__name__}.{_fam}":
+            raise
+
+
+def registry_units() -> dict[str, str]:
+    """Parameter name -> unit string."""
+    return {p.name: p.unit for p in registry().values()}
+
+
+def parameters() -> list[Parameter]:
+    """The parameter registry: one :class:`Parameter` (name, unit, family, description) each."""
+    return list(registry().values())
+
+
+def resolve_names(names: str | Iterable[str] | None) -> list[str]:
+    """Expand a parameter selection into registered names.
+
+    ``None`` or ``"all"`` means every parameter; a family name (``"height"``)
+    means that family; names may be given as one comma-separated string.
+    """
+    reg = registry()
+    if names is None:
+        return list(reg)
+    if isinstance(names, str):
+        names = [n for n in names.split(",")]
+    out: list[str] = []
+    for raw in names:
+        n = raw.strip()
+        if not n:
+            continue
+        if n.lower() == "all":
+            out.extend(reg)
+        elif n.lower() in FAMILIES:
+            out.extend(p.name for p in reg.values() if p.family == n.lower())
+        else:
+            out.append(get_parameter(n).name)
+    return list(dict.fromkeys(out))
+
+
+def roughness(surface: Surface, names: str | Iterable[str] | None = None, **options: Any) -> dict[str, float]:
+    """Compute ISO 25178-2 parameters of a (levelled, filtered) surface.
+
+    Parameters
+    ----------
+    surface : Surface
+        Heights in µm; NaN points are excluded from every parameter.
+    names : str or list of str, optional
+        Parameter names (``["Sa", "Sz"]``), families (``"height"``), a
+        comma-separated string, or ``None``/``"all"`` for every parameter.
+    **options
+        Per-parameter settings documented by each family (for example
+        ``convention="gwyddion"`` for Sdq/Sdr).
+
+    Returns
+    -------
+    dict of str to float
+        Values in the unit given by :func:`parameters` (µm for heights).
+
+    Raises
+    ------
+    SurfscanError
+        When a parameter cannot be computed (for example no measured point);
+        the message names the parameter.
+    """
+    if not isinstance(surface, Surface):
+        raise SurfscanError(f"roughness needs a height map (Surface), not {type(surface).__name__}")
+    selected = resolve_names(names)
+    ctx = Context(surface, dict(options, _requested=tuple(selected)))
+    out: dict[str, float] = {}
+    reg = registry()
+    for name in selected:
+        try:
+            out[name] = float(reg[name].function(ctx))
+        except SurfscanError as exc:
+            raise SurfscanError(f"{name}: {exc}") from exc
+    return out
