@@ -24,6 +24,7 @@ __all__ = ["read", "write", "formats", "Format", "register", "get_format"]
 _FORMAT_MODULES = [
     "npy",
     "keyence_zon",
+    "gwyddion",
 ]
 
 for _name in _FORMAT_MODULES:
