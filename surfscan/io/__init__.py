@@ -23,6 +23,7 @@ __all__ = ["read", "write", "formats", "Format", "register", "get_format"]
 # One module per vendor family; each registers its formats on import.
 _FORMAT_MODULES = [
     "npy",
+    "x3p",
     "keyence_zon",
     "gwyddion",
 ]
