@@ -107,15 +107,21 @@ def level_plane(surface: Surface, mask: np.ndarray | None = None) -> Surface:
     """Subtract the least-squares plane fitted over measured points (or ``mask``)."""
     z = surface.z
     ny, nx = z.shape
-    c, gx, gy = fit_plane(surface, mask)
-    px = c + (gx * surface.dx) * _centred(nx)
-    py = (gy * surface.dy) * _centred(ny)
+    fm = _fit_mask(surface, mask) if (mask is not None or "has_invalid" in surface.__dict__) else None
+    coef = _plane_full(z) if fm is None else None  # None: NaN found (or a mask) -> masked fit
+    all_valid = coef is not None
+    if coef is None:
+        coef = _plane_masked(z, surface.valid if fm is None else fm)
+    a, bx, by = coef
+    px = a + bx * _centred(nx)
+    py = by * _centred(ny)
     out = np.empty_like(z)
     for r0 in range(0, ny, _BLOCK_ROWS):
         o = out[r0 : r0 + _BLOCK_ROWS]
         np.subtract(z[r0 : r0 + _BLOCK_ROWS], px, out=o)
         o -= py[r0 : r0 + _BLOCK_ROWS, None]
-    return surface.replace(z=out, step="level plane")
+    result = surface.replace(z=out, step="level plane")
+    return result.known_all_valid() if all_valid else result
 
 
 def level_polynomial(surface: Surface, degree: int, mask: np.ndarray | None = None) -> Surface:

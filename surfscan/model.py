@@ -85,6 +85,11 @@ class Surface:
         """True when at least one point is NaN."""
         return bool(np.isnan(self.z).any())
 
+    def known_all_valid(self) -> Surface:
+        """Record that ``z`` has no NaN (a producer that knows it saves a full scan); returns self."""
+        self.__dict__["has_invalid"] = False
+        return self
+
     def replace(self, z: np.ndarray | None = None, step: str | None = None, **meta: Any) -> Surface:
         """A copy with new heights and/or metadata; ``step`` is appended to the history."""
         new_meta = dict(self.meta)

@@ -1,0 +1,108 @@
+"""Plane levelling + Sa/Sq/Sz: surfscan against a memory-bandwidth floor and its peers.
+
+Run:  python bench/bench_foundation.py [--repeat 7] [--sizes 2048x1536,4096x4096]
+
+For each size a seeded float64 map is timed in-process (median of --repeat
+runs after a warm-up) for
+
+- floor:      one numpy pass over the map (``z.sum()``), the memory-bandwidth floor;
+- surfscan:   ``roughness(level(s, "plane"), ["Sa", "Sq", "Sz"])``;
+- Gwyddion:   libgwyprocess fit_plane + plane_level + get_stats + get_min_max
+              (../shared/tools/gwyddion-oracle, built on first use; its own median);
+- surfalize and SurfaceTopography: the same work through their APIs, when installed
+  (bench/requirements.txt; never a surfscan dependency).
+
+Printed: seconds and ratios (surfscan / peer; < 1 means surfscan is faster),
+and surfscan's peak extra memory as a multiple of the map size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import median_time, peak_extra_bytes, print_rows, try_time  # noqa: E402
+
+import surfscan as ss  # noqa: E402
+from surfscan.testing.gwyddion import gwyddion_bench, harness  # noqa: E402
+
+DX = 0.1  # µm
+
+
+def make_map(ny: int, nx: int) -> np.ndarray:
+    rng = np.random.default_rng(20261129)
+    yy, xx = np.mgrid[0:ny, 0:nx]
+    return 0.002 * xx - 0.001 * yy + rng.normal(0, 0.1, (ny, nx))
+
+
+def ours(z: np.ndarray):
+    return lambda: ss.roughness(ss.level(ss.Surface(z, DX, DX), "plane"), ["Sa", "Sq", "Sz"])
+
+
+def surfalize_fn(z: np.ndarray):
+    import surfalize
+
+    def run():
+        s = surfalize.Surface(z, DX, DX).level()
+        return s.Sa(), s.Sq(), s.Sz()
+
+    return run
+
+
+def surfacetopography_fn(z: np.ndarray):
+    from SurfaceTopography import Topography
+
+    def run():
+        t = Topography(z, (z.shape[0] * DX, z.shape[1] * DX)).detrend("height")
+        h = t.heights()
+        return t.mad_height(), t.rms_height_from_area(), h.max() - h.min()
+
+    return run
+
+
+def bench_size(ny: int, nx: int, repeat: int) -> dict:
+    z = make_map(ny, nx)
+    row = {"size": f"{nx}x{ny}", "MB": z.nbytes / 1e6}
+    row["floor_s"] = median_time(lambda: z.sum(), repeat)
+    row["surfscan_s"] = median_time(ours(z), repeat)
+    row["peak_x_map"] = peak_extra_bytes(ours(z)) / z.nbytes
+    if harness() is not None:
+        row["gwyddion_s"] = gwyddion_bench(z, DX, DX, nrep=repeat)["basic"]
+    else:
+        print("  Gwyddion oracle not available (apt-get install libgwyddion20-dev; see tests/setup.sh)")
+    for name, factory in (("surfalize", surfalize_fn), ("surfacetopography", surfacetopography_fn)):
+        try:
+            fn = factory(z)
+        except ImportError:
+            print(f"  {name} not installed (pip install -r bench/requirements.txt)")
+            continue
+        row[f"{name}_s"] = try_time(fn, max(3, repeat // 2))
+    for peer in ("floor", "gwyddion", "surfalize", "surfacetopography"):
+        t = row.get(f"{peer}_s")
+        if t:
+            row[f"vs_{peer}"] = row["surfscan_s"] / t
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--sizes", default="2048x1536,4096x4096")
+    args = ap.parse_args()
+    rows = []
+    for spec in args.sizes.split(","):
+        nx, ny = (int(v) for v in spec.lower().split("x"))
+        print(f"benchmarking {nx} x {ny} ...", flush=True)
+        rows.append(bench_size(ny, nx, args.repeat))
+    print("\nplane levelling + Sa/Sq/Sz, median seconds; vs_X = surfscan time / X time (< 1: surfscan faster)")
+    print_rows(rows, ["size", "MB", "floor_s", "surfscan_s", "gwyddion_s", "surfalize_s", "surfacetopography_s"])
+    print()
+    print_rows(rows, ["size", "vs_floor", "vs_gwyddion", "vs_surfalize", "vs_surfacetopography", "peak_x_map"])
+
+
+if __name__ == "__main__":
+    main()
