@@ -63,7 +63,7 @@ def read_npy(path: Path) -> Surface:
 
     z = np.load(io.BytesIO(raw), allow_pickle=False)
     z = np.asarray(z, dtype=np.float64).reshape(shape)
-    warnings.warn(f"{path}: .npy files carry no pixel size; assuming 1 µm pixels and heights in µm", SurfscanWarning)
+    warnings.warn(f"{path}: .npy files carry no pixel size; assuming 1 µm pixels and heights in µm", SurfscanWarning, stacklevel=2)
     return Surface(np.ascontiguousarray(z), 1.0, 1.0, {"instrument": None, "calibrated": False})
 
 
