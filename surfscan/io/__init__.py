@@ -24,8 +24,10 @@ __all__ = ["read", "write", "formats", "Format", "register", "get_format"]
 _FORMAT_MODULES = [
     "npy",
     "x3p",
+    "digitalsurf",
     "keyence_zon",
     "gwyddion",
+    "keyence_vk",
 ]
 
 for _name in _FORMAT_MODULES:

@@ -1,0 +1,97 @@
+"""Small writers that build instrument files from their documented layouts, for tests.
+
+They follow the layouts written down in the reader modules' docstrings
+(Keyence VK4/VK6, Olympus LEXT/OLS, Zygo datx, Sensofar plux), and are kept
+independent of the readers: nothing here imports surfscan.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+# ----------------------------------------------------------------------------- Keyence VK4
+
+
+def _vk4_conditions(dx_pm: int, dy_pm: int, z_pm: int, lens_mag10: int, zoom10: int, date: tuple) -> bytes:
+    words = [0] * 76
+    words[0] = 304
+    words[1:7] = list(date)
+    words[7] = 60  # minutes from UTC
+    words[18] = zoom10
+    words[24] = lens_mag10
+    words[42], words[43], words[44] = dx_pm, dy_pm, z_pm
+    words[56] = 950
+    return struct.pack("<76I", *words)
+
+
+def _vk4_image(data: np.ndarray) -> bytes:
+    bits = data.dtype.itemsize * 8
+    rows, cols = data.shape
+    head = struct.pack("<7I", cols, rows, bits, 0, data.nbytes, int(data.min()), int(data.max()))
+    return head + bytes(768) + data.astype(data.dtype.newbyteorder("<")).tobytes()
+
+
+def _vk4_color(rgb: np.ndarray) -> bytes:
+    rows, cols, _ = rgb.shape
+    return struct.pack("<5I", cols, rows, 24, 0, rgb.nbytes) + rgb.astype(np.uint8).tobytes()
+
+
+def _utf16(text: str) -> bytes:
+    return struct.pack("<I", len(text)) + text.encode("utf-16-le")
+
+
+def make_vk4(
+    counts: np.ndarray,
+    dx_pm: int = 138_000,
+    dy_pm: int = 139_000,
+    z_pm: int = 1000,
+    light: np.ndarray | None = None,
+    color: bool = True,
+    lens_mag10: int = 500,
+    zoom10: int = 10,
+    date: tuple = (2024, 3, 5, 14, 7, 9),
+    title: str = "E1 site 1",
+    lens_name: str = "CF IC EPI Plan 50X",
+    magic: bytes = b"VK4_",
+) -> bytes:
+    """A VK4 (or, with ``magic=b"VK3_"``, VK3) stream holding height counts (uint32 or uint16)."""
+    table_len = 72 if magic == b"VK4_" else 68
+    blocks: list[tuple[str, bytes]] = [("meas_conds", _vk4_conditions(dx_pm, dy_pm, z_pm, lens_mag10, zoom10, date))]
+    if color:
+        rgb = np.zeros(counts.shape + (3,), np.uint8)
+        rgb[..., 1] = 200
+        blocks.append(("color_peak", _vk4_color(rgb)))
+    if light is not None:
+        blocks.append(("light0", _vk4_image(light)))
+    blocks.append(("height0", _vk4_image(counts)))
+    blocks.append(("string_data", _utf16(title) + _utf16(lens_name)))
+    names = ["meas_conds", "color_peak", "color_light", "light0", "light1", "light2", "height0", "height1",
+             "height2", "cpt", "ct", "lt", "ht", "assemble", "line_measure", "line_thickness", "string_data"]
+    offsets = dict.fromkeys(names, 0)
+    body = b""
+    pos = 12 + table_len
+    for name, blob in blocks:
+        offsets[name] = pos + len(body)
+        body += blob
+    table = struct.pack("<17I", *(offsets[n] for n in names)) + (b"\0" * 4 if table_len == 72 else b"")
+    return magic + bytes([0, 0, 1, 1]) + b"\0" * 4 + table + body
+
+
+def make_vk6(vk4: bytes, magic: bytes = b"VK6") -> bytes:
+    """A VK6/VK7 file: a vendor prefix, then a ZIP archive with the VK4 stream as ``Vk4File``."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("Vk4File", vk4)
+        zf.writestr("Info.xml", "<Info><Model>VK-X1050</Model></Info>")
+    return magic + b"_" + b"\x01\x00\x00\x00" + bytes(24) + buf.getvalue()
+
+
+def write(path: Path, data: bytes) -> Path:
+    """Write bytes and return the path."""
+    path.write_bytes(data)
+    return path
