@@ -1,0 +1,48 @@
+"""The data model: Surface and Micrograph."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import surfscan as ss
+from surfscan.errors import SurfscanError
+
+
+def test_surface_converts_and_validates() -> None:
+    s = ss.Surface(np.arange(6, dtype=np.int16).reshape(2, 3), 0.5, 0.25)
+    assert s.z.dtype == np.float64 and s.shape == (2, 3)
+    assert s.size_um == (0.5, 1.5)
+    with pytest.raises(SurfscanError):
+        ss.Surface(np.zeros((2, 2)), 0, 1)
+    with pytest.raises(SurfscanError):
+        ss.Surface(np.zeros((2, 2, 2)), 1, 1)
+
+
+def test_profile_becomes_one_row() -> None:
+    assert ss.Surface(np.zeros(7), 1, 1).shape == (1, 7)
+
+
+def test_invalid_fraction_and_mask() -> None:
+    z = np.zeros((4, 5))
+    z[0, :2] = np.nan
+    s = ss.Surface(z, 1, 1)
+    assert s.invalid_fraction == pytest.approx(0.1)
+    assert s.has_invalid and s.valid.sum() == 18
+
+
+def test_surface_is_immutable_and_replace_records_history() -> None:
+    s = ss.Surface(np.zeros((2, 2)), 1, 1, {"instrument": "x"})
+    with pytest.raises(AttributeError):
+        s.dx = 2  # type: ignore[misc]
+    t = s.replace(z=np.ones((2, 2)), step="shift")
+    assert t.meta["history"] == ["shift"] and "history" not in s.meta
+    assert t.meta["instrument"] == "x" and s.z.sum() == 0
+
+
+def test_micrograph_pixel_size() -> None:
+    m = ss.Micrograph(np.zeros((3, 4), np.uint8), 0.5, {})
+    assert m.shape == (3, 4) and m.dx == 0.5
+    u = ss.Micrograph(np.zeros((3, 4), np.uint8), None, {"source_file": "a.tif"})
+    with pytest.raises(SurfscanError, match="a.tif.*pixel size"):
+        u.require_pixel_size("protrusion density")
