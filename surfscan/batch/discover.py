@@ -1,0 +1,180 @@
+"""Finding the files of a batch: walk folders, apply include globs, name groups.
+
+Every candidate becomes one task, including files no reader recognises:
+those are recorded as errors rather than silently skipped, so a lab sees
+what the batch did not measure. Only files that are plainly not
+measurements are left out (hidden files, documents such as ``.md``,
+``.toml``, ``.html``, and anything inside the batch's own output folder),
+unless an ``--include`` glob names them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from ..errors import SurfscanError
+
+__all__ = ["Candidate", "discover", "group_of", "parse_group_by", "NOT_MEASUREMENTS"]
+
+#: Suffixes of files that are never measurements (unless a reader claims them).
+NOT_MEASUREMENTS = frozenset(
+    {".md", ".rst", ".toml", ".html", ".htm", ".pdf", ".py", ".ipynb", ".yaml", ".yml", ".log",
+     ".sqlite", ".sqlite-wal", ".sqlite-shm", ".db", ".db-wal", ".db-shm", ".parquet", ".xlsx", ".docx"}
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One file of a batch.
+
+    Attributes
+    ----------
+    path : str
+        The file as found (absolute, not resolved through links).
+    root : str
+        The folder given on the command line under which it was found.
+    """
+
+    path: str
+    root: str
+
+    @property
+    def relative(self) -> str:
+        """The path relative to its root, with ``/`` separators."""
+        rel = os.path.relpath(self.path, self.root)
+        return PurePosixPath(*Path(rel).parts).as_posix()
+
+
+def _reader_suffixes() -> set[str]:
+    from ..io import formats
+
+    return {s for f in formats() if f.reader is not None for s in f.suffixes}
+
+
+def _wanted(name: str, include: Sequence[str], known: set[str]) -> bool:
+    if include:
+        return any(fnmatch.fnmatch(name, g) or fnmatch.fnmatch(name.lower(), g.lower()) for g in include)
+    if name.startswith("."):
+        return False
+    suffix = os.path.splitext(name)[1].lower()
+    return suffix in known or suffix not in NOT_MEASUREMENTS
+
+
+def _inside(path: str, folder: str | None) -> bool:
+    if folder is None:
+        return False
+    try:
+        return os.path.commonpath([os.path.abspath(path), folder]) == folder
+    except ValueError:
+        return False
+
+
+def _entries(folder: str, recursive: bool, known: set[str]) -> Iterable[tuple[str, bool]]:
+    """(path, is_candidate_folder) of every entry; folders named like data files count as files."""
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        raise SurfscanError(f"{folder}: cannot list the folder ({exc.strerror or exc})") from None
+    for e in entries:
+        try:
+            is_dir = e.is_dir(follow_symlinks=False)
+        except OSError:
+            is_dir = False
+        named_like_data = os.path.splitext(e.name)[1].lower() in known
+        if is_dir and not named_like_data:
+            if recursive and not e.name.startswith("."):
+                yield from _entries(e.path, recursive, known)
+            continue
+        yield e.path, is_dir
+
+
+def discover(
+    folders: Sequence[str | os.PathLike],
+    recursive: bool = False,
+    include: Sequence[str] | None = None,
+    exclude_folder: str | os.PathLike | None = None,
+) -> list[Candidate]:
+    """The files of a batch, sorted and without duplicates.
+
+    Parameters
+    ----------
+    folders : list of path
+        Folders to walk; a path that is a file is taken as it is.
+    recursive : bool
+        Walk sub-folders too.
+    include : list of str, optional
+        Shell globs matched against file names (``"*.x3p"``); when given,
+        only matching files are taken.
+    exclude_folder : path, optional
+        A folder whose contents are never taken (the batch output).
+
+    Returns
+    -------
+    list of Candidate
+        Including folders named like data files (``scan.x3p/``) and
+        dangling links: they are reported as unreadable by the batch.
+    """
+    include = list(include or [])
+    known = _reader_suffixes()
+    skip = os.path.abspath(exclude_folder) if exclude_folder is not None else None
+    seen: set[str] = set()
+    out: list[Candidate] = []
+    for folder in folders:
+        folder = os.path.abspath(os.fspath(folder))
+        if not os.path.lexists(folder):
+            raise SurfscanError(f"{folder}: no such folder")
+        if not os.path.isdir(folder):
+            found = [(folder, False)]
+            root = os.path.dirname(folder)
+        else:
+            found = list(_entries(folder, recursive, known))
+            root = folder
+        for path, _ in found:
+            if path in seen or _inside(path, skip) or not _wanted(os.path.basename(path), include, known):
+                continue
+            seen.add(path)
+            out.append(Candidate(path, root))
+    return out
+
+
+def parse_group_by(spec: str | None) -> tuple[str, re.Pattern[str] | None]:
+    """Check a ``--group-by`` value: ``parent``, ``file``/``none`` or ``regex:PATTERN``."""
+    if spec is None or spec in ("parent", "file", "none"):
+        return (spec or "parent"), None
+    if spec.startswith("regex:"):
+        try:
+            return "regex", re.compile(spec[len("regex:"):])
+        except re.error as exc:
+            raise SurfscanError(f"--group-by {spec!r}: not a valid regular expression ({exc})") from None
+    raise SurfscanError(f"--group-by {spec!r}: use 'parent', 'file' or 'regex:PATTERN'")
+
+
+def group_of(candidate: Candidate, group_by: str | None) -> str:
+    """The group (sample) a file belongs to.
+
+    ``parent``: the folder holding the file, relative to the folder given on
+    the command line (its own name when the file lies directly in it).
+    ``regex:PATTERN``: the first capture group (or the whole match) of
+    ``PATTERN`` searched in the relative path; files that do not match form
+    the group ``"(no match)"``. ``file``/``none``: every file is its own group.
+    """
+    kind, pattern = parse_group_by(group_by)
+    rel = candidate.relative
+    if kind == "regex":
+        assert pattern is not None
+        m = pattern.search(rel)
+        if m is None:
+            return "(no match)"
+        if "group" in m.groupdict():
+            return m.group("group")
+        return m.group(1) if m.groups() else m.group(0)
+    if kind in ("file", "none"):
+        return rel
+    parent = PurePosixPath(rel).parent.as_posix()
+    return os.path.basename(candidate.root) if parent == "." else parent

@@ -1,0 +1,202 @@
+"""Running the per-file tasks: a local process pool, or a Dask cluster.
+
+Both executors hand out one file per worker at a time and yield results as
+they finish. The local pool keeps exactly one task per worker process in
+flight, so when a worker dies (a crash in native code, the kernel's OOM
+killer) the files it might have been holding are known: they are tried again
+one at a time, and the one that kills its worker alone is recorded as an
+error, while the batch goes on.
+
+``dask.distributed`` is imported only when a scheduler address is given.
+"""
+
+from __future__ import annotations
+
+import collections
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from ..errors import SurfscanError
+from .tasks import BatchSettings, analyse_file, path_key
+
+__all__ = ["LocalExecutor", "DaskExecutor", "make_executor", "crash_result"]
+
+
+def crash_result(path: str, settings: BatchSettings, why: str) -> dict[str, Any]:
+    """The error result of a file whose worker died or was lost."""
+    return {"path": path, "content_hash": path_key(path), "settings_hash": settings.hash, "status": "error",
+            "error": f"{path}: {why}", "roughness": {}, "units": {}, "defects": {}, "objects": None,
+            "warnings": [], "timings": {}, "worker": None}
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:  # the batch was killed: do not linger as an orphan
+            os._exit(1)
+
+
+def _worker_init(parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the batch process
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+class LocalExecutor:
+    """A pool of local worker processes, one file per process at a time.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Number of processes; default the number of CPU cores.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, int(workers or os.cpu_count() or 1))
+        self.where = f"{self.workers} local worker process{'es' if self.workers != 1 else ''}"
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_worker_init,
+                                         initargs=(os.getpid(),))
+        return self._pool
+
+    def results(self, paths: Iterable[str], settings: BatchSettings) -> Iterator[dict[str, Any]]:
+        """Analyse ``paths``; yield each file's result as it finishes (in no set order)."""
+        pending = collections.deque(paths)
+        suspects: collections.deque[str] = collections.deque()
+        running: dict[Future, str] = {}
+        solo: str | None = None  # a crash suspect running alone
+        pool = self._new_pool()
+        while pending or suspects or running:
+            try:
+                if suspects and not running:
+                    solo = suspects.popleft()
+                    running[pool.submit(analyse_file, solo, settings)] = solo
+                while pending and not suspects and len(running) < self.workers:
+                    path = pending.popleft()
+                    running[pool.submit(analyse_file, path, settings)] = path
+            except BrokenProcessPool:
+                pass  # seen below as the running files failing
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            lost = []
+            for fut in done:
+                path = running.pop(fut)
+                try:
+                    result = fut.result()
+                except BrokenProcessPool:
+                    lost.append(path)
+                    continue
+                yield result
+            if not lost and not running:
+                solo = None
+            if lost:
+                lost += list(running.values())
+                running.clear()
+                if solo is not None and lost == [solo]:
+                    yield crash_result(solo, settings, "the worker process died while analysing this file "
+                                       "(a crash in a reader, or out of memory)")
+                else:
+                    suspects.extend(lost)
+                solo = None
+                pool = self._new_pool()
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None and self._pool is not None:  # interrupted: do not wait for running files
+            for proc in list(getattr(self._pool, "_processes", {}).values()):
+                proc.terminate()
+        self.close()
+
+
+class DaskExecutor:
+    """The same tasks on a ``dask.distributed`` cluster.
+
+    Parameters
+    ----------
+    scheduler : str or distributed.Client
+        A scheduler address (``tcp://host:8786``) or a connected client.
+    """
+
+    def __init__(self, scheduler: Any) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise SurfscanError("--scheduler needs dask.distributed: pip install 'surfscan[dask]'") from None
+        if isinstance(scheduler, Client):
+            self.client, self._own = scheduler, False
+        else:
+            try:
+                self.client, self._own = Client(str(scheduler), timeout="20s"), True
+            except OSError as exc:
+                raise SurfscanError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        threads = sum(self.client.nthreads().values()) or 1
+        self.workers = threads
+        self.where = f"Dask cluster {self.client.scheduler.address} ({threads} worker thread{'s' if threads != 1 else ''})"
+
+    def results(self, paths: Iterable[str], settings: BatchSettings) -> Iterator[dict[str, Any]]:
+        """Analyse ``paths`` on the cluster; yield each file's result as it finishes."""
+        from distributed import as_completed
+
+        pending = collections.deque(paths)
+        window = 2 * max(1, sum(self.client.nthreads().values()))
+        names: dict[str, str] = {}
+
+        def submit() -> Any:
+            path = pending.popleft()
+            fut = self.client.submit(analyse_file, path, settings, pure=False)
+            names[fut.key] = path
+            return fut
+
+        running = as_completed([submit() for _ in range(min(window, len(pending)))])
+        for fut in running:
+            path = names.pop(fut.key)
+            try:
+                result = fut.result()
+            except Exception as exc:  # a lost or killed worker: this file is an error, the batch goes on
+                result = crash_result(path, settings, f"the Dask task failed ({type(exc).__name__}: {exc})")
+            fut.release()
+            yield result
+            if pending:
+                running.add(submit())
+
+    def close(self) -> None:
+        """Disconnect (only a client this executor opened itself)."""
+        if self._own:
+            self.client.close()
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def make_executor(workers: int | None = None, scheduler: Any = None) -> LocalExecutor | DaskExecutor:
+    """A Dask executor when ``scheduler`` is given, otherwise a local process pool."""
+    if scheduler:
+        return DaskExecutor(scheduler)
+    return LocalExecutor(workers)

@@ -1,0 +1,161 @@
+"""One batch, start to end: discover -> skip what is done -> execute -> store -> tables -> exports."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from ..errors import SurfscanError
+from .discover import discover, parse_group_by
+from .executor import make_executor
+from .export import Tables, build_tables, write_exports
+from .progress import Progress
+from .spec import Spec
+from .store import ResultStore
+from .tasks import BatchSettings
+
+__all__ = ["BatchSummary", "run_batch"]
+
+
+@dataclass
+class BatchSummary:
+    """What a batch did.
+
+    Attributes
+    ----------
+    files : int
+        Files in the batch.
+    analysed : int
+        Files analysed in this run.
+    skipped : int
+        Files whose result was already in the store.
+    tables : Tables
+        The final file, group and object tables.
+    exports : list of Path
+        Files written.
+    where : str
+        Where the work ran (local processes or a Dask cluster).
+    """
+
+    files: int
+    analysed: int
+    skipped: int
+    tables: Tables
+    exports: list[Path] = field(default_factory=list)
+    where: str = ""
+
+
+def _stat(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not os.path.isfile(path):
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def run_batch(
+    folders: list[str | os.PathLike],
+    out: str | os.PathLike,
+    settings: BatchSettings | None = None,
+    *,
+    recursive: bool = False,
+    include: list[str] | None = None,
+    group_by: str = "parent",
+    spec: Spec | None = None,
+    workers: int | None = None,
+    scheduler: Any = None,
+    exports: tuple[str, ...] = ("csv", "parquet", "xlsx"),
+    progress: IO[str] | None = None,
+    live: bool | None = None,
+) -> BatchSummary:
+    """Analyse every file under ``folders`` into the results store in ``out``.
+
+    Files already analysed with the same settings (same content, same
+    settings hash) are skipped, so an interrupted batch resumes where it
+    stopped. Every result is committed as it arrives.
+
+    Parameters
+    ----------
+    folders : list of path
+        Folders (or single files) to analyse.
+    out : path
+        Output folder: the results database, the exports, the report.
+    settings : BatchSettings, optional
+        What to compute; default roughness (plane levelling, no filters)
+        and defects when available.
+    recursive, include :
+        See :func:`surfscan.batch.discover.discover`.
+    group_by : str
+        ``parent``, ``file`` or ``regex:PATTERN``.
+    spec : Spec, optional
+        Acceptance spec for the verdicts.
+    workers : int, optional
+        Local worker processes (default: CPU cores).
+    scheduler : str or distributed.Client, optional
+        Run on this Dask cluster instead.
+    exports : tuple of str
+        Export formats (``csv``, ``parquet``, ``xlsx``).
+    progress : file, optional
+        Where progress goes (default stderr); ``live`` forces the rich bar on/off.
+    """
+    settings = settings or BatchSettings()
+    parse_group_by(group_by)
+    found = discover(folders, recursive=recursive, include=include, exclude_folder=out)
+    if not found:
+        raise SurfscanError(f"no files found in {', '.join(map(str, folders))}"
+                            + ("" if recursive else " (use --recursive for sub-folders)"))
+    config = {"folders": [os.path.abspath(f) for f in folders], "recursive": recursive, "include": include or [],
+              "group_by": group_by, "spec_path": spec.source if spec else None, "spec_text": spec.text if spec else None,
+              "workers": workers, "scheduler": scheduler if isinstance(scheduler, str) else None}
+    with ResultStore(out) as store:
+        stats = {c.path: _stat(c.path) for c in found}
+        store.start_run(settings.as_dict(), settings.hash, config, [(c.path, c.root) for c in found])
+        done = store.done_paths({p: s for p, s in stats.items() if s is not None}, settings.hash)
+        todo = [c.path for c in found if c.path not in done]
+        as_dict = settings.as_dict()
+        where = ""
+        if todo:
+            with make_executor(workers, scheduler) as executor, Progress(len(todo), progress, live) as bar:
+                where = executor.where
+                for result in executor.results(todo, settings):
+                    store.record(result, as_dict, stats.get(result["path"]))
+                    bar.advance(result["status"] == "ok")
+        tables = build_tables(store)
+    written = write_exports(tables, out, exports)
+    return BatchSummary(len(found), len(todo), len(done), tables, written, where)
+
+
+def print_summary(summary: BatchSummary, stream: IO[str] | None = None, max_errors: int = 20) -> None:
+    """Print what the batch did: counts, errors, verdicts per group, where the tables are."""
+    stream = stream or sys.stdout
+    t = summary.tables
+    f = t.files
+    n_err = int((f["status"] == "error").sum())
+    n_ok = int((f["status"] == "ok").sum())
+    print(f"surfscan batch: {summary.files} files ({summary.analysed} analysed now, {summary.skipped} already "
+          f"done): {n_ok} ok, {n_err} errors" + (f"; ran on {summary.where}" if summary.where else ""), file=stream)
+    for err in f.loc[f["status"] == "error", "error"].head(max_errors):
+        print(f"  error: {err}", file=stream)
+    if n_err > max_errors:
+        print(f"  ... and {n_err - max_errors} more errors (see files.csv)", file=stream)
+    if t.spec is not None:
+        g = t.groups
+        print(f"spec {t.spec.name!r} ({len(t.spec.rules)} rules: {'; '.join(r.text for r in t.spec.rules)}): "
+              f"groups {int((g['verdict'] == 'pass').sum())} pass, {int((g['verdict'] == 'fail').sum())} fail; "
+              f"files {int((f['verdict'] == 'pass').sum())} pass, {int((f['verdict'] == 'fail').sum())} fail",
+              file=stream)
+    shown = [m for m in ("Sa", "Sz", "protrusion_density_per_mm2") if f"{m}_mean" in t.groups]
+    for _, row in t.groups.iterrows():
+        vals = ", ".join(f"{m} {row[f'{m}_mean']:.4g}" + (f" ± {row[f'{m}_sd']:.2g}" if row[f"{m}_sd"] == row[f"{m}_sd"]
+                         and row[f"{m}_sd"] is not None else "") + f" (n={row[f'{m}_n']})"
+                         for m in shown if row[f"{m}_mean"] is not None and row[f"{m}_mean"] == row[f"{m}_mean"])
+        verdict = f"  {row['verdict'].upper()}" if row["verdict"] else ""
+        why = f"  [{row['failed_rules']}]" if row["failed_rules"] else ""
+        print(f"  {row['group']}: {row['n_files']} files{', ' + vals if vals else ''}{verdict}{why}", file=stream)
+    if summary.exports:
+        print(f"tables: {', '.join(p.name for p in summary.exports)} in {summary.exports[0].parent}", file=stream)

@@ -1,0 +1,257 @@
+"""Acceptance specs: TOML rules such as ``Sa < 0.10 um``, with units checked and converted.
+
+A spec file::
+
+    name = "Ag/C anode layer"
+    rules = [
+        "Sa < 0.10 um",
+        "Sz < 1.0 um",
+        "protrusion_density < 5 per mm2",
+    ]
+
+A rule is ``METRIC OP LIMIT [UNIT]`` with ``OP`` one of ``< <= > >=``. A
+rule may also be a table: ``{metric = "Sa", op = "<", limit = 100, unit = "nm"}``.
+Metrics are ISO 25178 parameter names (``Sa``, ``Sz``, ...) or protrusion
+summary values (``protrusion_density``, ``protrusion_count``, ...). Units:
+lengths ``nm um µm mm cm m`` with powers (``um2``, ``µm³/µm²``), densities
+(``per mm2``, ``/mm2``, ``1/um2``, ``mm-2``), ``%`` and ``1``; the limit is
+converted to the metric's own unit, and a unit of the wrong kind (``Sa < 5
+per mm2``) is an error naming the rule.
+
+A file passes when every rule that applies to it holds (height maps carry
+roughness, micrographs carry protrusions); a group (sample) is judged on the
+mean of its files.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import SurfscanError
+
+__all__ = ["Rule", "Spec", "Unit", "parse_unit", "load_spec", "parse_spec", "column_unit", "metric_column", "judge"]
+
+_LENGTHS = {"nm": 1e-3, "um": 1.0, "micron": 1.0, "microns": 1.0, "mm": 1e3, "cm": 1e4, "m": 1e6}
+_OPS = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__}
+_RULE = re.compile(r"^\s*([A-Za-z_]\w*)\s*(<=|>=|<|>|≤|≥)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+#: Defect metrics known before any file is analysed (others are checked against the data).
+DEFECT_UNITS = {"protrusion_count": "1", "protrusion_density": "1/mm2"}
+
+#: Unit suffixes of protrusion summary keys (``density_per_mm2``) -> unit.
+_KEY_SUFFIXES = (("_per_mm2", "1/mm2"), ("_per_um2", "1/um2"), ("_um2", "um2"), ("_um", "um"), ("_mm", "mm"),
+                 ("_pct", "%"), ("_percent", "%"), ("_fraction", "1"))
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit as a power of micrometres and a factor: value [unit] = value * factor [µm**power]."""
+
+    power: int
+    factor: float
+    kind: str = ""  # "" for lengths and plain numbers, "deg" for angles
+
+    def same_kind(self, other: Unit) -> bool:
+        return self.power == other.power and self.kind == other.kind
+
+
+def _term(token: str, text: str) -> Unit:
+    if token in ("", "1", "count", "counts", "objects"):
+        return Unit(0, 1.0)
+    m = re.fullmatch(r"([a-z]+?)(-?\d+)?", token)
+    if m is None or m.group(1) not in _LENGTHS:
+        raise SurfscanError(f"unknown unit {text!r} (use nm, um, mm, um2, per mm2, %, 1 ...)")
+    p = int(m.group(2) or 1)
+    return Unit(p, _LENGTHS[m.group(1)] ** p)
+
+
+def parse_unit(text: str | None) -> Unit:
+    """Parse a unit string (``"um"``, ``"µm²"``, ``"per mm2"``, ``"µm³/µm²"``, ``"%"``, ``"1"``)."""
+    t = (text or "").strip().lower()
+    if t in ("%", "percent"):
+        return Unit(0, 0.01)
+    if t in ("deg", "°", "degree", "degrees"):
+        return Unit(0, 1.0, "deg")
+    if t in ("rad", "radian", "radians"):
+        return Unit(0, 180.0 / math.pi, "deg")
+    t = t.replace("µ", "u").replace("μ", "u").replace("²", "2").replace("³", "3").replace("^", "").replace(" ", "")
+    t = re.sub(r"^per", "1/", t)
+    num, _, den = t.partition("/")
+    power, factor = 0, 1.0
+    for tok in filter(None, num.split("*")) if num else ["1"]:
+        u = _term(tok, text or "")
+        power, factor = power + u.power, factor * u.factor
+    for tok in filter(None, den.split("*")):
+        u = _term(tok, text or "")
+        power, factor = power - u.power, factor / u.factor
+    return Unit(power, factor)
+
+
+def column_unit(column: str, roughness_units: dict[str, str] | None = None) -> str | None:
+    """The unit of a file-table column: a parameter's registry unit, or from a protrusion key's suffix."""
+    if roughness_units and column in roughness_units:
+        return roughness_units[column]
+    if column.startswith("protrusion_"):
+        for suffix, unit in _KEY_SUFFIXES:
+            if column.endswith(suffix):
+                return unit
+        if column == "protrusion_count":
+            return "1"
+    return None
+
+
+def metric_column(metric: str, columns: list[str]) -> str | None:
+    """The table column holding ``metric`` (``protrusion_density`` -> ``protrusion_density_per_mm2``)."""
+    if metric in columns:
+        return metric
+    for suffix, _ in _KEY_SUFFIXES:
+        if metric + suffix in columns:
+            return metric + suffix
+    lower = {c.lower(): c for c in columns}
+    return lower.get(metric.lower())
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One acceptance rule: ``metric op limit unit``."""
+
+    metric: str
+    op: str
+    limit: float
+    unit: str
+    text: str
+
+    def limit_in(self, unit: str | None) -> float:
+        """The limit converted to ``unit``; an error naming the rule when the kinds differ."""
+        mine, theirs = parse_unit(self.unit), parse_unit(unit)
+        if not mine.same_kind(theirs):
+            raise SurfscanError(f"spec rule {self.text!r}: {self.metric} is measured in {unit or '1'}, "
+                                f"which cannot be compared with {self.unit or 'a plain number'}")
+        return self.limit * mine.factor / theirs.factor
+
+    def holds(self, value: float, unit: str | None) -> bool:
+        """True when ``value`` (in ``unit``) satisfies the rule."""
+        return _OPS[self.op](float(value), self.limit_in(unit))
+
+
+@dataclass(frozen=True)
+class Spec:
+    """An acceptance spec: a name, its rules and the file it came from."""
+
+    name: str
+    rules: tuple[Rule, ...]
+    source: str = ""
+    text: str = ""
+
+
+def _rule_from_text(text: str, where: str) -> Rule:
+    m = _RULE.match(text)
+    if m is None:
+        raise SurfscanError(f"{where}: cannot read rule {text!r}; write it like 'Sa < 0.10 um'")
+    op = {"≤": "<=", "≥": ">="}.get(m.group(2), m.group(2))
+    return Rule(m.group(1), op, float(m.group(3)), m.group(4), text.strip())
+
+
+def _rule_from_table(d: dict[str, Any], where: str) -> Rule:
+    try:
+        metric, op, limit = str(d["metric"]), str(d.get("op", "<")), float(d["limit"])
+    except (KeyError, TypeError, ValueError):
+        raise SurfscanError(f"{where}: a rule table needs metric, op and a numeric limit, got {d!r}") from None
+    unit = str(d.get("unit", ""))
+    return _rule_from_text(f"{metric} {op} {limit!r} {unit}".strip(), where)
+
+
+def _check(rule: Rule, where: str) -> None:
+    from ..iso25178 import registry_units
+
+    units = registry_units()
+    if rule.metric in units:
+        unit: str | None = units[rule.metric]
+    elif rule.metric in DEFECT_UNITS:
+        unit = DEFECT_UNITS[rule.metric]
+    elif rule.metric.startswith("protrusion_"):
+        unit = column_unit(rule.metric)
+    else:
+        known = ", ".join([*units, *DEFECT_UNITS])
+        raise SurfscanError(f"{where}: rule {rule.text!r}: unknown metric {rule.metric!r}; known: {known}")
+    parse_unit(rule.unit)
+    if unit is not None:
+        try:
+            rule.limit_in(unit)
+        except SurfscanError as exc:
+            raise SurfscanError(f"{where}: {exc}") from None
+
+
+def parse_spec(text: str, source: str = "<spec>") -> Spec:
+    """Parse and check a spec from TOML text (see the module docstring)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SurfscanError(f"{source}: not valid TOML ({exc})") from None
+    raw = doc.get("rules", doc.get("rule"))
+    if not isinstance(raw, list) or not raw:
+        raise SurfscanError(f"{source}: no rules; write rules = [\"Sa < 0.10 um\", ...]")
+    rules = []
+    for item in raw:
+        if isinstance(item, str):
+            rule = _rule_from_text(item, source)
+        elif isinstance(item, dict):
+            rule = _rule_from_table(item, source)
+        else:
+            raise SurfscanError(f"{source}: a rule must be a string or a table, got {item!r}")
+        _check(rule, source)
+        rules.append(rule)
+    name = str(doc.get("name", Path(source).stem))
+    return Spec(name, tuple(rules), source, text)
+
+
+def load_spec(path: str | os.PathLike) -> Spec:
+    """Read and check a spec file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SurfscanError(f"{path}: cannot read the spec ({exc})") from None
+    return parse_spec(text, str(path))
+
+
+def judge(spec: Spec | None, values: dict[str, Any], units: dict[str, str]) -> tuple[str, list[str]]:
+    """Verdict of one set of values (a file, or a group's means) against a spec.
+
+    Parameters
+    ----------
+    values : dict
+        Column name -> value (None or NaN = not measured).
+    units : dict
+        Column name -> unit.
+
+    Returns
+    -------
+    verdict : str
+        ``"pass"``, ``"fail"``, ``"n/a"`` (no rule applies) or ``""`` (no spec).
+    failed : list of str
+        One line per broken rule: ``"Sz = 1.13 um (rule Sz < 1.0 um)"``.
+    """
+    if spec is None:
+        return "", []
+    judged, failed = 0, []
+    columns = list(values)
+    for rule in spec.rules:
+        col = metric_column(rule.metric, columns)
+        v = values.get(col) if col else None
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            continue
+        judged += 1
+        if not rule.holds(v, units.get(col)):
+            failed.append(f"{col} = {v:.4g} {units.get(col) or ''} (rule {rule.text})".replace("  ", " "))
+    if not judged:
+        return "n/a", []
+    return ("fail" if failed else "pass"), failed

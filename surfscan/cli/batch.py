@@ -1,0 +1,96 @@
+"""``surfscan batch DIR... -o OUT``: analyse folders of files into one table, with verdicts.
+
+Results go to an SQLite database in OUT (one row per file content and
+settings); running the same command again skips what is done, so an
+interrupted batch resumes. Files that fail are recorded with their error and
+the batch goes on; failing samples are results, so the exit code is 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import SurfscanError
+from ..pipeline import RoughnessSettings
+from .common import add_pixel_size_option, add_roughness_options
+
+
+def _workers(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("batch", help="analyse folders of files: table, verdicts, exports", description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("folders", nargs="+", metavar="DIR", help="folders (or files) to analyse")
+    p.add_argument("-o", "--out", required=True, metavar="OUT", help="output folder (results database, tables)")
+    p.add_argument("--recursive", action="store_true", help="walk sub-folders too")
+    p.add_argument("--include", action="append", metavar="GLOB",
+                   help="only files matching this glob, e.g. '*.x3p' (repeatable)")
+    p.add_argument("--group-by", default="parent", metavar="HOW",
+                   help="samples: 'parent' (folder, default), 'file', or 'regex:PATTERN' (first capture group "
+                        "of PATTERN in the path relative to DIR)")
+    p.add_argument("--spec", metavar="SPEC.toml", help="acceptance spec (rules like 'Sa < 0.10 um')")
+    p.add_argument("--workers", type=_workers, metavar="N", help="local worker processes (default: CPU cores)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this dask.distributed scheduler")
+    p.add_argument("--roughness", action=argparse.BooleanOptionalAction, default=True,
+                   help="ISO 25178 parameters of height maps (default on)")
+    p.add_argument("--defects", action=argparse.BooleanOptionalAction, default=None,
+                   help="protrusion detection (default on when available)")
+    add_roughness_options(p)
+    p.add_argument("--params", default="all", metavar="LIST", help="roughness parameters or families (default all)")
+    add_pixel_size_option(p)
+    p.add_argument("--export", default="csv,parquet,xlsx", metavar="LIST",
+                   help="export formats, comma-separated: csv, parquet, xlsx (default all)")
+    p.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto",
+                   help="live bar (terminal) or plain lines (default: bar on a terminal)")
+    return p
+
+
+def _check_level(method: str) -> None:
+    """An unknown --level fails here, before any file is read."""
+    import numpy as np
+
+    from ..level import level
+    from ..model import Surface
+
+    level(Surface(np.zeros((4, 4)), 1.0, 1.0), method)
+
+
+def _settings(args: argparse.Namespace):
+    from ..batch.tasks import BatchSettings, defects_available
+    from ..iso25178 import resolve_names
+
+    defects = args.defects
+    if defects is None:
+        defects = defects_available()
+    elif defects and not defects_available():
+        raise SurfscanError("--defects: protrusion detection (surfscan.detect_protrusions) is not available "
+                            "in this installation")
+    _check_level(args.level)
+    names = None if args.params == "all" else tuple(resolve_names(args.params))
+    rough = RoughnessSettings(level=args.level, lambda_s=args.lambda_s, lambda_c=args.lambda_c, robust=args.robust,
+                              params=names)
+    if not args.roughness and not defects:
+        raise SurfscanError("nothing to do: both --no-roughness and --no-defects were given")
+    return BatchSettings(roughness=args.roughness, defects=defects, roughness_settings=rough,
+                         pixel_size=args.pixel_size)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..batch import load_spec, print_summary, run_batch
+    spec = load_spec(args.spec) if args.spec else None
+    settings = _settings(args)
+    live = {"auto": None, "bar": True, "lines": False}[args.progress]
+    exports = tuple(x.strip() for x in args.export.split(",") if x.strip())
+    summary = run_batch(args.folders, args.out, settings, recursive=args.recursive, include=args.include,
+                        group_by=args.group_by, spec=spec, workers=args.workers, scheduler=args.scheduler,
+                        exports=exports, live=live)
+    print_summary(summary)
+    return 0
