@@ -24,6 +24,8 @@ __all__ = ["read", "write", "formats", "Format", "register", "get_format"]
 _FORMAT_MODULES = [
     "npy",
     "x3p",
+    "tiff_height",
+    "text",
     "digitalsurf",
     "keyence_zon",
     "gwyddion",
