@@ -1,0 +1,307 @@
+"""Roughness widget: level, filter, read the ISO 25178-2 parameters, see the surface in 3-D."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from napari.layers import Image
+from qtpy.QtCore import Signal
+from qtpy.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from surfscan.pipeline import RoughnessSettings
+
+from .._layers import (
+    DIVERGING_COLORMAP,
+    auto_exaggeration,
+    surface_from_layer,
+    surface_mesh,
+    symmetric_limits,
+)
+from .._roughness import LEVEL_METHODS, ROUGHNESS_STEPS, RoughnessResult, pretty_unit, roughness_steps
+from ._common import LayerChooser, fill_table, start_steps
+
+__all__ = ["RoughnessWidget"]
+
+
+def _is_height_map(layer: Any) -> bool:
+    kind = layer.metadata.get("kind")
+    return kind == "height" or (kind is None and layer.data.dtype.kind == "f" and not layer.rgb)
+
+
+def _spin(maximum: float, decimals: int, tip: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(0.0, maximum)
+    box.setDecimals(decimals)
+    box.setSuffix(" µm")
+    box.setSpecialValueText("off")
+    box.setToolTip(tip)
+    return box
+
+
+class RoughnessWidget(QWidget):
+    """Level and filter a height map and show its ISO 25178-2 parameters.
+
+    The levelled (and filtered) surface is added as a layer with a diverging
+    colormap, symmetric contrast limits and a colorbar; a Surface layer
+    shows it in 3-D with the vertical exaggeration in its name. The work runs
+    in a thread worker, so the viewer stays responsive.
+    """
+
+    #: Emitted with the :class:`RoughnessResult` when a run has finished.
+    finished = Signal(object)
+    #: Emitted with the exception when a run failed.
+    failed = Signal(object)
+
+    def __init__(self, napari_viewer: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.viewer = napari_viewer
+        self.result: RoughnessResult | None = None
+        self.worker = None
+        self._source_name = ""
+        self._hidden_for_3d: list[Any] = []
+
+        self.layer_box = LayerChooser(napari_viewer, accept=_is_height_map)
+        self.level_box = QComboBox()
+        self.level_box.addItems(LEVEL_METHODS)
+        self.level_box.setToolTip("Form removal fitted on measured points")
+        self.lambda_s = _spin(1000.0, 3, "S-filter cut-off λs: removes wavelengths shorter than this (noise)")
+        self.lambda_c = _spin(100000.0, 1, "L-filter cut-off λc: removes wavelengths longer than this (waviness)")
+        self.robust = QCheckBox("robust Gaussian (ISO 16610-71)")
+        self.exaggeration = QDoubleSpinBox()
+        self.exaggeration.setRange(0.0, 1e6)
+        self.exaggeration.setDecimals(1)
+        self.exaggeration.setSpecialValueText("auto")
+        self.exaggeration.setPrefix("× ")
+        self.exaggeration.setToolTip("Vertical exaggeration of the 3-D view (auto: heights span ~10 % of the longer side)")
+        self.make_3d = QCheckBox("add a 3-D surface layer")
+        self.make_3d.setChecked(True)
+
+        form = QFormLayout()
+        form.addRow("Height map", self.layer_box)
+        form.addRow("Levelling", self.level_box)
+        form.addRow("λs (S-filter)", self.lambda_s)
+        form.addRow("λc (L-filter)", self.lambda_c)
+        form.addRow("", self.robust)
+        form.addRow("3-D exaggeration", self.exaggeration)
+        form.addRow("", self.make_3d)
+
+        self.run_button = QPushButton("Measure roughness")
+        self.run_button.clicked.connect(self.run)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, ROUGHNESS_STEPS)
+        self.progress.setTextVisible(False)
+        self.status = QLabel("Choose a height map and press Measure.")
+        self.status.setWordWrap(True)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["parameter", "value", "unit"])
+        self.copy_button = QPushButton("Copy table")
+        self.copy_button.clicked.connect(self.copy_table)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.clicked.connect(self._export_dialog)
+        self.view_3d_button = QPushButton("View in 3-D")
+        self.view_3d_button.setCheckable(True)
+        self.view_3d_button.toggled.connect(self.show_3d)
+        for b in (self.copy_button, self.export_button, self.view_3d_button):
+            b.setEnabled(False)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.view_3d_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.run_button)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table, stretch=1)
+        layout.addLayout(buttons)
+
+    # -- running -------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """True while a run is in progress."""
+        return self.worker is not None
+
+    def settings(self) -> RoughnessSettings:
+        """The settings shown in the form (0 µm = filter off)."""
+        return RoughnessSettings(
+            level=self.level_box.currentText(),
+            lambda_s=self.lambda_s.value() or None,
+            lambda_c=self.lambda_c.value() or None,
+            robust=self.robust.isChecked(),
+        )
+
+    def run(self) -> Any:
+        """Start a run on the chosen layer in a thread worker; returns the worker (None if nothing to do)."""
+        if self.running:
+            return self.worker
+        layer = self.layer_box.layer()
+        if layer is None:
+            self.status.setText("No height map: open an X3P, VK4, PLU, ... file first.")
+            return None
+        try:
+            surface = surface_from_layer(layer)
+        except Exception as exc:
+            self.status.setText(str(exc))
+            self.failed.emit(exc)
+            return None
+        self._source_name = layer.name
+        self.run_button.setEnabled(False)
+        self.progress.setValue(0)
+        self.status.setText(f"Measuring {layer.name} …")
+        self.worker = start_steps(
+            roughness_steps,
+            surface,
+            self.settings(),
+            total=ROUGHNESS_STEPS,
+            desc=f"Roughness of {layer.name}",
+            on_step=self._on_step,
+            on_done=self._on_done,
+            on_error=self._on_error,
+        )
+        self.worker.finished.connect(self._on_finished)
+        return self.worker
+
+    def _on_step(self, step: str) -> None:
+        self.status.setText(f"{self._source_name}: {step} …")
+        self.progress.setValue(self.progress.value() + 1)
+
+    def _on_finished(self) -> None:
+        self.worker = None
+        self.run_button.setEnabled(True)
+
+    def _on_error(self, exc: Exception) -> None:
+        self.status.setText(f"Failed: {exc}")
+        self.progress.setValue(0)
+        self.failed.emit(exc)
+
+    def _on_done(self, result: RoughnessResult) -> None:
+        self.result = result
+        self.progress.setValue(ROUGHNESS_STEPS)
+        shown = result.table[["parameter", "value", "unit"]].assign(unit=result.table["unit"].map(pretty_unit))
+        fill_table(self.table, shown, {"value": ".5g"})
+        for r, desc in enumerate(result.table["description"]):
+            self.table.item(r, 0).setToolTip(desc)
+        self._show_levelled(result)
+        if self.make_3d.isChecked():
+            self._show_mesh(result)
+        for b in (self.copy_button, self.export_button):
+            b.setEnabled(True)
+        self.view_3d_button.setEnabled(self.make_3d.isChecked())
+        self.status.setText(f"{self._source_name}: {result.describe_settings()}; {len(result.table)} parameters")
+        self.finished.emit(result)
+
+    # -- layers --------------------------------------------------------------
+    def _replace_layer(self, role: str, add: Any) -> Any:
+        """Remove this widget's previous ``role`` layer for the current source, then add a new one."""
+        for old in [lay for lay in self.viewer.layers if lay.metadata.get("surfscan_role") == role
+                    and lay.metadata.get("surfscan_source") == self._source_name]:
+            self.viewer.layers.remove(old)
+        layer = add()
+        layer.metadata.update(surfscan_role=role, surfscan_source=self._source_name)
+        return layer
+
+    def _show_levelled(self, result: RoughnessResult) -> None:
+        src = self.viewer.layers[self._source_name] if self._source_name in self.viewer.layers else None
+        surf = result.prepared
+        meta = dict(src.metadata) if src is not None else {}
+        meta.update(kind="height", settings=result.settings.as_dict())
+        meta.pop("surfscan_role", None)
+        layer = self._replace_layer("levelled", lambda: self.viewer.add_image(
+            surf.z,
+            name=f"{self._source_name} levelled",
+            scale=(surf.dy, surf.dx),
+            units=("µm", "µm"),
+            translate=tuple(src.translate) if src is not None else (0.0, 0.0),
+            colormap=DIVERGING_COLORMAP,
+            contrast_limits=symmetric_limits(surf.z),
+            metadata=meta,
+        ))
+        layer.colorbar.visible = True
+        self.levelled_layer = layer
+
+    def _show_mesh(self, result: RoughnessResult) -> None:
+        surf = result.prepared
+        exag = self.exaggeration.value() or auto_exaggeration(surf)
+        vertices, faces, values, step = surface_mesh(surf)
+        lo, hi = symmetric_limits(surf.z)
+        in_3d = self.viewer.dims.ndisplay == 3
+        layer = self._replace_layer("3d", lambda: self.viewer.add_surface(
+            (vertices, faces, values),
+            name=f"{self._source_name} 3-D (vertical ×{exag:g})",
+            scale=(exag, surf.dy, surf.dx),
+            units=("µm", "µm", "µm"),
+            colormap=DIVERGING_COLORMAP,
+            contrast_limits=(lo, hi),
+            shading="smooth",
+            visible=in_3d,
+            metadata={"vertical_exaggeration": exag, "mesh_step_px": step},
+        ))
+        self.surface_layer = layer
+
+    def show_3d(self, on: bool) -> None:
+        """Switch the viewer to a 3-D view of the Surface layer (2-D layers hidden) and back."""
+        layer = getattr(self, "surface_layer", None)
+        if layer is None or layer not in self.viewer.layers:
+            self.view_3d_button.setChecked(False)
+            return
+        if on:
+            self._hidden_for_3d = [lay for lay in self.viewer.layers
+                                   if lay is not layer and lay.visible and isinstance(lay, Image)]
+            for lay in self._hidden_for_3d:
+                lay.visible = False
+            layer.visible = True
+            self.viewer.dims.ndisplay = 3
+            self.viewer.reset_view()
+            self.viewer.camera.angles = (-30.0, 40.0, 150.0)
+            self.view_3d_button.setText("Back to 2-D")
+        else:
+            self.viewer.dims.ndisplay = 2
+            layer.visible = False
+            for lay in self._hidden_for_3d:
+                if lay in self.viewer.layers:
+                    lay.visible = True
+            self._hidden_for_3d = []
+            self.view_3d_button.setText("View in 3-D")
+
+    # -- export --------------------------------------------------------------
+    def copy_table(self) -> str:
+        """Copy the parameter table (tab-separated, with units) to the clipboard; returns the text."""
+        if self.result is None:
+            return ""
+        text = self.result.to_clipboard_text()
+        QApplication.clipboard().setText(text)
+        self.status.setText(f"Copied {len(self.result.table)} parameters to the clipboard.")
+        return text
+
+    def export_csv(self, path: str | Path) -> Path:
+        """Write the parameter table as CSV to ``path``."""
+        if self.result is None:
+            raise RuntimeError("nothing to export: run a measurement first")
+        path = Path(path)
+        path.write_text(self.result.to_csv(), encoding="utf-8")
+        self.status.setText(f"Saved {path.name}")
+        return path
+
+    def _export_dialog(self) -> None:
+        if self.result is None:
+            return
+        default = f"{self._source_name}_roughness.csv"
+        path, _ = QFileDialog.getSaveFileName(self, "Export parameters", default, "CSV (*.csv)")
+        if path:
+            self.export_csv(path)

@@ -1,0 +1,128 @@
+"""Roughness workflow of the plugin, free of Qt: settings in, levelled surface and parameter table out.
+
+All analysis is the library's (:func:`surfscan.pipeline.prepare`,
+:func:`surfscan.roughness`); this module only shapes the result for display
+and export.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import pandas as pd
+
+from surfscan import Surface, parameters, roughness
+from surfscan.iso25178 import resolve_names
+from surfscan.pipeline import RoughnessSettings, prepare
+
+__all__ = ["RoughnessResult", "run_roughness", "roughness_steps", "ROUGHNESS_STEPS", "pretty_unit", "LEVEL_METHODS"]
+
+#: Levelling choices offered in the widget (``surfscan.level`` methods).
+LEVEL_METHODS = ("plane", "poly:2", "poly:3", "poly:4", "rows", "none")
+
+_PRETTY_UNITS = {
+    "um": "µm",
+    "um2": "µm²",
+    "um3": "µm³",
+    "um3/um2": "µm³/µm²",
+    "1/um2": "1/µm²",
+    "1/um": "1/µm",
+    "um/um": "µm/µm",
+    "deg": "°",
+    "%": "%",
+    "1": "",
+}
+
+
+def pretty_unit(unit: str) -> str:
+    """A registry unit (``"um2"``) written for people (``"µm²"``); dimensionless is empty."""
+    return _PRETTY_UNITS.get(unit, unit)
+
+
+@dataclass(frozen=True)
+class RoughnessResult:
+    """What one roughness run produced.
+
+    Attributes
+    ----------
+    prepared : Surface
+        The levelled (and filtered) height map the parameters were computed on.
+    table : pandas.DataFrame
+        One row per parameter: ``parameter``, ``value``, ``unit`` (registry
+        unit string), ``description``.
+    settings : RoughnessSettings
+    """
+
+    prepared: Surface
+    table: pd.DataFrame
+    settings: RoughnessSettings
+
+    def to_csv(self) -> str:
+        """The parameter table as CSV text (registry units, e.g. ``um``)."""
+        buf = io.StringIO()
+        self.table.to_csv(buf, index=False, float_format="%.9g")
+        return buf.getvalue()
+
+    def to_clipboard_text(self) -> str:
+        """Tab-separated table with readable units, ready to paste into a spreadsheet."""
+        lines = ["parameter\tvalue\tunit"]
+        for row in self.table.itertuples(index=False):
+            lines.append(f"{row.parameter}\t{row.value:.6g}\t{pretty_unit(row.unit)}")
+        return "\n".join(lines) + "\n"
+
+    def describe_settings(self) -> str:
+        """One line: levelling and filter cut-offs."""
+        s = self.settings
+        parts = [f"level {s.level}"]
+        parts.append(f"λs {s.lambda_s:g} µm" if s.lambda_s else "no S-filter")
+        parts.append(f"λc {s.lambda_c:g} µm" if s.lambda_c else "no L-filter")
+        if s.robust:
+            parts.append("robust")
+        return ", ".join(parts)
+
+
+def roughness_steps(surface: Surface, settings: RoughnessSettings) -> Generator[str, None, RoughnessResult]:
+    """Level and filter ``surface`` as ``settings`` say, then compute its parameters, step by step.
+
+    A generator for a progress display: it yields the name of each step
+    before doing it and returns the :class:`RoughnessResult`.
+
+    Parameters
+    ----------
+    surface : Surface
+        Heights in µm.
+    settings : RoughnessSettings
+        Levelling method, ``lambda_s`` and ``lambda_c`` in µm (None = off),
+        parameter selection.
+    """
+    yield "levelling and filtering"
+    prepared = prepare(surface, settings)
+    yield "computing parameters"
+    names = resolve_names(list(settings.params) if settings.params else None)
+    values = roughness(prepared, names)
+    info = {p.name: p for p in parameters()}
+    table = pd.DataFrame(
+        {
+            "parameter": list(values),
+            "value": [values[n] for n in values],
+            "unit": [info[n].unit for n in values],
+            "description": [info[n].description for n in values],
+        }
+    )
+    return RoughnessResult(prepared, table, settings)
+
+
+#: Number of steps :func:`roughness_steps` yields.
+ROUGHNESS_STEPS = 2
+
+
+def run_roughness(surface: Surface, settings: RoughnessSettings) -> RoughnessResult:
+    """Run :func:`roughness_steps` to the end and return its result."""
+    steps = roughness_steps(surface, settings)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
