@@ -95,3 +95,47 @@ def write(path: Path, data: bytes) -> Path:
     """Write bytes and return the path."""
     path.write_bytes(data)
     return path
+
+
+# ----------------------------------------------------------------------------- Olympus LEXT / OLS
+
+
+def make_lext(path: Path, counts: np.ndarray, dx_pm: float = 125_000.0, dy_pm: float = 126_000.0,
+              z_pm: float = 1000.0, invalid: np.ndarray | None = None, intensity: np.ndarray | None = None) -> Path:
+    """A LEXT-style TIFF: page 0 = 16-bit intensity with the <TiffTagDescData> XML, then HEIGHT (and INVALID)."""
+    import tifffile
+
+    xml = (
+        '<?xml version="1.0" encoding="utf-16"?>\n<TiffTagDescData version="1.0">'
+        f"<HeightInfo><HeightDataPerPixelX>{dx_pm}</HeightDataPerPixelX>"
+        f"<HeightDataPerPixelY>{dy_pm}</HeightDataPerPixelY><HeightDataPerPixelZ>{z_pm}</HeightDataPerPixelZ>"
+        "<HeightDataUnitX>1</HeightDataUnitX><HeightDataUnitY>1</HeightDataUnitY><HeightDataUnitZ>1</HeightDataUnitZ>"
+        f"</HeightInfo><IntensityInfo><IntensityDataPerPixelX>{dx_pm}</IntensityDataPerPixelX>"
+        f"<IntensityDataPerPixelY>{dy_pm}</IntensityDataPerPixelY><IntensityDataPerPixelZ>1</IntensityDataPerPixelZ>"
+        "</IntensityInfo><ImageCommonSettingsInfo><ObjectiveLensType>MPLAPON50XLEXT</ObjectiveLensType>"
+        "<ZoomMagnification>1.0</ZoomMagnification></ImageCommonSettingsInfo></TiffTagDescData>"
+    )
+    if intensity is None:
+        intensity = np.full(counts.shape, 1000, np.uint16)
+    with tifffile.TiffWriter(path) as tw:
+        tw.write(intensity.astype(np.uint16), description=xml, metadata=None)
+        tw.write(counts, description="HEIGHT", metadata=None)
+        if invalid is not None:
+            tw.write(invalid.astype(bool), description="INVALID", metadata=None)
+        tw.write(np.zeros((8, 8, 3), np.uint8), photometric="rgb", description="THUMBNAIL", metadata=None)
+    return path
+
+
+def make_ols(path: Path, counts: np.ndarray, xy_nm: float = 250.0, z_nm: float = 10.0) -> Path:
+    """An OLS3000-style TIFF: INI-like description, page 0 = texture, page 1 = height counts."""
+    import tifffile
+
+    text = (
+        "[File Info]\r\nSystem Name =         OLS3000\r\nVersion = 1.0\r\n[File Info End]\r\n"
+        f"[Data 1 Info]\r\nXY Convert Value = {xy_nm}\r\nZ Convert Value = 1\r\n[Data 1 Info End]\r\n"
+        f"[Data 2 Info]\r\nXY Convert Value = {xy_nm}\r\nZ Convert Value = {z_nm}\r\n[Data 2 Info End]\r\n"
+    )
+    with tifffile.TiffWriter(path) as tw:
+        tw.write(np.full(counts.shape, 50, np.uint16), description=text, metadata=None)
+        tw.write(counts, metadata=None)
+    return path

@@ -30,6 +30,7 @@ _FORMAT_MODULES = [
     "keyence_zon",
     "gwyddion",
     "keyence_vk",
+    "olympus",
 ]
 
 for _name in _FORMAT_MODULES:
