@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .errors import SurfscanError
 from .filters import apply_filters
 from .iso25178 import registry_units, resolve_names, roughness
 from .level import level
@@ -58,6 +59,12 @@ def prepare(surface: Surface, settings: RoughnessSettings) -> Surface:
     return apply_filters(s, settings.lambda_s, settings.lambda_c, robust=settings.robust)
 
 
+def _holds_intensity(surface: Surface) -> bool:
+    """True when a reader flagged the map as intensity, not height (``meta["quantity"]`` or ``z_unit``)."""
+    meta = surface.meta
+    return meta.get("quantity") == "intensity" or str(meta.get("z_unit") or "").startswith("intensity")
+
+
 def measure_roughness(surface: Surface, settings: RoughnessSettings) -> tuple[dict[str, float], dict[str, str]]:
     """Prepare a surface and compute its parameters.
 
@@ -68,6 +75,12 @@ def measure_roughness(surface: Surface, settings: RoughnessSettings) -> tuple[di
     units : dict
         Parameter name -> unit string.
     """
+    if _holds_intensity(surface):
+        src = surface.meta.get("source_file", "this surface")
+        raise SurfscanError(
+            f"{src}: holds intensity values, not heights (meta z_unit {surface.meta.get('z_unit')!r}); "
+            "roughness needs a height map: read the height channel instead"
+        )
     names = resolve_names(list(settings.params) if settings.params else None)
     values = roughness(prepare(surface, settings), names)
     units = registry_units()
