@@ -139,3 +139,65 @@ def make_ols(path: Path, counts: np.ndarray, xy_nm: float = 250.0, z_nm: float =
         tw.write(np.full(counts.shape, 50, np.uint16), description=text, metadata=None)
         tw.write(counts, metadata=None)
     return path
+
+
+# ----------------------------------------------------------------------------- Zygo datx
+
+
+def make_datx(path: Path, z: np.ndarray, unit: str = "MicroMeters", step_m: float = 0.5e-6,
+              no_data: float | None = 1.7976931348623157e308, intensity: bool = True, vlen: bool = True) -> Path:
+    """A datx-style HDF5 file: /MetaData links Root -> Measurement -> Surface -> Path."""
+    import h5py
+
+    text = h5py.string_dtype("ascii")
+    params = h5py.vlen_dtype(np.float64) if vlen else np.dtype((np.float64, (4,)))
+    conv_t = np.dtype([("Category", text), ("BaseUnit", text), ("Unit", text), ("Parameters", params)])
+
+    def converter(category: str, base: str, unit_: str, values: list[float]) -> np.ndarray:
+        rec = np.empty(1, conv_t)
+        rec[0] = (category, base, unit_, np.asarray(values, np.float64))
+        return rec
+
+    with h5py.File(path, "w") as h5:
+        meta_t = np.dtype([("Source", text), ("Link", text), ("Destination", text)])
+        rows = [("Root", "Measurement", "{m-1}"), ("{m-1}", "Surface", "{s-1}"), ("{s-1}", "Path", "/Measurement/Surface")]
+        h5.create_dataset("MetaData", data=np.array(rows, dtype=meta_t))
+        data = np.where(np.isnan(z), no_data if no_data is not None else np.nan, z)
+        ds = h5.create_dataset("Measurement/Surface", data=data.astype(np.float64))
+        ds.attrs["Unit"] = np.array([unit.encode()])
+        if no_data is not None:
+            ds.attrs["No Data"] = np.array([no_data])
+        ds.attrs["X Converter"] = converter("LateralCat", "Pixels", "Meters", [0.0, step_m, 0.0, 0.0])
+        ds.attrs["Y Converter"] = converter("LateralCat", "Pixels", "Meters", [0.0, step_m, 0.0, 0.0])
+        ds.attrs["Z Converter"] = converter("HeightCat", unit, unit, [632.8e-9, 1.0, 1.0, 1.0])
+        if intensity:
+            h5.create_dataset("Measurement/Intensity", data=np.full(z.shape, 123, np.uint16))
+        grp = h5.create_group("Attributes/{a-1}")
+        grp.attrs["Data Context.Data Attributes.System Type"] = np.array([b"NewView 9000"])
+        grp.attrs["Data Context.Data Attributes.Wavelength"] = np.array([570e-9])
+    return path
+
+
+# ----------------------------------------------------------------------------- Sensofar plux
+
+
+def make_plux(path: Path, layers: list[np.ndarray], step_um: float = 0.69, color: bool = True) -> Path:
+    """A plux-style ZIP: index.xml (GENERAL, INFO, LAYER_n) and float32 layers."""
+    rows, cols = layers[0].shape
+    layer_xml = "".join(f"<LAYER_{i}><FILENAME_Z>LAYER_{i}.raw</FILENAME_Z></LAYER_{i}>" for i in range(len(layers)))
+    index = (
+        '<?xml version="1.0" encoding="UTF-8"?><xml><GENERAL><DATE>2024-05-06T10:11:12</DATE>'
+        f"<IMAGE_SIZE_X>{cols}</IMAGE_SIZE_X><IMAGE_SIZE_Y>{rows}</IMAGE_SIZE_Y>"
+        f"<FOV_X>{step_um}</FOV_X><FOV_Y>{step_um}</FOV_Y></GENERAL><INFO>"
+        "<ITEM_0><NAME>Device</NAME><VALUE>S neox</VALUE></ITEM_0>"
+        "<ITEM_1><NAME>Objective</NAME><VALUE>EPI 50X-N</VALUE></ITEM_1>"
+        "<ITEM_2><NAME>Technique</NAME><VALUE>Confocal</VALUE></ITEM_2></INFO>"
+        f"{layer_xml}</xml>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("index.xml", index)
+        for i, layer in enumerate(layers):
+            zf.writestr(f"LAYER_{i}.raw", layer.astype("<f4").tobytes())
+        if color:
+            zf.writestr("LAYER_0.stack.raw", np.zeros((rows, cols, 3), np.uint8).tobytes())
+    return path

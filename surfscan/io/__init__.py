@@ -39,6 +39,8 @@ _FORMAT_MODULES = [
     "gwyddion",
     "keyence_vk",
     "olympus",
+    "zygo_datx",
+    "sensofar_plux",
 ]
 
 for _name in _FORMAT_MODULES:

@@ -1,0 +1,199 @@
+"""Zygo Mx ``.datx`` height maps (HDF5, read with h5py, imported lazily).
+
+**Not yet verified against an instrument file**: the reader follows the
+layout used by Gwyddion's ``datxfile.c``, SurfaceTopography and prysm, and is
+tested on HDF5 files built from that layout.
+
+Layout:
+
+- ``/MetaData``: a table of (source, key, destination) byte strings; from the
+  ``Root`` row, ``Measurement`` -> ``Surface`` -> ``Path`` names the height
+  dataset (usually ``/Measurement/Surface``); ``/Measurement/Intensity``
+  holds the intensity map when present;
+- the height dataset is 2-D ``[row, column]`` with attributes ``Unit`` (for
+  example ``MicroMeters``, ``NanoMeters``), ``No Data`` (the value of
+  non-measured points; non-finite values are non-measured too) and
+  ``X Converter`` / ``Y Converter`` / ``Z Converter`` records
+  ``(category, base unit, unit, parameters)``: a lateral converter of
+  category ``LateralCat`` has the spacing in metres per pixel as its second
+  parameter;
+- instrument attributes (``... System Type``, ``... System Serial Number``,
+  ``... Wavelength`` ...) sit on the groups under ``/Attributes``.
+
+Channels: ``height`` (default) and ``intensity`` (raw values, see
+:mod:`surfscan.io.channels`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import FormatError
+from ..model import Surface
+from .channels import INTENSITY_UNIT, pick_channel
+from .limits import check_grid
+from .registry import Format, register
+
+__all__ = ["read_datx"]
+
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+_UNIT_UM = {"meters": 1e6, "m": 1e6, "millimeters": 1e3, "mm": 1e3, "micrometers": 1.0, "um": 1.0, "µm": 1.0,
+            "microns": 1.0, "nanometers": 1e-3, "nm": 1e-3, "angstroms": 1e-4, "picometers": 1e-6, "pm": 1e-6}
+_META_LEAVES = {"System Type": "model", "System Serial Number": "serial", "Wavelength": "wavelength",
+                "Objective Mag": "objective_magnification", "Objective Name": "objective", "Time Stamp": "date",
+                "Software Info Name": "software"}
+_MAX_META_ROWS = 100_000
+
+
+def _sniff(head: bytes, path: Path) -> int:
+    if not head.startswith(HDF5_MAGIC):
+        return 0
+    return 100 if path.suffix.lower() == ".datx" or b"MetaData" in head or b"Measurement" in head else 40
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        value = value.ravel()[0] if value.size else ""
+    if isinstance(value, (bytes, np.bytes_)):
+        return bytes(value).decode("latin-1").strip("\0 ")
+    return str(value).strip()
+
+
+def _surface_path(h5: Any) -> str | None:
+    """The height dataset's path from ``/MetaData`` (None when it cannot be followed)."""
+    table = h5.get("MetaData")
+    if table is None or not hasattr(table, "shape") or len(table.shape) != 1 or table.shape[0] > _MAX_META_ROWS:
+        return None
+    links: dict[str, dict[str, str]] = {}
+    for row in table[()]:
+        if len(row) < 3:
+            continue
+        links.setdefault(_text(row[0]), {})[_text(row[1])] = _text(row[-1])
+    node = links.get("Root", {})
+    for key in ("Measurement", "Surface"):
+        node = links.get(node.get(key, ""), {})
+    return node.get("Path") or None
+
+
+def _find_dataset(path: Path, h5: Any) -> Any:
+    where = _surface_path(h5)
+    for candidate in (where, "/Measurement/Surface"):
+        if candidate and candidate in h5:
+            obj = h5[candidate]
+            if hasattr(obj, "shape"):
+                return obj
+    raise FormatError(path, "no height dataset found (neither /MetaData nor /Measurement/Surface)")
+
+
+def _converter_step(path: Path, dset: Any, axis: str) -> float:
+    conv = dset.attrs.get(f"{axis} Converter")
+    try:
+        record = conv[0] if isinstance(conv, np.ndarray) and conv.shape else conv
+        params = np.asarray(record[-1], dtype=np.float64).ravel()
+        step = float(params[1])
+    except Exception:
+        raise FormatError(path, f"missing or unreadable '{axis} Converter' attribute on {dset.name}") from None
+    if not (np.isfinite(step) and step > 0):
+        raise FormatError(path, f"'{axis} Converter' gives a spacing of {step} m")
+    return step * 1e6
+
+
+def _z_scale(path: Path, dset: Any) -> tuple[float, str]:
+    unit = _text(dset.attrs.get("Unit", b""))
+    scale = _UNIT_UM.get(unit.lower())
+    if scale is None:
+        raise FormatError(path, f"height unit {unit!r} is not a length (wave or fringe units are not supported)")
+    return scale, unit
+
+
+def _checked_array(path: Path, dset: Any) -> np.ndarray:
+    if len(dset.shape) != 2:
+        raise FormatError(path, f"dataset {dset.name} has shape {dset.shape}, not 2-D")
+    rows, cols = check_grid(path, *dset.shape)
+    if dset.dtype.kind not in "biuf":
+        raise FormatError(path, f"dataset {dset.name} holds {dset.dtype}, not numbers")
+    if dset.chunks is None and dset.compression is None:
+        stored = dset.id.get_storage_size()
+        if stored < rows * cols * dset.dtype.itemsize:
+            raise FormatError(path, f"dataset {dset.name} declares {rows} x {cols} values but stores {stored} bytes")
+    return np.asarray(dset[()], dtype=np.float64)
+
+
+def _instrument_meta(h5: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    groups = [h5["Attributes"]] if "Attributes" in h5 else []
+    groups += [g for g in list(groups[0].values())[:50] if hasattr(g, "attrs")] if groups else []
+    for group in groups:
+        for name in list(group.attrs.keys())[:2000]:
+            leaf = name.rsplit(".", 1)[-1].strip()
+            if leaf in _META_LEAVES and _META_LEAVES[leaf] not in meta:
+                try:
+                    meta[_META_LEAVES[leaf]] = _text(group.attrs[name])
+                except Exception:  # metadata only
+                    continue
+    return meta
+
+
+def _wavelength_nm(meta: dict[str, Any]) -> None:
+    """Add ``wavelength_nm`` from a wavelength stored in metres (or already in nm)."""
+    try:
+        value = float(meta["wavelength"])
+    except (KeyError, ValueError):
+        return
+    if np.isfinite(value) and value > 0:
+        meta["wavelength_nm"] = value * 1e9 if value < 1e-3 else value
+
+
+def read_datx(path: Path, channel: str | None = None) -> Surface:
+    """Read a Zygo ``.datx`` file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    channel : str, optional
+        ``"height"`` (default) or ``"intensity"``.
+
+    Returns
+    -------
+    Surface
+        Heights in µm (converted from the dataset's ``Unit``), spacing from
+        the X/Y converters; ``No Data`` and non-finite points are NaN.
+    """
+    import h5py
+
+    try:
+        h5 = h5py.File(path, "r")
+    except OSError as exc:
+        raise FormatError(path, f"not a readable HDF5 file ({exc})") from None
+    with h5:
+        surface = _find_dataset(path, h5)
+        available = ["height"] + (["intensity"] if "/Measurement/Intensity" in h5 else [])
+        name = pick_channel(path, available, channel)
+        dset = surface if name == "height" else h5["/Measurement/Intensity"]
+        dx, dy = _converter_step(path, surface, "X"), _converter_step(path, surface, "Y")
+        z = _checked_array(path, dset)
+        no_data = dset.attrs.get("No Data")
+        invalid = ~np.isfinite(z)
+        if no_data is not None and np.size(no_data):
+            invalid |= z == float(np.ravel(no_data)[0])
+        meta: dict[str, Any] = {"instrument": "Zygo", "vendor": "Zygo", "channel": name, "channels": available}
+        meta.update(_instrument_meta(h5))
+        _wavelength_nm(meta)
+        if "model" in meta:
+            meta["instrument"] = f"Zygo {meta['model']}"
+        if name == "height":
+            scale, unit = _z_scale(path, dset)
+            z *= scale
+            meta["z_unit_file"] = unit
+        else:
+            meta["z_unit"] = INTENSITY_UNIT
+    z[invalid] = np.nan
+    return Surface(z, dx, dy, meta)
+
+
+register(Format("datx", "Zygo Mx .datx (HDF5; layout only, not yet verified on an instrument file)", (".datx",),
+                "height", read_datx, None, _sniff, False))
