@@ -1,0 +1,291 @@
+"""ISO 25178-2 functional parameters from the areal material ratio curve.
+
+All of them come from ONE ascending sort of the measured heights (relative to
+their mean, the reference plane), kept in the per-call :class:`Context` cache
+with its prefix sums, so a full set costs one sort plus O(1) look-ups.
+
+The material ratio curve
+    The sorted heights ``v[0] <= ... <= v[N-1]`` define the inverse curve
+    ``Smc(mr) = v at position (1 - mr/100) * (N - 1)``, linearly interpolated
+    (``numpy.quantile``'s default); ``Smr(c)`` is its inverse (also linear
+    between samples), 100 % at and below the lowest point, 0 % at and above the
+    highest. Non-measured (NaN) points are left out: the curve is that of the
+    measured area.
+Volumes (µm³/µm², which equals ml/m²)
+    ``Vm(p) = mean over points of max(z - Smc(p), 0)``, the material above the
+    height where the material ratio is ``p``; ``Vv(p) = mean of
+    max(Smc(p) - z, 0)``, the void below it. This is the ISO integral of the
+    sampled surface (each point carries the same area).
+Sk family (ISO 25178-2 Annex B / ISO 13565-2)
+    The curve is sampled at 10 001 material ratios (0.01 % steps). The central
+    region is the 40 % wide window whose secant has the smallest gradient (the
+    first such window); the equivalent straight line is the least-squares fit
+    of the curve inside that window. ``Sk`` is the height difference of that
+    line between 0 % and 100 %, ``Smr1``/``Smr2`` the material ratios at those
+    two heights, ``Spk``/``Svk`` the heights of the triangles with the areas of
+    the peak/dale zones (0 when a zone is empty).
+Spq, Svq, Smq (ISO 13565-3, areal analogues)
+    Heights are plotted against the standard normal quantile of their material
+    ratio (Gaussian probability scale) between 0.5 % and 99.5 %; two lines
+    meeting at a break point are fitted by least squares (break point chosen
+    on a grid of 400 positions). ``Spq`` is the slope of the upper (plateau)
+    line, ``Svq`` of the lower (dale) line, both in µm per standard deviation
+    (both equal Sq for a Gaussian surface); ``Smq`` is the material ratio at
+    the break, in %. On a single-process (Gaussian) surface the break is not
+    meaningful and Smq should not be read.
+
+Options (``roughness(s, names, **options)``; defaults as in MountainsMap and
+ISO 25178-3)
+    ``smr_c`` (1.0 µm) and ``smr_from`` (``"peak"``: c is measured downwards
+    from the highest point, MountainsMap's "c = 1 µm under the highest peak";
+    ``"mean"``: c is a height above the mean plane) for Smr.
+    ``smc_mr`` (10 %) for Smc. ``sxp_p``, ``sxp_q`` (2.5 %, 50 %) for Sxp.
+    ``volume_p`` (10 %) for Vm, Vv, Vmp, Vmc, Vvc; ``volume_q`` (80 %) for
+    Vmc, Vvc, Vvv.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtr, ndtri
+
+from ..errors import SurfscanError
+from .registry import Context, parameter
+
+__all__ = ["MaterialCurve", "material_curve", "equivalent_line"]
+
+#: Width of the equivalent straight line's window, % (ISO 13565-2).
+LINE_WIDTH = 40.0
+_SAMPLES = 10001
+_PROB_SAMPLES = 2000
+_PROB_RANGE = (0.5, 99.5)
+
+
+@dataclass(frozen=True)
+class MaterialCurve:
+    """Sorted heights (ascending, relative to the mean) with their prefix sums."""
+
+    v: np.ndarray
+    prefix: np.ndarray  # prefix[i] = sum(v[:i]), length N + 1
+
+    @property
+    def n(self) -> int:
+        return self.v.size
+
+    def height(self, mr: float | np.ndarray) -> float | np.ndarray:
+        """Smc: height (µm) at which the material ratio is ``mr`` (%)."""
+        mr = np.asarray(mr, dtype=float)
+        pos = np.clip(1.0 - mr / 100.0, 0.0, 1.0) * (self.n - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, self.n - 1)
+        out = self.v[lo] + (pos - lo) * (self.v[hi] - self.v[lo])
+        return float(out) if out.ndim == 0 else out
+
+    def ratio(self, c: float) -> float:
+        """Smr: material ratio (%) at height ``c`` (µm, relative to the mean)."""
+        v = self.v
+        if c >= v[-1]:
+            return 0.0
+        if c <= v[0]:
+            return 100.0
+        i = int(np.searchsorted(v, c, side="right")) - 1  # v[i] <= c < v[i+1]
+        pos = i + (c - v[i]) / (v[i + 1] - v[i])
+        return 100.0 * (1.0 - pos / (self.n - 1))
+
+    def above(self, c: float) -> float:
+        """Mean of max(z - c, 0) over all points (µm³/µm²)."""
+        i = int(np.searchsorted(self.v, c, side="right"))
+        k = self.n - i
+        return (float(self.prefix[-1] - self.prefix[i]) - k * c) / self.n
+
+    def below(self, c: float) -> float:
+        """Mean of max(c - z, 0) over all points (µm³/µm²)."""
+        i = int(np.searchsorted(self.v, c, side="left"))
+        return (i * c - float(self.prefix[i])) / self.n
+
+
+def material_curve(ctx: Context) -> MaterialCurve:
+    """The (cached) material ratio curve of the measured heights."""
+
+    def compute() -> MaterialCurve:
+        vals = ctx.values
+        v = np.sort(vals)
+        v -= float(np.mean(vals))
+        prefix = np.empty(v.size + 1)
+        prefix[0] = 0.0
+        np.cumsum(v, out=prefix[1:])
+        return MaterialCurve(v, prefix)
+
+    return ctx.cached("material_curve", compute)
+
+
+def _percent(ctx: Context, name: str, default: float) -> float:
+    value = float(ctx.option(name, default))
+    if not 0.0 <= value <= 100.0:
+        raise SurfscanError(f"option {name} is a material ratio in %, 0..100, not {value}")
+    return value
+
+
+@parameter("Smr", "%", "functional", "Areal material ratio at height c (default 1 µm under the highest peak; options smr_c, smr_from)")
+def smr(ctx: Context) -> float:
+    curve = material_curve(ctx)
+    c = float(ctx.option("smr_c", 1.0))
+    origin = str(ctx.option("smr_from", "peak"))
+    if origin == "peak":
+        return curve.ratio(float(curve.v[-1]) - c)
+    if origin == "mean":
+        return curve.ratio(c)
+    raise SurfscanError(f"option smr_from must be 'peak' or 'mean', not {origin!r}")
+
+
+@parameter("Smc", "um", "functional", "Inverse areal material ratio: height above the mean plane where the ratio is mr (option smc_mr, 10 %)")
+def smc(ctx: Context) -> float:
+    return material_curve(ctx).height(_percent(ctx, "smc_mr", 10.0))
+
+
+@parameter("Sxp", "um", "functional", "Peak extreme height: Smc(p) - Smc(q) (options sxp_p 2.5 %, sxp_q 50 %)")
+def sxp(ctx: Context) -> float:
+    curve = material_curve(ctx)
+    return curve.height(_percent(ctx, "sxp_p", 2.5)) - curve.height(_percent(ctx, "sxp_q", 50.0))
+
+
+def _vm(ctx: Context, p: float) -> float:
+    curve = material_curve(ctx)
+    return curve.above(curve.height(p))
+
+
+def _vv(ctx: Context, p: float) -> float:
+    curve = material_curve(ctx)
+    return curve.below(curve.height(p))
+
+
+@parameter("Vm", "um3/um2", "functional", "Material volume above the height of material ratio p (option volume_p, 10 %)")
+def vm(ctx: Context) -> float:
+    return _vm(ctx, _percent(ctx, "volume_p", 10.0))
+
+
+@parameter("Vv", "um3/um2", "functional", "Void volume below the height of material ratio p (option volume_p, 10 %)")
+def vv(ctx: Context) -> float:
+    return _vv(ctx, _percent(ctx, "volume_p", 10.0))
+
+
+@parameter("Vmp", "um3/um2", "functional", "Peak material volume: Vm(p), p = 10 % (option volume_p)")
+def vmp(ctx: Context) -> float:
+    return _vm(ctx, _percent(ctx, "volume_p", 10.0))
+
+
+@parameter("Vmc", "um3/um2", "functional", "Core material volume: Vm(q) - Vm(p), 10 % / 80 % (options volume_p, volume_q)")
+def vmc(ctx: Context) -> float:
+    return _vm(ctx, _percent(ctx, "volume_q", 80.0)) - _vm(ctx, _percent(ctx, "volume_p", 10.0))
+
+
+@parameter("Vvc", "um3/um2", "functional", "Core void volume: Vv(p) - Vv(q), 10 % / 80 % (options volume_p, volume_q)")
+def vvc(ctx: Context) -> float:
+    return _vv(ctx, _percent(ctx, "volume_p", 10.0)) - _vv(ctx, _percent(ctx, "volume_q", 80.0))
+
+
+@parameter("Vvv", "um3/um2", "functional", "Dale void volume: Vv(q), q = 80 % (option volume_q)")
+def vvv(ctx: Context) -> float:
+    return _vv(ctx, _percent(ctx, "volume_q", 80.0))
+
+
+def equivalent_line(ctx: Context) -> tuple[float, float]:
+    """Heights (µm) of the equivalent straight line at 0 % and at 100 % material ratio."""
+
+    def compute() -> tuple[float, float]:
+        curve = material_curve(ctx)
+        mr = np.linspace(0.0, 100.0, _SAMPLES)
+        h = curve.height(mr)
+        w = int(round(LINE_WIDTH / 100.0 * (_SAMPLES - 1)))
+        secant = h[w:] - h[:-w]  # all negative or zero; the flattest is the largest
+        start = int(np.argmax(secant))
+        x = mr[start : start + w + 1]
+        y = h[start : start + w + 1]
+        xm, ym = x.mean(), y.mean()
+        slope = float(np.dot(x - xm, y - ym) / np.dot(x - xm, x - xm))
+        intercept = float(ym - slope * xm)
+        return intercept, intercept + 100.0 * slope
+
+    return ctx.cached("equivalent_line", compute)
+
+
+@parameter("Sk", "um", "functional", "Core height: height span of the 40 % equivalent straight line")
+def sk(ctx: Context) -> float:
+    upper, lower = equivalent_line(ctx)
+    return upper - lower
+
+
+@parameter("Smr1", "%", "functional", "Peak material ratio: material ratio at the top of the core")
+def smr1(ctx: Context) -> float:
+    return material_curve(ctx).ratio(equivalent_line(ctx)[0])
+
+
+@parameter("Smr2", "%", "functional", "Dale material ratio: material ratio at the bottom of the core")
+def smr2(ctx: Context) -> float:
+    return material_curve(ctx).ratio(equivalent_line(ctx)[1])
+
+
+@parameter("Spk", "um", "functional", "Reduced peak height: height of the triangle with the area of the peaks above the core")
+def spk(ctx: Context) -> float:
+    curve = material_curve(ctx)
+    upper = equivalent_line(ctx)[0]
+    mr1 = curve.ratio(upper)
+    area = 100.0 * curve.above(upper)  # % * µm
+    return 2.0 * area / mr1 if mr1 > 0 and area > 0 else 0.0
+
+
+@parameter("Svk", "um", "functional", "Reduced dale depth: height of the triangle with the area of the dales below the core")
+def svk(ctx: Context) -> float:
+    curve = material_curve(ctx)
+    lower = equivalent_line(ctx)[1]
+    mr2 = curve.ratio(lower)
+    area = 100.0 * curve.below(lower)
+    return 2.0 * area / (100.0 - mr2) if mr2 < 100 and area > 0 else 0.0
+
+
+def _hinge_fit(q: np.ndarray, h: np.ndarray) -> tuple[float, float, float]:
+    """Two lines meeting at a break point, least squares; returns (upper slope, lower slope, break q)."""
+    best = (math.inf, 0.0, 0.0, 0.0)
+    qmin, qmax = q[0], q[-1]
+    span = qmax - qmin
+    for qb in np.linspace(qmin + 0.1 * span, qmax - 0.1 * span, 400):
+        a = np.column_stack([np.ones_like(q), np.minimum(q - qb, 0.0), np.maximum(q - qb, 0.0)])
+        coef, res, *_ = np.linalg.lstsq(a, h, rcond=None)
+        err = float(res[0]) if res.size else float(np.sum((a @ coef - h) ** 2))
+        if err < best[0]:
+            best = (err, float(coef[2]), float(coef[1]), float(qb))
+    return best[1], best[2], best[3]
+
+
+def probability_fit(ctx: Context) -> tuple[float, float, float]:
+    """(Spq, Svq, Smq) from the Gaussian probability plot of the heights."""
+
+    def compute() -> tuple[float, float, float]:
+        curve = material_curve(ctx)
+        if curve.n < 10 or curve.v[-1] == curve.v[0]:
+            raise SurfscanError("needs at least 10 measured points with some relief")
+        lo, hi = _PROB_RANGE
+        q = np.linspace(ndtri(lo / 100.0), ndtri(hi / 100.0), _PROB_SAMPLES)
+        h = curve.height(100.0 * (1.0 - ndtr(q)))  # quantile q <-> material ratio 1 - Phi(q)
+        upper, lower, qb = _hinge_fit(q, h)
+        return upper, lower, 100.0 * (1.0 - float(ndtr(qb)))
+
+    return ctx.cached("probability_fit", compute)
+
+
+@parameter("Spq", "um", "functional", "Plateau root mean square roughness: slope of the upper line of the probability plot")
+def spq(ctx: Context) -> float:
+    return probability_fit(ctx)[0]
+
+
+@parameter("Svq", "um", "functional", "Dale root mean square roughness: slope of the lower line of the probability plot")
+def svq(ctx: Context) -> float:
+    return probability_fit(ctx)[1]
+
+
+@parameter("Smq", "%", "functional", "Material ratio at the plateau-to-dale transition of the probability plot")
+def smq(ctx: Context) -> float:
+    return probability_fit(ctx)[2]
