@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .batch import BatchWidget
+from .protrusions import ProtrusionWidget
 from .roughness import RoughnessWidget
 
-__all__ = ["RoughnessWidget"]
+__all__ = ["RoughnessWidget", "ProtrusionWidget", "BatchWidget"]

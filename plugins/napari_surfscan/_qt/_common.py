@@ -10,10 +10,11 @@ import pandas as pd
 from napari.layers import Image
 from napari.qt.threading import GeneratorWorker, create_worker
 from napari.utils.notifications import show_error
-from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QTableWidget, QTableWidgetItem
+from qtpy.QtCore import QAbstractTableModel, QModelIndex, Qt
+from qtpy.QtGui import QColor
+from qtpy.QtWidgets import QAbstractItemView, QComboBox, QTableView
 
-__all__ = ["LayerChooser", "fill_table", "start_steps"]
+__all__ = ["LayerChooser", "FrameModel", "make_table_view", "fit_columns", "start_steps"]
 
 
 class LayerChooser(QComboBox):
@@ -75,34 +76,83 @@ class LayerChooser(QComboBox):
         return self._viewer.layers[name] if name and name in self._viewer.layers else None
 
 
-def fill_table(table: QTableWidget, frame: pd.DataFrame, formats: dict[str, str] | None = None) -> None:
-    """Show a DataFrame in a read-only QTableWidget; numbers formatted with ``formats[column]``.
+class FrameModel(QAbstractTableModel):
+    """A read-only Qt table model over a pandas DataFrame (fast for thousands of rows).
 
-    Every cell stores its row's index (``Qt.UserRole``) so a selection can be
-    mapped back to the frame.
+    Numbers are shown with ``formats[column]`` (default ``.4g``); NaN is shown
+    empty; ``colors[column][text]`` colours a cell's text (verdicts). ``frame`` keeps the DataFrame; row ``r`` of the view is row ``r``
+    of the frame.
     """
-    formats = formats or {}
-    table.setSortingEnabled(False)
-    table.clear()
-    table.setRowCount(len(frame))
-    table.setColumnCount(len(frame.columns))
-    table.setHorizontalHeaderLabels([str(c) for c in frame.columns])
-    for r, (key, row) in enumerate(frame.iterrows()):
-        for c, col in enumerate(frame.columns):
-            value = row[col]
+
+    def __init__(self, frame: pd.DataFrame | None = None, formats: dict[str, str] | None = None,
+                 colors: dict[str, dict[str, str]] | None = None, parent=None):
+        super().__init__(parent)
+        self.formats = formats or {}
+        self.colors = colors or {}
+        self.headers: dict[str, str] = {}
+        self.set_frame(frame if frame is not None else pd.DataFrame())
+
+    def set_frame(self, frame: pd.DataFrame, headers: dict[str, str] | None = None) -> None:
+        """Show a new DataFrame; ``headers`` maps column names to header text."""
+        self.beginResetModel()
+        self.frame = frame.reset_index(drop=True)
+        self.headers = headers or {}
+        self._cols = [frame[c].to_numpy() for c in frame.columns]
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008 - Qt signature
+        return 0 if parent.isValid() else len(self.frame)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008 - Qt signature
+        return 0 if parent.isValid() else len(self.frame.columns)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        value = self._cols[index.column()][index.row()]
+        numeric = isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)
+        if role == Qt.ItemDataRole.DisplayRole:
             if isinstance(value, float | np.floating):
-                text = "" if np.isnan(value) else format(value, formats.get(col, ".4g"))
-            else:
-                text = str(value)
-            item = QTableWidgetItem(text)
-            item.setData(Qt.ItemDataRole.UserRole, key)
-            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-            if isinstance(value, int | float | np.number) and not isinstance(value, bool):
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            table.setItem(r, c, item)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
+                if np.isnan(value):
+                    return ""
+                return format(value, self.formats.get(self.frame.columns[index.column()], ".4g"))
+            if value is None or (isinstance(value, float) and np.isnan(value)):
+                return ""
+            return str(value)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            color = self.colors.get(self.frame.columns[index.column()], {}).get(str(value))
+            return QColor(color) if color else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and numeric:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            name = str(self.frame.columns[section])
+            return self.headers.get(name, name)
+        return str(section + 1)
+
+
+def make_table_view(model: FrameModel, single: bool = True) -> QTableView:
+    """A read-only table view of ``model`` that selects whole rows."""
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection if single
+                          else QAbstractItemView.SelectionMode.ExtendedSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.verticalHeader().setDefaultSectionSize(22)
+    view.setAlternatingRowColors(True)
+    return view
+
+
+def fit_columns(view: QTableView) -> None:
+    """Size columns to their contents (call after the model changed)."""
+    view.resizeColumnsToContents()
+    view.horizontalHeader().setStretchLastSection(True)
 
 
 def start_steps(

@@ -18,7 +18,6 @@ from qtpy.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QTableWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -33,7 +32,7 @@ from .._layers import (
     symmetric_limits,
 )
 from .._roughness import LEVEL_METHODS, ROUGHNESS_STEPS, RoughnessResult, pretty_unit, roughness_steps
-from ._common import LayerChooser, fill_table, start_steps
+from ._common import FrameModel, LayerChooser, fit_columns, make_table_view, start_steps
 
 __all__ = ["RoughnessWidget"]
 
@@ -107,8 +106,8 @@ class RoughnessWidget(QWidget):
         self.progress.setTextVisible(False)
         self.status = QLabel("Choose a height map and press Measure.")
         self.status.setWordWrap(True)
-        self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["parameter", "value", "unit"])
+        self.model = FrameModel(formats={"value": ".5g"})
+        self.table = make_table_view(self.model)
         self.copy_button = QPushButton("Copy table")
         self.copy_button.clicked.connect(self.copy_table)
         self.export_button = QPushButton("Export CSV…")
@@ -193,10 +192,9 @@ class RoughnessWidget(QWidget):
     def _on_done(self, result: RoughnessResult) -> None:
         self.result = result
         self.progress.setValue(ROUGHNESS_STEPS)
-        shown = result.table[["parameter", "value", "unit"]].assign(unit=result.table["unit"].map(pretty_unit))
-        fill_table(self.table, shown, {"value": ".5g"})
-        for r, desc in enumerate(result.table["description"]):
-            self.table.item(r, 0).setToolTip(desc)
+        shown = result.table.assign(unit=result.table["unit"].map(pretty_unit))
+        self.model.set_frame(shown)
+        fit_columns(self.table)
         self._show_levelled(result)
         if self.make_3d.isChecked():
             self._show_mesh(result)

@@ -1,0 +1,270 @@
+"""Protrusions widget: detect, count and click through protrusions on a height map or SEM image."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from qtpy.QtCore import QItemSelectionModel, Signal
+from qtpy.QtGui import QFont
+from qtpy.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .._layers import object_from_layer
+from .._protrusions import (
+    PROTRUSION_STEPS,
+    SETTING_FIELDS,
+    TABLE_COLUMNS,
+    ProtrusionResult,
+    SettingField,
+    protrusion_steps,
+    settings_from_form,
+    summary_text,
+)
+from ._common import FrameModel, LayerChooser, fit_columns, make_table_view, start_steps
+
+__all__ = ["ProtrusionWidget"]
+
+
+def _field_widget(f: SettingField) -> QWidget:
+    if f.kind == "choice":
+        w = QComboBox()
+        w.addItems(f.choices)
+        w.setCurrentText(str(f.default))
+    elif f.kind == "bool":
+        w = QCheckBox()
+        w.setChecked(bool(f.default))
+    else:
+        w = QDoubleSpinBox()
+        w.setRange(f.minimum, f.maximum)
+        w.setDecimals(f.decimals)
+        if f.unit:
+            w.setSuffix(f" {f.unit}")
+        if f.zero_text:
+            w.setSpecialValueText(f.zero_text)
+        w.setValue(float(f.default))
+    w.setToolTip(f.tip)
+    return w
+
+
+def _value(w: QWidget) -> Any:
+    if isinstance(w, QComboBox):
+        return w.currentText()
+    if isinstance(w, QCheckBox):
+        return w.isChecked()
+    return w.value()
+
+
+class ProtrusionWidget(QWidget):
+    """Find protrusions with :func:`surfscan.detect_protrusions` and inspect them.
+
+    Adds a Labels layer (``features``: one row per label, row 0 = background)
+    and a Points layer at the centroids. Selecting a table row selects the
+    label (and its point) and centres the view on it; selecting a label in the
+    viewer (the label picker, a click, or ``selected_label``) selects its row.
+    """
+
+    finished = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, napari_viewer: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.viewer = napari_viewer
+        self.worker = None
+        self.result: ProtrusionResult | None = None
+        self.labels_layer = None
+        self.points_layer = None
+        self._source = None
+        self._syncing = False
+
+        self.layer_box = LayerChooser(napari_viewer)
+        form = QFormLayout()
+        form.addRow("Image", self.layer_box)
+        self.fields: dict[str, QWidget] = {}
+        for f in SETTING_FIELDS:
+            self.fields[f.name] = _field_widget(f)
+            form.addRow(f.label, self.fields[f.name])
+
+        self.run_button = QPushButton("Find protrusions")
+        self.run_button.clicked.connect(self.run)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, PROTRUSION_STEPS)
+        self.progress.setTextVisible(False)
+        self.count_label = QLabel("–")
+        font = QFont(self.count_label.font())
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        self.count_label.setFont(font)
+        self.status = QLabel("Choose an image and press Find.")
+        self.status.setWordWrap(True)
+        self.model = FrameModel(formats={"x_um": ".2f", "y_um": ".2f", "area_um2": ".4g", "aspect_ratio": ".2f"})
+        self.table = make_table_view(self.model)
+        self.table.selectionModel().selectionChanged.connect(self._on_row_selected)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.run_button)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.count_label)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table, stretch=1)
+
+    # -- settings and running -------------------------------------------------
+    def settings(self) -> dict[str, Any]:
+        """Keyword settings for ``detect_protrusions`` from the form."""
+        return settings_from_form({name: _value(w) for name, w in self.fields.items()})
+
+    def set_setting(self, name: str, value: Any) -> None:
+        """Set one form field (for scripts and tests)."""
+        w = self.fields[name]
+        if isinstance(w, QComboBox):
+            w.setCurrentText(str(value))
+        elif isinstance(w, QCheckBox):
+            w.setChecked(bool(value))
+        else:
+            w.setValue(float(value))
+
+    @property
+    def running(self) -> bool:
+        """True while a detection is in progress."""
+        return self.worker is not None
+
+    def run(self) -> Any:
+        """Start the detection on the chosen layer in a thread worker; returns the worker."""
+        if self.running:
+            return self.worker
+        layer = self.layer_box.layer()
+        if layer is None:
+            self.status.setText("No image: open an SEM image or a height map first.")
+            return None
+        try:
+            obj = object_from_layer(layer)
+        except Exception as exc:
+            self.status.setText(str(exc))
+            self.failed.emit(exc)
+            return None
+        self._source = layer
+        self.run_button.setEnabled(False)
+        self.progress.setValue(0)
+        self.status.setText(f"Looking for protrusions on {layer.name} …")
+        self.worker = start_steps(
+            protrusion_steps, obj, self.settings(),
+            total=PROTRUSION_STEPS, desc=f"Protrusions on {layer.name}",
+            on_step=self._on_step, on_done=self._on_done, on_error=self._on_error,
+        )
+        self.worker.finished.connect(self._on_finished)
+        return self.worker
+
+    def _on_step(self, step: str) -> None:
+        self.progress.setValue(self.progress.value() + 1)
+        self.status.setText(f"{self._source.name}: {step} …")
+
+    def _on_finished(self) -> None:
+        self.worker = None
+        self.run_button.setEnabled(True)
+
+    def _on_error(self, exc: Exception) -> None:
+        self.progress.setValue(0)
+        self.status.setText(f"Failed: {exc}")
+        self.failed.emit(exc)
+
+    def _on_done(self, result: ProtrusionResult) -> None:
+        self.result = result
+        self.progress.setValue(PROTRUSION_STEPS)
+        self._add_layers(result)
+        shown = [c for c in TABLE_COLUMNS if c in result.table.columns]
+        self.model.set_frame(result.table[shown], TABLE_COLUMNS)
+        fit_columns(self.table)
+        self.count_label.setText(summary_text(result.protrusions.summary))
+        limit = result.protrusions.summary.get("detection_limit")
+        self.status.setText(f"{self._source.name}: detection limit {limit}" if limit else self._source.name)
+        self.finished.emit(result)
+
+    # -- layers ----------------------------------------------------------------
+    def _add_layers(self, result: ProtrusionResult) -> None:
+        src = self._source
+        for old in (self.labels_layer, self.points_layer):
+            if old is not None and old in self.viewer.layers:
+                self.viewer.layers.remove(old)
+        place = {"scale": tuple(src.scale), "translate": tuple(src.translate), "units": tuple(src.units)}
+        self.labels_layer = self.viewer.add_labels(
+            result.protrusions.labels, name=f"{src.name} protrusions", features=result.features,
+            opacity=0.45, metadata={"surfscan_role": "protrusions", "summary": result.protrusions.summary}, **place,
+        )
+        table = result.table
+        diam_px = (table["equivalent_diameter_um"].to_numpy(float) / result.spacing[1]
+                   if "equivalent_diameter_um" in table and len(table) else np.zeros(len(table)))
+        self.points_layer = self.viewer.add_points(
+            result.points, name=f"{src.name} centroids", features=table.reset_index(drop=True),
+            size=np.maximum(diam_px * 1.5, 8.0), symbol="ring", face_color="yellow", border_width=0,
+            opacity=0.8, metadata={"surfscan_role": "centroids"}, **place,
+        )
+        self.labels_layer.events.selected_label.connect(self._on_label_selected)
+        self.labels_layer.mouse_drag_callbacks.append(self._on_click)
+        self.viewer.layers.selection.active = self.labels_layer
+
+    # -- selection round trip ----------------------------------------------------
+    def _row_of_label(self, label: int) -> int | None:
+        if self.result is None:
+            return None
+        rows = np.flatnonzero(self.result.table["id"].to_numpy() == label)
+        return int(rows[0]) if rows.size else None
+
+    def select_row(self, row: int) -> None:
+        """Select table row ``row`` (and, through the selection signal, its label)."""
+        sel = self.table.selectionModel()
+        sel.select(self.model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                   | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(self.model.index(row, 0))
+
+    def selected_row(self) -> int | None:
+        """The selected table row, or None."""
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else None
+
+    def _on_row_selected(self, *args: Any) -> None:
+        row = self.selected_row()
+        if self._syncing or row is None or self.result is None or self.labels_layer is None:
+            return
+        label = int(self.result.table["id"].iloc[row])
+        self._syncing = True
+        try:
+            self.labels_layer.selected_label = label
+            self.points_layer.selected_data = {row}
+            world = np.asarray(self.points_layer.data[row]) * np.asarray(self.points_layer.scale) + np.asarray(
+                self.points_layer.translate)
+            self.viewer.camera.center = tuple(world)
+        finally:
+            self._syncing = False
+
+    def _on_label_selected(self, event: Any = None) -> None:
+        if self._syncing or self.labels_layer is None:
+            return
+        row = self._row_of_label(int(self.labels_layer.selected_label))
+        self._syncing = True
+        try:
+            if row is None:
+                self.table.clearSelection()
+            else:
+                self.select_row(row)
+                self.points_layer.selected_data = {row}
+        finally:
+            self._syncing = False
+
+    def _on_click(self, layer: Any, event: Any) -> None:
+        """A click on an object in pan/zoom mode selects it."""
+        if layer.mode != "pan_zoom":
+            return
+        value = layer.get_value(event.position, view_direction=event.view_direction,
+                                dims_displayed=event.dims_displayed, world=True)
+        if value:
+            layer.selected_label = int(value)
