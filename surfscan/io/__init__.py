@@ -22,6 +22,7 @@ __all__ = ["read", "write", "formats", "Format", "register", "get_format"]
 
 # One module per vendor family; each registers its formats on import.
 _FORMAT_MODULES = [
+    "sem",
     "npy",
     "x3p",
     "tiff_height",
