@@ -14,6 +14,8 @@ from .io import formats, read, write
 from .iso25178 import parameters, roughness
 from .level import fit_plane, level, level_plane, level_polynomial, level_rows
 from .model import Micrograph, Surface
+from .particles import Particles, measure_particles
+from .porosity import porosity_from_section, porosity_gravimetric
 
 __version__ = "0.1.0"
 
@@ -33,6 +35,10 @@ __all__ = [
     "apply_filters",
     "roughness",
     "parameters",
+    "measure_particles",
+    "Particles",
+    "porosity_from_section",
+    "porosity_gravimetric",
     "SurfscanError",
     "SurfscanWarning",
     "FormatError",

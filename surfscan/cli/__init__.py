@@ -24,6 +24,8 @@ _COMMANDS = [
     "roughness",
     "formats",
     "params",
+    "particles",
+    "porosity",
     "batch",
 ]
 
