@@ -92,15 +92,28 @@ def grid_view(path: str | os.PathLike | None, buf: bytes | memoryview, offset: i
     return np.ascontiguousarray(rows_bytes).view(dtype).reshape(rows, cols)
 
 
-def scaled(raw: np.ndarray, scale: float, offset: float = 0.0, invalid: np.ndarray | None = None) -> np.ndarray:
+def scaled(raw: np.ndarray, scale: float, offset: float = 0.0, invalid: np.ndarray | None = None,
+           path: str | os.PathLike | None = None) -> np.ndarray:
     """``raw * scale + offset`` as a new float64 array, NaN where ``invalid``.
 
     One multiplication pass writes the float64 result (no intermediate copy
-    of the raw values).
+    of the raw values). Float input that is (or overflows to) infinite
+    becomes NaN, since an infinite height was not measured; for integer input
+    a scale that could overflow is a corrupt header.
     """
-    z = np.multiply(raw, float(scale), dtype=np.float64)
-    if offset:
-        z += float(offset)
+    scale, offset = float(scale), float(offset)
+    if not (np.isfinite(scale) and np.isfinite(offset)):
+        raise FormatError(path, f"corrupt header: height scale {scale!r} or offset {offset!r} is not finite")
+    if raw.dtype.kind in "iu" and not np.isfinite(abs(scale) * 2.0**64 + abs(offset)):
+        raise FormatError(path, f"corrupt header: height scale {scale!r} overflows")
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = np.multiply(raw, scale, dtype=np.float64)
+        if offset:
+            z += offset
+    if raw.dtype.kind == "f":
+        bad = ~np.isfinite(z)
+        if bad.any():
+            invalid = bad if invalid is None else (invalid | bad)
     if invalid is not None:
         z[invalid] = np.nan
     return z

@@ -110,13 +110,16 @@ def _read_ascii(path: Path, buf: bytes) -> tuple[np.ndarray, dict[str, Any]]:
     fields = _ascii_header(path, parts[0])
     cols, rows = _field(path, fields, "NumPoints", int), _field(path, fields, "NumProfiles", int)
     check_grid(path, rows, cols)
-    if int(fields.get("Compression", "0") or 0) != 0:
+    if _field(path, {"Compression": "0", **fields}, "Compression", int) != 0:
         raise FormatError(path, "compressed SDF data is not supported")
     zscale = _field(path, fields, "Zscale", float)
     data = re.sub(r"\bBAD\b", "nan", parts[1])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        values = np.fromstring(data, dtype=np.float64, sep=" ")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            values = np.fromstring(data, dtype=np.float64, sep=" ")
+    except ValueError:
+        raise FormatError(path, "the SDF data section holds text that is not a number") from None
     if values.size != rows * cols:
         raise FormatError(path, f"the SDF data section holds {values.size} values, the header declares "
                                 f"{rows} x {cols}")
