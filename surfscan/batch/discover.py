@@ -57,10 +57,10 @@ def _reader_suffixes() -> set[str]:
 
 
 def _wanted(name: str, include: Sequence[str], known: set[str]) -> bool:
+    if name.startswith(".") and not any(g.startswith(".") for g in include):
+        return False
     if include:
         return any(fnmatch.fnmatch(name, g) or fnmatch.fnmatch(name.lower(), g.lower()) for g in include)
-    if name.startswith("."):
-        return False
     suffix = os.path.splitext(name)[1].lower()
     return suffix in known or suffix not in NOT_MEASUREMENTS
 

@@ -118,11 +118,13 @@ def run_batch(
         done = store.done_paths({p: s for p, s in stats.items() if s is not None}, settings.hash)
         todo = [c.path for c in found if c.path not in done]
         as_dict = settings.as_dict()
+        settings_hash = settings.hash
         where = ""
         if todo:
             with make_executor(workers, scheduler) as executor, Progress(len(todo), progress, live) as bar:
                 where = executor.where
                 for result in executor.results(todo, settings):
+                    result["settings_hash"] = settings_hash  # the key is this process's view of the settings
                     store.record(result, as_dict, stats.get(result["path"]))
                     bar.advance(result["status"] == "ok")
         tables = build_tables(store)

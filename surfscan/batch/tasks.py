@@ -58,12 +58,16 @@ class BatchSettings:
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict of every setting, units in the key names."""
         from .. import __version__
+        from ..iso25178 import resolve_names
 
+        rough = self.roughness_settings.as_dict()
+        params = self.roughness_settings.params
+        rough["params"] = resolve_names(list(params) if params else None) if self.roughness else []
         return {
             "surfscan_version": __version__,
             "roughness": self.roughness,
             "defects": self.defects,
-            **self.roughness_settings.as_dict(),
+            **rough,
             "defect_settings": {k: v for k, v in self.defect_settings},
             "pixel_size_um": self.pixel_size,
         }

@@ -27,6 +27,7 @@ _COMMANDS = [
     "particles",
     "porosity",
     "batch",
+    "report",
 ]
 
 

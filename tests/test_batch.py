@@ -1,0 +1,364 @@
+"""The batch runner: discovery, spec and units, groups, store, resume after SIGKILL, errors, Dask, exports."""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import surfscan as ss
+from surfscan.batch import BatchSettings, ResultStore, build_tables, discover, group_of, parse_spec, run_batch
+from surfscan.batch.discover import Candidate
+from surfscan.batch.groups import summarise
+from surfscan.batch.progress import Progress
+from surfscan.batch.spec import parse_unit
+from surfscan.errors import SurfscanError
+from surfscan.pipeline import RoughnessSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+NO_DEFECTS = BatchSettings(defects=False, roughness_settings=RoughnessSettings(level="none", params=("Sa", "Sz", "Sq")))
+SPEC = 'name = "test layer"\nrules = ["Sa < 0.10 um", "Sz < 1000 nm"]\n'
+
+
+def sinusoid(amplitude: float, n: int = 16, shape: tuple[int, int] = (128, 128), dx: float = 0.5) -> ss.Surface:
+    """z = A sin(2 pi col / n): Sa = (2A/n) cot(pi/n), Sz = 2A when 4 divides n (whole periods, no plane)."""
+    cols = np.arange(shape[1])
+    z = amplitude * np.sin(2 * np.pi * cols / n)
+    return ss.Surface(np.broadcast_to(z, shape).copy(), dx, dx)
+
+
+def sa_of(amplitude: float, n: int = 16) -> float:
+    return 2 * amplitude / n / math.tan(math.pi / n)
+
+
+def drop_times(df: pd.DataFrame) -> pd.DataFrame:
+    return df[[c for c in df.columns if not c.startswith("time_")]].reset_index(drop=True)
+
+
+@pytest.fixture
+def samples(tmp_path: Path) -> Path:
+    """Two samples of three sites each: 'good' (A = 0.1 um) and 'poor' (A = 0.3 um), as X3P."""
+    root = tmp_path / "in"
+    for name, amp in (("good", 0.1), ("poor", 0.3)):
+        (root / name).mkdir(parents=True)
+        for i in range(3):
+            ss.write(sinusoid(amp * (1 + 0.01 * i)), root / name / f"site{i}.x3p")
+    return root
+
+
+def quiet(**kw):
+    return dict(progress=io.StringIO(), live=False, settings=NO_DEFECTS, **kw)
+
+
+# spec and units ---------------------------------------------------------------------------------------
+
+
+def test_units_convert_between_scales():
+    assert parse_unit("nm").factor == pytest.approx(1e-3)
+    assert parse_unit("µm²") == parse_unit("um2")
+    per_mm2 = parse_unit("per mm2")
+    assert per_mm2.power == -2 and per_mm2.factor == pytest.approx(1e-6)
+    assert parse_unit("/mm2") == parse_unit("1/mm2") == parse_unit("mm-2") == per_mm2
+    assert parse_unit("µm³/µm²") == parse_unit("um")
+    assert parse_unit("%").factor == 0.01
+
+
+def test_spec_rules_with_units():
+    spec = parse_spec('rules = ["Sa < 100 nm", "Sz <= 0.001 mm", "protrusion_density < 5 per mm2",'
+                      ' {metric = "Sq", op = "<", limit = 0.2, unit = "um"}]')
+    sa, sz, dens, sq = spec.rules
+    assert sa.limit_in("um") == pytest.approx(0.1)
+    assert sz.op == "<=" and sz.limit_in("um") == pytest.approx(1.0)
+    assert dens.limit_in("1/um2") == pytest.approx(5e-6)
+    assert dens.limit_in("1/mm2") == pytest.approx(5)
+    assert sq.holds(0.19, "um") and not sq.holds(0.21, "um")
+    assert sa.holds(0.0999, "um") and not sa.holds(0.1, "um")
+
+
+@pytest.mark.parametrize("text, words", [
+    ('rules = ["Sa < 5 per mm2"]', "cannot be compared"),
+    ('rules = ["Sa < 0.1 furlong"]', "unknown unit"),
+    ('rules = ["Sfoo < 1 um"]', "unknown metric"),
+    ('rules = ["Sa is small"]', "cannot read rule"),
+    ('rules = []', "no rules"),
+    ('rules = ["Sa < 0.1 um"', "not valid TOML"),
+])
+def test_bad_specs_are_one_clear_error(text, words):
+    with pytest.raises(SurfscanError, match=words):
+        parse_spec(text, "bad.toml")
+
+
+def test_example_spec_reads():
+    from surfscan.batch import load_spec
+
+    spec = load_spec(ROOT / "sample_images" / "electrode.toml")
+    metrics = {r.metric: r for r in spec.rules}
+    assert metrics["Sa"].limit_in("um") == pytest.approx(0.10)
+    assert metrics["Sz"].limit_in("um") == pytest.approx(1.0)
+    assert "protrusion_density" in metrics
+
+
+# discovery and groups -----------------------------------------------------------------------------------
+
+
+def test_discover_walks_filters_and_keeps_unreadables(tmp_path):
+    (tmp_path / "a" / "deep").mkdir(parents=True)
+    for p in ("a/1.x3p", "a/2.npy", "a/deep/3.x3p", "a/notes.md", "a/.hidden.x3p", "a/odd.bin"):
+        (tmp_path / p).write_bytes(b"x")
+    (tmp_path / "a" / "folder.x3p").mkdir()
+    os.symlink(tmp_path / "gone.x3p", tmp_path / "a" / "dangling.x3p")
+    names = lambda found: sorted(Path(c.path).name for c in found)  # noqa: E731
+    assert names(discover([tmp_path / "a"])) == ["1.x3p", "2.npy", "dangling.x3p", "folder.x3p", "odd.bin"]
+    assert "3.x3p" in names(discover([tmp_path / "a"], recursive=True))
+    assert names(discover([tmp_path / "a"], recursive=True, include=["*.x3p"])) == [
+        "1.x3p", "3.x3p", "dangling.x3p", "folder.x3p"]
+    with pytest.raises(SurfscanError, match="no such folder"):
+        discover([tmp_path / "nope"])
+
+
+def test_group_names():
+    c = Candidate("/data/runs/E12/site3.x3p", "/data/runs")
+    assert group_of(c, "parent") == "E12"
+    assert group_of(Candidate("/data/runs/site3.x3p", "/data/runs"), "parent") == "runs"
+    assert group_of(Candidate("/d/E7_site2.x3p", "/d"), r"regex:^(E\d+)_") == "E7"
+    assert group_of(Candidate("/d/other.x3p", "/d"), r"regex:^(E\d+)_") == "(no match)"
+    assert group_of(c, "file") == "E12/site3.x3p"
+
+
+def test_group_statistics_match_numpy():
+    v = np.array([0.07, 0.08, 0.075, np.nan])
+    mean, sd, n = summarise(v)
+    assert n == 3 and mean == pytest.approx(np.nanmean(v)) and sd == pytest.approx(np.nanstd(v, ddof=1))
+    assert summarise(np.array([1.0]))[1] is None
+
+
+# end to end -----------------------------------------------------------------------------------------------
+
+
+def test_batch_values_verdicts_and_groups(samples, tmp_path):
+    spec = parse_spec(SPEC)
+    out = tmp_path / "out"
+    summary = run_batch([samples], out, recursive=True, spec=spec, workers=2, **quiet())
+    f, g = summary.tables.files, summary.tables.groups
+    assert len(f) == 6 and (f["status"] == "ok").all()
+    for _, row in f.iterrows():
+        amp = (0.1 if row["group"] == "good" else 0.3) * (1 + 0.01 * int(row["file"][-5]))
+        assert row["Sa"] == pytest.approx(sa_of(amp), rel=1e-9)
+        assert row["Sz"] == pytest.approx(2 * amp, rel=1e-9)
+    assert dict(zip(g["group"], g["verdict"])) == {"good": "pass", "poor": "fail"}
+    good = g.set_index("group").loc["good"]
+    amps = 0.1 * (1 + 0.01 * np.arange(3))
+    assert good["Sa_mean"] == pytest.approx(np.mean(sa_of(amps)), rel=1e-9)
+    assert good["Sa_sd"] == pytest.approx(np.std(sa_of(amps), ddof=1), rel=1e-6)
+    assert good["Sa_n"] == 3
+    assert "Sa" in g.set_index("group").loc["poor", "failed_rules"]
+    assert set(f.loc[f["group"] == "poor", "verdict"]) == {"fail"}
+    # every setting is in every row
+    assert (f["setting_level"] == "none").all() and f["settings_hash"].nunique() == 1
+    # exports: the same tables in CSV, Parquet and Excel
+    csv = pd.read_csv(out / "files.csv")
+    pq = pd.read_parquet(out / "files.parquet")
+    xl = pd.read_excel(out / "results.xlsx", sheet_name="groups")
+    np.testing.assert_allclose(csv["Sa"], f["Sa"])
+    np.testing.assert_allclose(pq["Sz"], f["Sz"])
+    assert list(xl["verdict"]) == list(g["verdict"])
+
+
+def test_rerun_skips_done_work_and_redoes_changed_files(samples, tmp_path):
+    out = tmp_path / "out"
+    first = run_batch([samples], out, recursive=True, workers=1, **quiet())
+    again = run_batch([samples], out, recursive=True, workers=1, **quiet())
+    assert (first.analysed, again.analysed, again.skipped) == (6, 0, 6)
+    pd.testing.assert_frame_equal(drop_times(first.tables.files), drop_times(again.tables.files))
+    target = samples / "poor" / "site0.x3p"
+    ss.write(sinusoid(0.05), target)
+    os.utime(target, ns=(time.time_ns(), time.time_ns() + 10**9))
+    third = run_batch([samples], out, recursive=True, workers=1, **quiet())
+    assert third.analysed == 1
+    row = third.tables.files.set_index("file").loc["poor/site0.x3p"]
+    assert row["Sa"] == pytest.approx(sa_of(0.05))
+    other = run_batch([samples], out, recursive=True, workers=1,
+                      progress=io.StringIO(), live=False,
+                      settings=BatchSettings(defects=False, roughness_settings=RoughnessSettings(
+                          level="plane", params=("Sa",))))
+    assert other.analysed == 6  # new settings, new results; the old ones stay in the store
+    with ResultStore(out) as store:
+        assert store.db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 6 + 1 + 6
+
+
+def test_bad_files_are_recorded_and_the_batch_goes_on(samples, tmp_path):
+    bad = samples / "good"
+    (bad / "corrupt.x3p").write_bytes(b"PK\x03\x04" + os.urandom(200))
+    (bad / "unknown.qqq").write_bytes(os.urandom(3000))
+    locked = bad / "locked.x3p"
+    ss.write(sinusoid(0.1), locked)
+    locked.chmod(0)
+    (bad / "folder.x3p").mkdir()
+    os.symlink(samples / "gone.x3p", bad / "dangling.x3p")
+    spec = parse_spec(SPEC)
+    out = tmp_path / "out"
+    from surfscan.cli import main
+
+    argv = ["batch", str(samples), "-o", str(out), "--recursive", "--no-defects", "--params", "Sa,Sz",
+            "--workers", "2", "--progress", "lines", "--spec", str(tmp_path / "s.toml")]
+    (tmp_path / "s.toml").write_text(SPEC)
+    assert main(argv) == 0
+    with ResultStore(out, create=False) as store:
+        f = build_tables(store, spec).files.set_index("file")
+    errors = f[f["status"] == "error"]
+    expected_errors = {"good/corrupt.x3p", "good/unknown.qqq", "good/folder.x3p", "good/dangling.x3p"}
+    if os.geteuid() != 0:  # root reads a chmod-000 file anyway
+        expected_errors.add("good/locked.x3p")
+    assert expected_errors <= set(errors.index)
+    assert set(errors.index) <= expected_errors | {"good/locked.x3p"}
+    assert (f.loc[list(expected_errors), "verdict"] == "error").all()
+    assert "not a recognised file format" in f.loc["good/unknown.qqq", "error"]
+    assert "folder" in f.loc["good/folder.x3p", "error"]
+    assert "dangling" in f.loc["good/dangling.x3p", "error"]
+    assert (f.loc[[i for i in f.index if i.startswith("poor/")], "status"] == "ok").all()
+    locked.chmod(0o644)
+
+
+def test_worker_crash_is_an_error_for_that_file_only(samples, tmp_path):
+    from surfscan.io import registry
+
+    def crash(path, **kw):
+        os._exit(3)
+
+    registry.register(registry.Format("crashtest", "a reader that kills its process", (".crash",), "height", crash))
+    try:
+        (samples / "good" / "boom.crash").write_bytes(b"x" * 10)
+        summary = run_batch([samples], tmp_path / "out", recursive=True, workers=2, **quiet())
+    finally:
+        registry._FORMATS.pop("crashtest", None)
+    f = summary.tables.files.set_index("file")
+    assert f.loc["good/boom.crash", "status"] == "error"
+    assert "worker process died" in f.loc["good/boom.crash", "error"]
+    assert (f.drop(index="good/boom.crash")["status"] == "ok").all() and len(f) == 7
+
+
+def _batch_cmd(inp: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "surfscan", "batch", str(inp), "-o", str(out), "--recursive", "--no-defects",
+            "--workers", "2", "--progress", "lines", "--export", "csv,parquet", "--params", "Sa,Sq,Sz,Ssk,Sdr"]
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def _results_count(out: Path) -> int:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(out / "surfscan-results.sqlite", timeout=5) as db:
+            return db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_sigkill_at_a_random_moment_then_rerun_gives_the_same_tables(tmp_path):
+    inp = tmp_path / "in"
+    rng = np.random.default_rng(7)
+    n = 40
+    for i in range(n):
+        (inp / f"E{i % 4}").mkdir(parents=True, exist_ok=True)
+        s = ss.Surface(rng.normal(0, 0.05 * (1 + i % 4), (256, 256)), 0.5, 0.5)
+        ss.write(s, inp / f"E{i % 4}" / f"site{i:02d}.x3p")
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    t0 = time.monotonic()
+    subprocess.run(_batch_cmd(inp, tmp_path / "ref"), check=True, env=env, capture_output=True)
+    full = time.monotonic() - t0
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(_batch_cmd(inp, out), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while _results_count(out) == 0 and proc.poll() is None:  # kill while files are being analysed
+        time.sleep(0.01)
+    time.sleep(random.uniform(0.0, full / 3))
+    workers = _children(proc.pid)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = _results_count(out)
+    done = subprocess.run(_batch_cmd(inp, out), env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert f"{n - killed_at} analysed now, {killed_at} already done" in done.stdout
+    for name in ("files", "groups"):
+        ref = pd.read_parquet(tmp_path / "ref" / f"{name}.parquet")
+        got = pd.read_parquet(out / f"{name}.parquet")
+        pd.testing.assert_frame_equal(drop_times(ref), drop_times(got))
+    with ResultStore(out) as store:
+        assert store.db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == n
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert not [w for w in workers if Path(f"/proc/{w}").exists() and "zombie" not in
+                Path(f"/proc/{w}/status").read_text().lower()], "worker processes outlived the killed batch"
+
+
+def test_dask_local_cluster_gives_the_same_table(samples, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    (samples / "good" / "junk.x3p").write_bytes(b"not an x3p file")
+    local = run_batch([samples], tmp_path / "local", recursive=True, workers=2, **quiet())
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as lc:
+        with distributed.Client(lc) as client:
+            on_dask = run_batch([samples], tmp_path / "dask", recursive=True, scheduler=client, **quiet())
+    assert "Dask" in on_dask.where
+    pd.testing.assert_frame_equal(drop_times(local.tables.files), drop_times(on_dask.tables.files))
+    pd.testing.assert_frame_equal(local.tables.groups, on_dask.tables.groups)
+
+
+def test_progress_lines_when_not_a_terminal():
+    buf = io.StringIO()
+    with Progress(4, buf, live=False, every=0.0) as p:
+        for ok in (True, False, True, True):
+            p.advance(ok)
+    lines = buf.getvalue().splitlines()
+    assert len(lines) == 5 and "4/4 files" in lines[-1] and "1 errors" in lines[-1]
+    assert "files/s" in lines[0] and "ETA" in lines[0]
+
+
+def test_surfscan_import_does_not_import_dask():
+    code = "import surfscan, surfscan.batch, surfscan.cli.batch, sys; print(any('distributed' in m for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_report_is_one_self_contained_html_file(samples, tmp_path):
+    import base64
+    import re
+
+    from surfscan.batch.report import worst_files, write_report
+    from surfscan.cli import main
+
+    (samples / "good" / "junk.x3p").write_bytes(b"not an x3p")
+    out = tmp_path / "out"
+    spec = parse_spec(SPEC)
+    run_batch([samples], out, recursive=True, spec=spec, workers=1, **quiet())
+    assert main(["report", str(out)]) == 0
+    text = (out / "report.html").read_text()
+    assert "src='http" not in text and "<script" not in text  # nothing fetched from elsewhere
+    pngs = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)
+    assert len(pngs) >= 1 + 6  # box plots, six thumbnails
+    assert all(base64.b64decode(p)[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    assert "Sa &lt; 0.10 um" in text and "class='t fail'" in text and "class='t pass'" in text
+    assert "junk.x3p" in text  # the error is listed
+    with ResultStore(out, create=False) as store:
+        t = build_tables(store)
+    worst = worst_files(t, 2)
+    assert list(worst["group"]) == ["poor", "poor"] and worst["Sa"].iloc[0] == t.files["Sa"].max()
+    with pytest.raises(SurfscanError, match="no batch results"):
+        write_report(tmp_path / "empty")
