@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import surfscan
-from surfscan.errors import SurfscanError
-from surfscan.io.registry import detect
+from surfscan.io.registry import HEAD_BYTES, detect
 
 from ._layers import layer_data
 
@@ -25,15 +24,27 @@ PathOrPaths = str | os.PathLike | Sequence[str | os.PathLike]
 
 
 def can_read(path: str | os.PathLike) -> bool:
-    """True when ``path`` is a file that surfscan's format registry recognises."""
+    """True when ``path`` is a file that surfscan's format registry recognises by its content.
+
+    A format that can check content (a ``sniff`` function) must accept the
+    file's first bytes; the registry's last resort, the suffix alone, is
+    not enough here, so that a ``.dat`` from another program is left to
+    other readers instead of failing in ours.
+    """
     p = Path(path)
     if not p.is_file():
         return False
     try:
         fmt = detect(p)
-    except (SurfscanError, OSError):
+        if fmt.reader is None:
+            return False
+        if fmt.sniff is None:
+            return True
+        with open(p, "rb") as fh:
+            head = fh.read(HEAD_BYTES)
+        return fmt.sniff(head, p) > 0
+    except Exception:  # a sniffer or an unreadable file must never break napari's reader search
         return False
-    return fmt.reader is not None
 
 
 def read_layers(path: PathOrPaths) -> list[tuple[Any, dict[str, Any], str]]:

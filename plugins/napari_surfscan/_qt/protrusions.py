@@ -18,6 +18,7 @@ from qtpy.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt import QCollapsible
 
 from .._layers import object_from_layer
 from .._protrusions import (
@@ -33,6 +34,9 @@ from .._protrusions import (
 from ._common import FrameModel, LayerChooser, fit_columns, make_table_view, start_steps
 
 __all__ = ["ProtrusionWidget"]
+
+#: Settings shown without opening "More settings".
+MAIN_SETTINGS = ("polarity", "k", "h_abs", "min_size", "max_size")
 
 
 def _field_widget(f: SettingField) -> QWidget:
@@ -89,10 +93,15 @@ class ProtrusionWidget(QWidget):
         self.layer_box = LayerChooser(napari_viewer)
         form = QFormLayout()
         form.addRow("Image", self.layer_box)
+        more_form = QFormLayout()
+        self.more = QCollapsible("More settings")
+        more_box = QWidget()
+        more_box.setLayout(more_form)
+        self.more.addWidget(more_box)
         self.fields: dict[str, QWidget] = {}
         for f in SETTING_FIELDS:
             self.fields[f.name] = _field_widget(f)
-            form.addRow(f.label, self.fields[f.name])
+            (form if f.name in MAIN_SETTINGS else more_form).addRow(f.label, self.fields[f.name])
 
         self.run_button = QPushButton("Find protrusions")
         self.run_button.clicked.connect(self.run)
@@ -112,6 +121,7 @@ class ProtrusionWidget(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.more)
         layout.addWidget(self.run_button)
         layout.addWidget(self.progress)
         layout.addWidget(self.count_label)
@@ -185,8 +195,9 @@ class ProtrusionWidget(QWidget):
         self.model.set_frame(result.table[shown], TABLE_COLUMNS)
         fit_columns(self.table)
         self.count_label.setText(summary_text(result.protrusions.summary))
-        limit = result.protrusions.summary.get("detection_limit")
-        self.status.setText(f"{self._source.name}: detection limit {limit}" if limit else self._source.name)
+        limit = result.protrusions.summary.get("detection_limit") or {}
+        statement = limit.get("statement") if isinstance(limit, dict) else str(limit)
+        self.status.setText(f"{self._source.name}: {statement}" if statement else self._source.name)
         self.finished.emit(result)
 
     # -- layers ----------------------------------------------------------------
@@ -205,8 +216,8 @@ class ProtrusionWidget(QWidget):
                    if "equivalent_diameter_um" in table and len(table) else np.zeros(len(table)))
         self.points_layer = self.viewer.add_points(
             result.points, name=f"{src.name} centroids", features=table.reset_index(drop=True),
-            size=np.maximum(diam_px * 1.5, 8.0), symbol="ring", face_color="yellow", border_width=0,
-            opacity=0.8, metadata={"surfscan_role": "centroids"}, **place,
+            size=np.maximum(diam_px * 1.4 + 4.0, 8.0), symbol="disc", face_color="transparent",
+            border_color="yellow", border_width=0.08, metadata={"surfscan_role": "centroids"}, **place,
         )
         self.labels_layer.events.selected_label.connect(self._on_label_selected)
         self.labels_layer.mouse_drag_callbacks.append(self._on_click)
