@@ -358,14 +358,17 @@ def _parse_datums(path: Path, datums: list[str], hdr: _Header) -> dict[str, np.n
     if len(datums) != n:
         raise FormatError(path, f"DataList holds {len(datums)} points, the MatrixDimension declares {n}")
     fields = hdr.fields
-    if len(fields) == 1:
-        table = np.array([d if d else "nan" for d in datums]).astype(np.float64)[:, None]
-    else:
-        empty = ";".join(["nan"] * len(fields))
-        rows = [(d or empty).split(";") for d in datums]
-        if any(len(r) != len(fields) for r in rows):
-            raise FormatError(path, f"every Datum must hold {len(fields)} values separated by ';'")
-        table = np.array(rows).astype(np.float64)
+    try:
+        if len(fields) == 1:
+            table = np.array([d if d else "nan" for d in datums]).astype(np.float64)[:, None]
+        else:
+            empty = ";".join(["nan"] * len(fields))
+            rows = [(d or empty).split(";") for d in datums]
+            if any(len(r) != len(fields) for r in rows):
+                raise FormatError(path, f"every Datum must hold {len(fields)} values separated by ';'")
+            table = np.array(rows).astype(np.float64)
+    except ValueError:
+        raise FormatError(path, "the DataList holds a Datum that is not a number") from None
     return {a.name: table[:, i] for i, a in enumerate(fields)}
 
 
