@@ -40,7 +40,7 @@ import numpy as np
 
 from ..errors import FormatError, SurfscanWarning
 from ..model import Surface
-from .limits import check_grid, max_points
+from .limits import check_grid
 from .registry import Format, register
 
 __all__ = ["read_text", "MAX_TEXT_BYTES", "MAX_LINE_BYTES", "UNITS"]
@@ -128,16 +128,24 @@ def _table(path: Path, body: str) -> np.ndarray:
     sep = _delimiter(first)
     if sep == ";" and "," in first:
         body = body.replace(",", ".")  # decimal commas with ';' separators
+    if sep and (
+        f"{sep}{sep}" in body or f"{sep}\n" in body or f"\n{sep}" in body or body[:1] == sep or body[-1:] == sep
+    ):
+        sep_re = re.escape(sep)
+        body = re.sub(rf"(?m)(^|{sep_re})(?=(?:{sep_re}|$))", r"\1nan", body)  # empty cell = not measured
     cols = len(first.split(sep)) if sep else len(first.split())
     rows = body.count("\n") + 1
     check_grid(path, rows, cols)
-    if rows * cols > max_points():
-        raise FormatError(path, "too many values")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             table = np.loadtxt(
-                io.StringIO(body), delimiter=sep, comments=_COMMENT, ndmin=2, dtype=np.float64, encoding=None
+                io.StringIO(body),
+                delimiter=sep,
+                comments=[c for c in _COMMENT if c != sep],
+                ndmin=2,
+                dtype=np.float64,
+                encoding=None,
             )
     except ValueError as exc:
         raise FormatError(path, f"not a table of numbers ({str(exc).splitlines()[0]})") from None
