@@ -1,15 +1,18 @@
 """Compiled (numba) merge tree for the feature parameters; imported lazily by :mod:`.feature`.
 
-Dales of ``h`` are segmented by flooding the points in increasing ``h``
-(hills are the dales of ``h = -z``). Each point joins the basin of its lowest
-already-flooded 8-neighbour (steepest descent), or starts a new basin when it
-has none (a pit). Where a point touches two flooded components, they meet at
-a saddle of level ``h``: the component with the higher pit dies there (elder
-rule) and its depth below the saddle is its Wolf local depth. A component
-that dies shallower than the pruning threshold is merged into the motif on
-the other side of that saddle; one that dies deeper, and every component
-that never dies, is a significant motif. This gives the Wolf-pruned
-watershed in one pass, O(N alpha(N)) after the sort.
+Dales of ``h`` are found as the steepest-descent basins of ``h`` (hills are
+the dales of ``h = -z``), in two raster passes. Flooding ``h`` from below, two
+components first meet at the lowest saddle between them, so the merge tree of
+the flooding is obtained from the basin adjacency graph alone: its edges,
+each with the lowest saddle of its basin pair, are taken in increasing saddle
+height with a union-find (Kruskal). At each merge the component with the
+higher pit dies (elder rule); its depth below the saddle is its Wolf local
+depth. A component that dies shallower than the pruning threshold is merged
+into the motif on the other side of that saddle; one that dies deeper, and
+every component that never dies, is a significant motif. This is the same
+result as watershed followed by Wolf pruning, with every pass over the
+points in raster order (cache friendly) and the random-access work confined
+to the small graph.
 """
 
 from __future__ import annotations
@@ -20,33 +23,6 @@ import numpy as np
 from numba import njit
 
 _NEIGHBOURS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
-
-
-@njit(cache=True, nogil=True)
-def sort_keys(z: np.ndarray, zmin: float, zmax: float) -> tuple[np.ndarray, int]:
-    """uint64 keys ``quantised height << bits | flat index`` of the measured points (NaN skipped).
-
-    Sorting the keys sorts the points by height to ``(zmax - zmin) / 2**(64 -
-    bits)`` (about 1e-13 of the range for a few million points); ties are
-    broken by index. Returns ``(keys, bits)``.
-    """
-    flat = z.ravel()
-    n = flat.size
-    bits = 1
-    while (1 << bits) < n:
-        bits += 1
-    levels = float(2 ** (64 - bits) - 2048)  # stay below 2**64 after float rounding
-    scale = levels / (zmax - zmin) if zmax > zmin else 0.0
-    keys = np.empty(n, dtype=np.uint64)
-    m = 0
-    for i in range(n):
-        v = flat[i]
-        if math.isnan(v):
-            continue
-        q = np.uint64((v - zmin) * scale)
-        keys[m] = (q << np.uint64(bits)) | np.uint64(i)
-        m += 1
-    return keys[:m], bits
 
 
 @njit(cache=True, nogil=True)
@@ -68,77 +44,197 @@ def _grow(a: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
-@njit(cache=True, nogil=True)
-def flood(z: np.ndarray, order: np.ndarray, sign: float, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Wolf-pruned watershed of ``h = sign * z`` visiting points in ``order`` (increasing h).
+@njit(cache=True, nogil=True, inline="always")
+def _lower(flat: np.ndarray, sign: float, q: int, p: int) -> bool:
+    """True when point q comes before point p in the flooding order (h, then index)."""
+    hq = sign * flat[q]
+    hp = sign * flat[p]
+    return hq < hp or (hq == hp and q < p)
 
-    Returns ``(basin, motif, pit)``: the basin of every point (-1 where not
-    measured), the significant motif each basin belongs to (a basin id whose
-    motif is itself) and the flat index of each basin's pit.
+
+@njit(cache=True, nogil=True)
+def descent_basins(z: np.ndarray, sign: float) -> tuple[np.ndarray, np.ndarray]:
+    """Steepest-descent basins of ``h = sign * z`` (8-connected; ties broken by index).
+
+    Every measured point drains to its lowest 8-neighbour when that one is
+    lower, else it is a pit. Returns ``(basin, pit)``: the basin id of every
+    point (-1 where not measured) and the flat index of each basin's pit. Ids
+    are given in raster order of first appearance, so neighbouring basins have
+    close ids.
     """
     ny, nx = z.shape
     flat = z.ravel()
-    basin = np.full(flat.size, -1, dtype=np.int32)
-    cap = max(1024, order.size // 16)
-    uf = np.empty(cap, dtype=np.int32)
-    parent = np.empty(cap, dtype=np.int32)
-    pit = np.empty(cap, dtype=np.int64)
-    pit_h = np.empty(cap)
+    n = flat.size
+    low = np.empty(n, dtype=np.int32)
+    for i in range(ny):
+        i0 = max(i - 1, 0)
+        i1 = min(i + 2, ny)
+        for j in range(nx):
+            p = i * nx + j
+            best_h = sign * flat[p]
+            if best_h != best_h:  # NaN: not measured
+                low[p] = -1
+                continue
+            best = p
+            j0 = max(j - 1, 0)
+            j1 = min(j + 2, nx)
+            for ii in range(i0, i1):
+                row = ii * nx
+                for jj in range(j0, j1):
+                    q = row + jj
+                    hq = sign * flat[q]  # NaN compares false and is never chosen
+                    if hq < best_h or (hq == best_h and q < best):
+                        best = q
+                        best_h = hq
+            low[p] = best
+    basin = np.full(n, -1, dtype=np.int32)
+    pit = np.empty(max(16, n // 8), dtype=np.int64)
     nb = 0
-    for p in order:
-        i = p // nx
-        j = p - i * nx
-        hp = sign * flat[p]
-        best = -1
-        best_h = math.inf
-        for di, dj in _NEIGHBOURS:
-            ii = i + di
-            jj = j + dj
-            if ii < 0 or ii >= ny or jj < 0 or jj >= nx:
-                continue
-            q = ii * nx + jj
-            if basin[q] >= 0 and sign * flat[q] < best_h:
-                best_h = sign * flat[q]
-                best = q
-        if best < 0:
-            if nb == uf.size:
-                uf = _grow(uf, 2 * nb)
-                parent = _grow(parent, 2 * nb)
-                pit = _grow(pit, 2 * nb)
-                pit_h = _grow(pit_h, 2 * nb)
-            uf[nb] = nb
-            parent[nb] = nb
-            pit[nb] = p
-            pit_h[nb] = hp
-            basin[p] = nb
-            nb += 1
+    for p in range(n):
+        if low[p] < 0 or basin[p] >= 0:
             continue
-        own = basin[best]
-        basin[p] = own
-        rp = _find(uf, own)
-        for di, dj in _NEIGHBOURS:
-            ii = i + di
-            jj = j + dj
-            if ii < 0 or ii >= ny or jj < 0 or jj >= nx:
+        q = p
+        while basin[q] < 0 and low[q] != q:
+            q = low[q]
+        b = basin[q]
+        if b < 0:
+            if nb == pit.size:
+                pit = _grow(pit, 2 * nb)
+            b = nb
+            pit[nb] = q
+            basin[q] = b
+            nb += 1
+        q = p
+        while basin[q] < 0:
+            basin[q] = b
+            q = low[q]
+    return basin, pit[:nb].copy()
+
+
+_SLOTS = 8
+
+
+@njit(cache=True, nogil=True)
+def adjacency(z: np.ndarray, basin: np.ndarray, nb: int, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Edges of the basin adjacency graph with their saddles.
+
+    For each pair of 8-adjacent basins, the saddle is the point pair where
+    they connect lowest: the minimum over their touching point pairs of the
+    later point (in flooding order). Returns ``(a, b, saddle)`` with ``a < b``
+    and ``saddle`` the flat index of that point. Each basin keeps its first
+    eight higher-id neighbours in fixed slots (cache friendly because
+    neighbouring basins have close ids); further ones go to a spill list that
+    is reduced by sorting.
+    """
+    ny, nx = z.shape
+    flat = z.ravel()
+    nbr = np.full(nb * _SLOTS, -1, dtype=np.int32)
+    sad = np.empty(nb * _SLOTS, dtype=np.int64)
+    spill_a = np.empty(1024, dtype=np.int64)
+    spill_s = np.empty(1024, dtype=np.int64)
+    nspill = 0
+    for i in range(ny):
+        for j in range(nx):
+            p = i * nx + j
+            bp = basin[p]
+            if bp < 0:
                 continue
-            other = basin[ii * nx + jj]
-            if other < 0:
-                continue
-            rq = _find(uf, other)
-            if rq == rp:
-                continue
-            if pit_h[rq] > pit_h[rp] or (pit_h[rq] == pit_h[rp] and rq > rp):
-                young, elder, across = rq, rp, own
-            else:
-                young, elder, across = rp, rq, other
-            if hp - pit_h[young] < threshold:
-                parent[young] = across
-            uf[young] = elder
-            rp = elder
-    motif = parent[:nb].copy()
-    for b in range(nb):
-        motif[b] = _find(motif, b)
-    return basin, motif, pit[:nb].copy()
+            for k in range(4):
+                ii = i + (0, 1, 1, 1)[k]
+                jj = j + (1, -1, 0, 1)[k]
+                if ii >= ny or jj < 0 or jj >= nx:
+                    continue
+                q = ii * nx + jj
+                bq = basin[q]
+                if bq < 0 or bq == bp:
+                    continue
+                a = min(bp, bq)
+                b = max(bp, bq)
+                s = p if _lower(flat, sign, q, p) else q
+                base = a * _SLOTS
+                done = False
+                for t in range(_SLOTS):
+                    cur = nbr[base + t]
+                    if cur == b:
+                        if _lower(flat, sign, s, sad[base + t]):
+                            sad[base + t] = s
+                        done = True
+                        break
+                    if cur < 0:
+                        nbr[base + t] = b
+                        sad[base + t] = s
+                        done = True
+                        break
+                if not done:
+                    if nspill == spill_a.size:
+                        spill_a = _grow(spill_a, 2 * nspill)
+                        spill_s = _grow(spill_s, 2 * nspill)
+                    spill_a[nspill] = np.int64(a) * nb + b
+                    spill_s[nspill] = s
+                    nspill += 1
+    ne = 0
+    for t in range(nbr.size):
+        if nbr[t] >= 0:
+            ne += 1
+    ea = np.empty(ne + nspill, dtype=np.int32)
+    eb = np.empty(ne + nspill, dtype=np.int32)
+    es = np.empty(ne + nspill, dtype=np.int64)
+    e = 0
+    for t in range(nbr.size):
+        if nbr[t] >= 0:
+            ea[e] = t // _SLOTS
+            eb[e] = nbr[t]
+            es[e] = sad[t]
+            e += 1
+    if nspill:
+        order = np.argsort(spill_a[:nspill])
+        last = -1
+        for r in order:
+            key = spill_a[r]
+            if key != last:
+                ea[e] = key // nb
+                eb[e] = key - (key // nb) * nb
+                es[e] = spill_s[r]
+                e += 1
+                last = key
+            elif _lower(flat, sign, spill_s[r], es[e - 1]):
+                es[e - 1] = spill_s[r]
+    return ea[:e], eb[:e], es[:e]
+
+
+@njit(cache=True, nogil=True)
+def prune(
+    z: np.ndarray, pit: np.ndarray, ea: np.ndarray, eb: np.ndarray, es: np.ndarray, order: np.ndarray,
+    sign: float, threshold: float,
+) -> np.ndarray:
+    """Wolf pruning by the elder rule over the adjacency edges taken in ``order`` (increasing saddle).
+
+    When an edge joins two components, the one with the higher pit dies at the
+    saddle; if its depth below the saddle is under ``threshold`` it is merged
+    into the motif of the basin across the edge, otherwise it is significant.
+    Returns, for each basin, the significant motif (a basin id) it belongs to.
+    """
+    flat = z.ravel()
+    nb = pit.size
+    uf = np.arange(nb).astype(np.int32)
+    parent = np.arange(nb).astype(np.int32)
+    for r in order:
+        a = ea[r]
+        b = eb[r]
+        ra = _find(uf, a)
+        rb = _find(uf, b)
+        if ra == rb:
+            continue
+        if _lower(flat, sign, pit[ra], pit[rb]):
+            young, elder, across = rb, ra, a
+        else:
+            young, elder, across = ra, rb, b
+        if sign * flat[es[r]] - sign * flat[pit[young]] < threshold:
+            parent[young] = across
+        uf[young] = elder
+    for i in range(nb):
+        parent[i] = _find(parent, i)
+    return parent
 
 
 @njit(cache=True, nogil=True)
@@ -171,19 +267,23 @@ def motif_measures(
             if i == 0 or j == 0 or i == ny - 1 or j == nx - 1:
                 edge[m] = True
                 level[m] = min(level[m], hp)
-            for di, dj in _NEIGHBOURS:
-                ii = i + di
-                jj = j + dj
+            for k in range(8):
+                ii = i + (0, 1, 1, 1, 0, -1, -1, -1)[k]
+                jj = j + (1, -1, 0, 1, -1, 1, 0, -1)[k]
                 if ii < 0 or ii >= ny or jj < 0 or jj >= nx:
                     continue
                 bq = basin[ii * nx + jj]
-                if bq < 0:
+                if bq < 0:  # a non-measured neighbour: the motif is incomplete
                     edge[m] = True
                     level[m] = min(level[m], hp)
                     continue
+                if k >= 4:  # backward pairs were seen from the other point
+                    continue
                 mq = motif[bq]
                 if mq != m:
-                    level[m] = min(level[m], max(hp, sign * flat[ii * nx + jj]))
+                    s = max(hp, sign * flat[ii * nx + jj])
+                    level[m] = min(level[m], s)
+                    level[mq] = min(level[mq], s)
     for p in range(flat.size):
         b = basin[p]
         if b < 0:

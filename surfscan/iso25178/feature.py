@@ -6,10 +6,11 @@ Segmentation
     col for a hill, pit up to its pour point for a dale) is below ``pruning`` %
     of Sz (option ``pruning``, default 5 %, ISO 25178-3) is merged into the
     neighbour across that saddle; the motif keeps the higher peak / deeper
-    pit. surfscan builds it with a merge tree over the sorted heights
-    (union-find, :mod:`._merge_tree`), which gives the same significant motifs
-    as steepest-descent watershed followed by Wolf pruning (as surfalize 0.19
-    computes it) without a region adjacency graph.
+    pit. surfscan builds the merge tree of the flooding from the basin
+    adjacency graph (union-find over saddles in increasing height,
+    :mod:`._merge_tree`), which gives the same significant motifs as
+    steepest-descent watershed followed by Wolf pruning (as surfalize 0.19
+    computes it); ties between equal heights are broken by point index.
 Edge motifs
     Motifs that touch the border of the map, or a non-measured (NaN) point,
     are incomplete and excluded by default (option ``exclude_edge=True``, as
@@ -79,21 +80,6 @@ def _options(ctx: Context) -> tuple[float, bool]:
     return pruning, bool(ctx.option("exclude_edge", True))
 
 
-def _order(ctx: Context) -> np.ndarray:
-    """Flat indices of the measured points by increasing height (one sort, cached)."""
-
-    def compute() -> np.ndarray:
-        from . import _merge_tree as mt
-
-        vals = ctx.values
-        keys, bits = mt.sort_keys(np.ascontiguousarray(ctx.z), float(vals.min()), float(vals.max()))
-        keys.sort()
-        keys &= np.uint64((1 << bits) - 1)
-        return keys.view(np.int64)
-
-    return ctx.cached("feature_order", compute)
-
-
 def motifs(ctx: Context, kind: str) -> Motifs:
     """The significant ``"hill"`` or ``"dale"`` motifs under the call's options (cached)."""
     pruning, exclude_edge = _options(ctx)
@@ -106,10 +92,10 @@ def motifs(ctx: Context, kind: str) -> Motifs:
         vals = ctx.values
         vmin, vmax = float(vals.min()), float(vals.max())
         sign = -1.0 if kind == "hill" else 1.0
-        order = _order(ctx)
-        if sign < 0:
-            order = order[::-1]
-        basin, motif, pit = mt.flood(z, order, sign, pruning / 100.0 * (vmax - vmin))
+        basin, pit = mt.descent_basins(z, sign)
+        ea, eb, es = mt.adjacency(z, basin, pit.size, sign)
+        order = np.argsort(sign * z.ravel()[es])
+        motif = mt.prune(z, pit, ea, eb, es, order, sign, pruning / 100.0 * (vmax - vmin))
         count, edge, _level, volume = mt.motif_measures(z, basin, motif, sign)
         keep = motif == np.arange(motif.size)
         if exclude_edge:

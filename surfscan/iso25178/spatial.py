@@ -48,6 +48,7 @@ import scipy.fft as sfft
 from scipy import ndimage
 
 from ..errors import SurfscanError, SurfscanWarning
+from ..model import Surface
 from .registry import Context, parameter
 
 __all__ = ["autocorrelation_half", "decay_lengths", "texture_direction"]
@@ -74,29 +75,31 @@ def _correlate_half(a: np.ndarray, ny: int, nx: int) -> np.ndarray:
     return half
 
 
-def autocorrelation_half(ctx: Context) -> np.ndarray:
-    """The (cached) unbiased ACF, upper half plane: ``[ty, tx + nx - 1]``, ty >= 0, µm²."""
+def autocorrelation_half(surface: Surface) -> np.ndarray:
+    """The unbiased ACF (µm²) of a surface's heights about their mean, upper half plane.
 
-    def compute() -> np.ndarray:
-        s = ctx.surface
-        ny, nx = s.shape
-        mean = float(np.mean(ctx.values))
-        if s.has_invalid:
-            valid = s.valid
-            z0 = np.where(valid, s.z - mean, 0.0).astype(np.float32)
-            counts = _correlate_half(valid.astype(np.float32), ny, nx)
-            half = _correlate_half(z0, ny, nx)
-            ok = counts > 0.5
-            half[ok] /= counts[ok]
-            half[~ok] = np.nan
-            return half
-        z0 = (s.z - mean).astype(np.float32)
+    Indexed ``[ty, tx + nx - 1]`` for ``ty = 0 .. ny-1``, ``tx = -(nx-1) .. nx-1``
+    (lags in points); float32; NaN where no pair of measured points overlaps.
+    """
+    s = surface
+    ny, nx = s.shape
+    valid = s.valid
+    if not valid.any():
+        raise SurfscanError("the surface has no measured points")
+    if s.has_invalid:
+        mean = float(np.mean(s.z[valid]))
+        z0 = np.where(valid, s.z - mean, 0.0).astype(np.float32)
+        counts = _correlate_half(valid.astype(np.float32), ny, nx)
         half = _correlate_half(z0, ny, nx)
-        half /= (ny - np.arange(ny, dtype=np.float32))[:, None]
-        half /= (nx - np.abs(np.arange(-(nx - 1), nx, dtype=np.float32)))[None, :]
+        ok = counts > 0.5
+        half[ok] /= counts[ok]
+        half[~ok] = np.nan
         return half
-
-    return ctx.cached("acf_half", compute)
+    z0 = (s.z - float(np.mean(s.z))).astype(np.float32)
+    half = _correlate_half(z0, ny, nx)
+    half /= (ny - np.arange(ny, dtype=np.float32))[:, None]
+    half /= (nx - np.abs(np.arange(-(nx - 1), nx, dtype=np.float32)))[None, :]
+    return half
 
 
 def decay_lengths(ctx: Context) -> tuple[np.ndarray, bool]:
@@ -108,7 +111,7 @@ def decay_lengths(ctx: Context) -> tuple[np.ndarray, bool]:
     def compute() -> tuple[np.ndarray, bool]:
         from . import _acf_kernels as k
 
-        half = autocorrelation_half(ctx)
+        half = autocorrelation_half(ctx.surface)  # not cached: only the decay lengths are kept
         ny, w = half.shape
         nx = (w + 1) // 2
         acf0 = float(half[0, nx - 1])
