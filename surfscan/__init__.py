@@ -16,11 +16,15 @@ from .level import fit_plane, level, level_plane, level_polynomial, level_rows
 from .model import Micrograph, Surface
 from .particles import Particles, measure_particles
 from .porosity import porosity_from_section, porosity_gravimetric
+from .protrusions import Protrusions, ProtrusionSettings, detect_protrusions
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Surface",
+    "detect_protrusions",
+    "Protrusions",
+    "ProtrusionSettings",
     "Micrograph",
     "read",
     "write",

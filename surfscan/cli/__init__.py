@@ -24,6 +24,7 @@ _COMMANDS = [
     "roughness",
     "formats",
     "params",
+    "defects",
     "particles",
     "porosity",
     "batch",

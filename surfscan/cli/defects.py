@@ -1,0 +1,100 @@
+"""``surfscan defects FILE...``: count and measure protrusions on height maps and SEM images.
+
+One line per file (count, density per mm², detection limit), or with
+``--json`` one object per file: ``{"file", "count", "density_per_mm2",
+"objects": [...], "settings", "detection_limit"}``. A file that fails is
+one error line; the others are still reported and the exit code is 1.
+To compare layers of different roughness, fix the threshold in µm
+(``--h-abs 0.5 --k 1``): the default threshold follows each map's own
+roughness.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..protrusions import ProtrusionSettings, detect_protrusions
+from .common import load, positive_float, print_json, print_table, report_error
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("defects", help="count protrusions per mm² (height maps and SEM images)", description=__doc__)
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per file, with every object")
+    p.add_argument("--overlay", metavar="DIR", help="write <file>_protrusions.png with the outlines into DIR")
+    p.add_argument("--k", type=positive_float, help="core threshold in robust noise rms (default 6)")
+    p.add_argument("--h-abs", type=float, metavar="UM", help="height maps: smallest core threshold in µm (default 0)")
+    p.add_argument("--min-area", type=positive_float, metavar="UM2", help="smallest object area in µm² (default 9 px)")
+    p.add_argument("--polarity", choices=["bright", "dark"], help="bright/up (default) or dark/down objects")
+    p.add_argument("--min-size", type=positive_float, metavar="UM", help="smallest expected diameter in µm")
+    p.add_argument("--max-size", type=positive_float, metavar="UM", help="largest expected diameter in µm")
+    p.add_argument("--split", action="store_true", help="split touching objects (watershed)")
+    p.add_argument(
+        "--pixel-size", type=positive_float, metavar="UM", help="SEM: pixel size in µm, overriding the calibration"
+    )
+    return p
+
+
+def _settings(args: argparse.Namespace) -> ProtrusionSettings:
+    given = {
+        "k": args.k,
+        "h_abs": args.h_abs,
+        "min_area": args.min_area,
+        "polarity": args.polarity,
+        "min_size": args.min_size,
+        "max_size": args.max_size,
+        "pixel_size": args.pixel_size,
+    }
+    kwargs: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    if args.split:
+        kwargs["split"] = True
+    return ProtrusionSettings.from_kwargs(**kwargs)
+
+
+def _record(path: str, found) -> dict[str, Any]:
+    s = found.summary
+    return {
+        "file": path,
+        "kind": s["kind"],
+        "count": s["count"],
+        "density_per_mm2": s["density_per_mm2"],
+        "objects": found.table.to_dict(orient="records"),
+        "settings": s["settings"],
+        "detection_limit": {k: v for k, v in s["detection_limit"].items() if k != "statement"},
+    }
+
+
+def _limit_text(summary: dict[str, Any]) -> str:
+    d = summary["detection_limit"]
+    if summary["kind"] == "height":
+        return f"h >= {d['height_threshold_um']:.3g} µm"
+    return f"contrast >= {d['contrast_threshold']:.3g} (>= {d['min_size_um']:.3g} µm)"
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = _settings(args)  # a bad setting fails here, before any file is read
+    out_dir = Path(args.overlay) if args.overlay else None
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    records, rows, failed = [], [], 0
+    for path in args.files:
+        try:
+            found = detect_protrusions(load(path), settings)
+            if out_dir is not None:
+                found.write_overlay(out_dir / f"{Path(path).stem}_protrusions.png")
+        except Exception as exc:  # reported per file; the others go on
+            report_error(path, exc, getattr(args, "debug", False))
+            failed += 1
+            continue
+        records.append(_record(path, found))
+        s = found.summary
+        rows.append({"file": path, "kind": s["kind"], "count": s["count"],
+                     "density_per_mm2": s["density_per_mm2"], "limit": _limit_text(s)})
+    if args.json:
+        print_json(records)
+    elif rows:
+        heads = {"density_per_mm2": "per mm²", "limit": "detection limit"}
+        print_table(rows, ["file", "kind", "count", "density_per_mm2", "limit"], heads)
+    return 1 if failed else 0

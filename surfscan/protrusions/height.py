@@ -1,0 +1,211 @@
+"""Protrusions on height maps.
+
+1. Form: a 2-D Legendre polynomial fitted on inliers only (iterated, points
+   further than 3 robust rms from the fit are dropped), on a subsampled grid.
+2. Background (``lambda_c``): a robust Gaussian L-filter that ignores
+   candidates, pits and NaN (see :func:`.regions.robust_background`),
+   done twice: the second pass excludes what the first pass found.
+3. Spikes: a pixel that differs from its 3 x 3 median by more than
+   ``max(6 Sq_robust, half its own height)`` is replaced by that median
+   (a smooth bump's top differs from its median by far less than half
+   its height; a lone spike by all of it).
+4. Threshold: ``h_thr = max(h_abs, k * Sq_robust)`` with ``Sq_robust =
+   1.4826 * MAD`` of the levelled heights over measured non-candidate
+   points; an object is an 8-connected region above ``h_thr / 2`` that holds
+   a point above ``h_thr`` (hysteresis), measured points only, so NaN holes
+   never create or bridge objects.
+5. Gates: area, optional diameter range, elongation; optional watershed split.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+from numpy.polynomial import legendre
+
+from ..errors import SurfscanError
+from ..model import Surface
+from .regions import (
+    apply_gates,
+    hysteresis_labels,
+    measure_regions,
+    object_table,
+    relabel,
+    robust_background,
+    robust_sigma,
+    split_touching,
+    subsample,
+)
+from .result import Protrusions, ProtrusionSettings, percentiles
+
+__all__ = ["detect_on_height_map", "remove_form_robust"]
+
+_FIT_POINTS = 25_000
+_CLIP = 3.0
+
+
+def _degree(form: str) -> int | None:
+    f = (form or "none").strip().lower()
+    if f == "none":
+        return None
+    if f == "plane":
+        return 1
+    if f.startswith("poly") and f[4:].lstrip(":").isdigit():
+        deg = int(f[4:].lstrip(":"))
+        if deg <= 8:
+            return deg
+    raise SurfscanError(f"protrusion setting form must be 'plane', 'poly:N' (N <= 8) or 'none', not {form!r}")
+
+
+def remove_form_robust(z: np.ndarray, valid: np.ndarray, degree: int, iterations: int = 8) -> np.ndarray:
+    """Heights minus a polynomial of total degree ``degree`` fitted on inliers only.
+
+    The fit runs on a regular subsample (about 60,000 points); after each
+    fit, points further than 3 robust rms (1.4826 MAD) from it are left out
+    of the next. Returns float32 with 0 at non-measured points.
+    """
+    ny, nx = z.shape
+    step = max(1, int(math.sqrt(z.size / _FIT_POINTS)))
+    px = legendre.legvander(np.linspace(-1.0, 1.0, nx) if nx > 1 else np.zeros(1), degree)
+    py = legendre.legvander(np.linspace(-1.0, 1.0, ny) if ny > 1 else np.zeros(1), degree)
+    terms = [(i, j) for j in range(degree + 1) for i in range(degree + 1) if i + j <= degree]
+    sx, sy = px[::step], py[::step]
+    design = np.stack([(sy[:, j][:, None] * sx[:, i][None, :]).ravel() for i, j in terms], axis=1)
+    zs = z[::step, ::step].ravel()
+    measured = valid[::step, ::step].ravel()
+    if np.count_nonzero(measured) < 2 * len(terms):
+        raise SurfscanError(f"too few measured points to fit a degree-{degree} form")
+    inliers = measured
+    coef = np.zeros(len(terms))
+    for _ in range(iterations):
+        a = design[inliers]
+        coef = np.linalg.lstsq(a.T @ a, a.T @ zs[inliers], rcond=None)[0]
+        res = zs - design @ coef
+        med, s = robust_sigma(res[measured])
+        new = measured & (np.abs(res - med) <= _CLIP * max(s, 1e-12))
+        if np.array_equal(new, inliers) or np.count_nonzero(new) < 2 * len(terms):
+            break
+        inliers = new
+    cmat = np.zeros((degree + 1, degree + 1))
+    for (i, j), c in zip(terms, coef):
+        cmat[j, i] = c
+    form = (py.astype(np.float32) @ cmat.astype(np.float32)) @ px.T.astype(np.float32)
+    out = z.astype(np.float32) - form
+    out[~valid] = 0.0
+    return out
+
+
+def _despike(h: np.ndarray, sq: float) -> tuple[np.ndarray, int]:
+    """Replace single-pixel spikes (up or down) by their 3 x 3 median, in place; returns (h, count)."""
+    ys, xs = np.nonzero(np.abs(h) > 5.0 * sq)  # a spike differs from its median by > 6 sq
+    if ys.size == 0:
+        return h, 0
+    med = cv2.medianBlur(h, 3)[ys, xs]
+    v = h[ys, xs]
+    d = np.abs(v - med)
+    spikes = (d > 6.0 * sq) & (d > 0.5 * np.abs(v))
+    h[ys[spikes], xs[spikes]] = med[spikes]
+    return h, int(np.count_nonzero(spikes))
+
+
+def _levelled(surface: Surface, st: ProtrusionSettings) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Heights above the local background (polarity applied), valid mask and what was found on the way."""
+    valid = surface.valid
+    if not valid.any():
+        raise SurfscanError("the height map has no measured points")
+    deg = _degree(st.form)
+    if deg is None:
+        r = np.where(valid, surface.z, 0.0).astype(np.float32)
+    else:
+        r = remove_form_robust(surface.z, valid, deg)
+    if st.sign < 0:
+        r = -r
+    lam_um = _cutoff_um(surface, st)
+    lam_px = None if lam_um is None else lam_um / math.sqrt(surface.dx * surface.dy)
+    med0, s0 = robust_sigma(subsample(r, valid))
+    bg = np.zeros_like(r)
+    if lam_px:
+        bg = robust_background(r, valid & (np.abs(r - med0) <= _CLIP * s0), lam_px)
+        h = r - bg
+        h[~valid] = 0.0
+    else:
+        h = r
+    med1, s1 = robust_sigma(subsample(h, valid))
+    n_spikes = 0
+    if st.despike:
+        h -= med1
+        h, n_spikes = _despike(h, s1)
+        h += med1
+    half = max(st.h_abs, st.k * s1) / 2
+    if lam_px:  # second pass: the background ignores candidates and pits found by the first
+        bg2 = robust_background(r, valid & (np.abs(h - med1) <= half), lam_px)
+        bg2 -= bg
+        h -= bg2
+    hs = subsample(h, valid)
+    med, sq = robust_sigma(hs[np.abs(hs - med1) <= half])
+    h -= med
+    h[~valid] = 0.0
+    info = {"sq_robust": sq, "lambda_c_um": lam_um, "spikes_removed": n_spikes}
+    return h, valid, info
+
+
+def _cutoff_um(surface: Surface, st: ProtrusionSettings) -> float | None:
+    if st.lambda_c is None:
+        return None
+    if st.lambda_c != "auto":
+        return float(st.lambda_c)
+    if st.max_size:
+        return 4.0 * st.max_size
+    return min(surface.size_um) / 8.0
+
+
+def detect_on_height_map(surface: Surface, st: ProtrusionSettings) -> Protrusions:
+    """Protrusions (or, with ``polarity="dark"``, pits) on a height map; see the module notes."""
+    h, valid, info = _levelled(surface, st)
+    sq = info["sq_robust"]
+    thr = max(st.h_abs, st.k * sq)
+    if thr <= 0:
+        raise SurfscanError("the height map is flat (robust rms 0): set h_abs to give a threshold")
+    labels, keep = hysteresis_labels(h, thr, thr / 2, valid)
+    dx, dy = surface.dx, surface.dy
+    if st.split and keep.any():
+        labels, n = relabel(labels, keep)
+        labels, n = split_touching(labels, h, thr / 2, max(2.0, (st.min_size or 0) / 2 / math.sqrt(dx * dy)))
+        keep = np.arange(n + 1) > 0
+    invalid = ~valid if surface.has_invalid else None
+    stats, ids = measure_regions(labels, keep, h, invalid)
+    table = object_table(stats, dx, dy)
+    table["touches_invalid"] = stats.touches_invalid
+    table["max_height_um"] = stats.peak * st.sign
+    table["volume_um3"] = stats.total * dx * dy * st.sign
+    min_area = st.min_area if st.min_area is not None else 9 * dx * dy
+    labels, table = apply_gates(labels, keep.size, ids, table, min_area, st.min_size, st.max_size, st.max_aspect)
+    valid_mm2 = np.count_nonzero(valid) * dx * dy * 1e-6
+    resolved = {**st.__dict__, "lambda_c": info["lambda_c_um"], "min_area": min_area}
+    resolved.pop("pixel_size")
+    summary = {
+        "kind": "height",
+        "count": len(table),
+        "count_touching_edge": int(table["touches_edge"].sum()),
+        "density_per_mm2": len(table) / valid_mm2 if valid_mm2 else float("nan"),
+        "valid_area_mm2": valid_mm2,
+        "area_fraction": float(table["area_um2"].sum() * 1e-6 / valid_mm2) if valid_mm2 else 0.0,
+        "equivalent_diameter_um": percentiles(table["equivalent_diameter_um"]),
+        "max_height_um": percentiles(np.abs(table["max_height_um"])),
+        "detection_limit": {
+            "height_threshold_um": thr,
+            "grow_threshold_um": thr / 2,
+            "sq_robust_um": sq,
+            "min_area_um2": min_area,
+            "statement": (
+                f"protrusions rising at least {thr:.3g} µm ({st.k:g} x Sq_robust {sq:.3g} µm"
+                + (f", at least h_abs {st.h_abs:g} µm" if st.h_abs else "")
+                + f") above the local background and covering at least {min_area:.3g} µm² are counted"
+            ),
+        },
+        "spikes_removed": info["spikes_removed"],
+        "settings": resolved,
+    }
+    return Protrusions(table, labels, summary, h, (-2 * thr, 2 * thr))

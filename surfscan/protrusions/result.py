@@ -1,0 +1,163 @@
+"""Settings and result of the protrusion detector."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SurfscanError
+
+__all__ = ["ProtrusionSettings", "Protrusions", "percentiles"]
+
+_POLARITY = {"bright": 1, "up": 1, "dark": -1, "down": -1}
+
+
+@dataclass(frozen=True)
+class ProtrusionSettings:
+    """How protrusions are found. Lengths in µm, areas in µm².
+
+    Attributes
+    ----------
+    polarity : {"bright", "dark"}
+        ``"bright"`` (also ``"up"``): objects brighter than (SEM) or rising
+        above (height map) their surroundings; ``"dark"`` (``"down"``): darker
+        or sunk (pits).
+    k : float
+        The core threshold is ``k`` times the robust noise rms (height maps:
+        ``Sq_robust = 1.4826 * MAD`` of the levelled heights; SEM: the
+        upper-side robust rms of the band-passed contrast). Objects grow by
+        hysteresis down to half the core threshold.
+    h_abs : float
+        Height maps: the core threshold is at least this height (µm).
+    min_area : float or None
+        Smallest object area kept (µm²); None = 9 pixels.
+    min_size, max_size : float or None
+        Expected protrusion diameters (µm). SEM: the band-pass is matched to
+        them and objects whose equivalent diameter is below ``min_size / 2``
+        or above ``2 * max_size`` are dropped; ``min_size=None`` = three times
+        the texture grain measured on the image (at least 4 pixels). Height
+        maps: a gate on the equivalent diameter when given.
+    max_aspect : float or None
+        Elongation limit (major / minor axis of the equivalent ellipse);
+        longer objects (crack rims, scratches) are not counted.
+    form : str
+        Height maps: polynomial form removed, fitted on inliers only
+        (``"poly:N"``, ``"plane"`` or ``"none"``).
+    lambda_c : float, "auto" or None
+        Cut-off (µm) of the robust Gaussian background removal (an L-filter
+        that ignores the candidates). ``"auto"``: four times ``max_size`` when
+        given, else an eighth of the shorter side of the field. None: none.
+    despike : bool
+        Height maps: replace single-pixel spikes by their 3 x 3 median first.
+    split : bool
+        Split touching objects by a watershed (off by default).
+    pixel_size : float or None
+        SEM: pixel size in µm overriding the image's calibration (needed for
+        uncalibrated images; give 1 to work in pixels).
+    """
+
+    polarity: str = "bright"
+    k: float = 6.0
+    h_abs: float = 0.0
+    min_area: float | None = None
+    min_size: float | None = None
+    max_size: float | None = None
+    max_aspect: float | None = 3.0
+    form: str = "poly:2"
+    lambda_c: float | str | None = "auto"
+    despike: bool = True
+    split: bool = False
+    pixel_size: float | None = None
+
+    def __post_init__(self) -> None:
+        if str(self.polarity).lower() not in _POLARITY:
+            raise SurfscanError(f"polarity must be 'bright' or 'dark' (or 'up'/'down'), not {self.polarity!r}")
+        object.__setattr__(self, "polarity", str(self.polarity).lower())
+        for name in ("k", "min_area", "min_size", "max_size", "max_aspect", "pixel_size"):
+            v = getattr(self, name)
+            if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise SurfscanError(f"protrusion setting {name} must be a positive number, got {v!r}")
+        if not (math.isfinite(self.h_abs) and self.h_abs >= 0):
+            raise SurfscanError(f"protrusion setting h_abs must be a height >= 0 µm, got {self.h_abs!r}")
+        lc = self.lambda_c
+        if lc is not None and lc != "auto" and not (isinstance(lc, (int, float)) and math.isfinite(lc) and lc > 0):
+            raise SurfscanError(f"protrusion setting lambda_c must be a length in µm, 'auto' or None, got {lc!r}")
+        if self.min_size and self.max_size and self.min_size > self.max_size:
+            raise SurfscanError(f"min_size {self.min_size} µm is larger than max_size {self.max_size} µm")
+
+    @property
+    def sign(self) -> int:
+        """+1 for bright / up objects, -1 for dark / down ones."""
+        return _POLARITY[self.polarity]
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> ProtrusionSettings:
+        """Settings from keyword arguments, with a clear error for an unknown name."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(kwargs) - names)
+        if unknown:
+            raise SurfscanError(f"unknown protrusion setting(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
+        return cls(**kwargs)
+
+
+def percentiles(values: np.ndarray) -> dict[str, float | None]:
+    """p10, p50, p90 and max of an array (None when empty)."""
+    v = np.asarray(values, float)
+    if v.size == 0:
+        return {"p10": None, "p50": None, "p90": None, "max": None}
+    p = np.percentile(v, [10, 50, 90])
+    return {"p10": float(p[0]), "p50": float(p[1]), "p90": float(p[2]), "max": float(v.max())}
+
+
+@dataclass(frozen=True, eq=False)
+class Protrusions:
+    """Protrusions found on a height map or an SEM image.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per object: ``id`` (its value in :attr:`labels`), ``x_um``,
+        ``y_um`` (centroid; x = column * dx), ``area_um2``,
+        ``equivalent_diameter_um``, ``aspect_ratio``, ``touches_edge`` (touches
+        the image border); height maps add ``touches_invalid`` (next to
+        non-measured points), ``max_height_um`` and ``volume_um3`` (above the
+        local background); SEM images add ``mean_contrast`` (mean relative
+        brightness change over the local background, negative = darker).
+    labels : ndarray of int32
+        Label image, 0 = background, ``id`` = object.
+    summary : dict
+        ``count``, ``density_per_mm2`` (per mm² of measured area), sizes and
+        heights (or contrasts) as percentiles, ``detection_limit`` (thresholds
+        in physical units) and ``settings`` (as used, automatic values resolved).
+    """
+
+    table: pd.DataFrame
+    labels: np.ndarray
+    summary: dict[str, Any]
+    image: np.ndarray | None = field(repr=False, default=None)
+    display_range: tuple[float, float] = (0.0, 1.0)
+
+    # ``image`` is what the overlay is drawn on (levelled heights in µm, or the
+    # SEM image as stored); ``display_range`` maps it to black..white.
+
+    @property
+    def count(self) -> int:
+        """Number of objects."""
+        return int(self.summary["count"])
+
+    @property
+    def density_per_mm2(self) -> float:
+        """Objects per mm² of measured area."""
+        return float(self.summary["density_per_mm2"])
+
+    def write_overlay(self, path: str | Path) -> Path:
+        """Write a PNG: the image with object outlines (green; orange where touching the border)."""
+        from .overlay import write_overlay
+
+        return write_overlay(self, path)
