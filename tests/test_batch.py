@@ -105,7 +105,7 @@ def test_example_spec_reads():
     metrics = {r.metric: r for r in spec.rules}
     assert metrics["Sa"].limit_in("um") == pytest.approx(0.10)
     assert metrics["Sz"].limit_in("um") == pytest.approx(1.0)
-    assert "protrusion_density" in metrics
+    assert metrics["sem_protrusion_density"].limit_in("1/mm2") > 0
 
 
 # discovery and groups -----------------------------------------------------------------------------------
@@ -133,6 +133,18 @@ def test_group_names():
     assert group_of(Candidate("/d/E7_site2.x3p", "/d"), r"regex:^(E\d+)_") == "E7"
     assert group_of(Candidate("/d/other.x3p", "/d"), r"regex:^(E\d+)_") == "(no match)"
     assert group_of(c, "file") == "E12/site3.x3p"
+    assert group_of(Candidate("/d/E7_site2.x3p", "/d"), "name") == "E7"
+    assert group_of(Candidate("/d/sem_smooth_100x.tif", "/d"), r"regex:^(E\d)_|^sem_(\w+)_100x") == "smooth"
+
+
+def test_auto_groups_by_folder_or_by_name_without_replicate_number():
+    from surfscan.batch.discover import assign_groups
+
+    flat = [Candidate(f"/d/{n}", "/d") for n in ("E1_site1.x3p", "E1_site2.x3p", "E2-1.x3p", "E2-2.x3p", "E12.x3p")]
+    assert assign_groups(flat, "auto") == ["E1", "E1", "E2", "E2", "E12"]
+    nested = [Candidate("/d/E1/a_site1.x3p", "/d"), Candidate("/d/E2/b_site1.x3p", "/d")]
+    assert assign_groups(nested, "auto") == ["E1", "E2"]
+    assert assign_groups(flat, "parent") == ["d"] * 5
 
 
 def test_group_statistics_match_numpy():
@@ -172,6 +184,31 @@ def test_batch_values_verdicts_and_groups(samples, tmp_path):
     np.testing.assert_allclose(csv["Sa"], f["Sa"])
     np.testing.assert_allclose(pq["Sz"], f["Sz"])
     assert list(xl["verdict"]) == list(g["verdict"])
+
+
+def test_sample_images_good_layer_passes_worse_layers_fail(tmp_path):
+    from surfscan.batch import load_spec
+    from surfscan.batch.tasks import defects_available
+
+    samples = ROOT / "sample_images"
+    if not list(samples.glob("electrode_*_site*.x3p")):
+        pytest.skip("sample_images/ holds no electrode height maps yet")
+    settings = BatchSettings(defects=defects_available(), roughness_settings=RoughnessSettings(params=("Sa", "Sz")))
+    summary = run_batch([samples], tmp_path / "out", settings, spec=load_spec(samples / "electrode.toml"),
+                        workers=2, progress=io.StringIO(), live=False)
+    f = summary.tables.files
+    assert (f["status"] == "ok").all(), f.loc[f["status"] != "ok", "error"].tolist()
+    assert not f["file"].str.endswith((".json", ".toml", ".md", ".py")).any()
+    height = f[f["file"].str.startswith("electrode_")]
+    assert len(height) == 9
+    for layer, verdict in (("A_good", "pass"), ("B_fair", "fail"), ("C_poor", "fail")):
+        assert set(height.loc[height["file"].str.contains(layer), "verdict"]) == {verdict}, layer
+    g = summary.tables.groups.set_index("group")
+    assert g.loc["electrode_A_good", "verdict"] == "pass"
+    assert g.loc["electrode_B_fair", "verdict"] == "fail" and g.loc["electrode_C_poor", "verdict"] == "fail"
+    assert g.loc["electrode_A_good", "Sa_n"] == 3
+    assert 0.06 < g.loc["electrode_A_good", "Sa_mean"] < 0.08  # the lab's table: 0.07 / 0.13 / 0.18 um
+    assert 0.16 < g.loc["electrode_C_poor", "Sa_mean"] < 0.20
 
 
 def test_rerun_skips_done_work_and_redoes_changed_files(samples, tmp_path):
@@ -280,7 +317,7 @@ def test_sigkill_at_a_random_moment_then_rerun_gives_the_same_tables(tmp_path):
     n = 40
     for i in range(n):
         (inp / f"E{i % 4}").mkdir(parents=True, exist_ok=True)
-        s = ss.Surface(rng.normal(0, 0.05 * (1 + i % 4), (256, 256)), 0.5, 0.5)
+        s = ss.Surface(rng.normal(0, 0.05 * (1 + i % 4), (128, 128)), 0.5, 0.5)
         ss.write(s, inp / f"E{i % 4}" / f"site{i:02d}.x3p")
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     t0 = time.monotonic()

@@ -3,8 +3,9 @@
 Every candidate becomes one task, including files no reader recognises:
 those are recorded as errors rather than silently skipped, so a lab sees
 what the batch did not measure. Only files that are plainly not
-measurements are left out (hidden files, documents such as ``.md``,
-``.toml``, ``.html``, and anything inside the batch's own output folder),
+measurements are left out (hidden files, documents and sidecars such as
+``.md``, ``.toml``, ``.json``, ``.html``, ``.py``, and anything inside the
+batch's own output folder),
 unless an ``--include`` glob names them.
 """
 
@@ -19,11 +20,14 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import SurfscanError
 
-__all__ = ["Candidate", "discover", "group_of", "parse_group_by", "NOT_MEASUREMENTS"]
+__all__ = ["Candidate", "discover", "group_of", "assign_groups", "parse_group_by", "replicate_stem", "NOT_MEASUREMENTS"]
+
+_REPLICATE = re.compile(r"(?:[ _.-]+(?:site|spot|pos|position|area|field|rep|replicate|s|r|p)?|"
+                        r"(?:site|spot|position|field|replicate))[ _.-]*\(?\d+\)?$", re.I)
 
 #: Suffixes of files that are never measurements (unless a reader claims them).
 NOT_MEASUREMENTS = frozenset(
-    {".md", ".rst", ".toml", ".html", ".htm", ".pdf", ".py", ".ipynb", ".yaml", ".yml", ".log",
+    {".md", ".rst", ".toml", ".json", ".html", ".htm", ".pdf", ".py", ".ipynb", ".yaml", ".yml", ".log",
      ".sqlite", ".sqlite-wal", ".sqlite-shm", ".db", ".db-wal", ".db-shm", ".parquet", ".xlsx", ".docx"}
 )
 
@@ -144,15 +148,22 @@ def discover(
 
 
 def parse_group_by(spec: str | None) -> tuple[str, re.Pattern[str] | None]:
-    """Check a ``--group-by`` value: ``parent``, ``file``/``none`` or ``regex:PATTERN``."""
-    if spec is None or spec in ("parent", "file", "none"):
-        return (spec or "parent"), None
+    """Check a ``--group-by`` value: ``auto``, ``parent``, ``name``, ``file``/``none`` or ``regex:PATTERN``."""
+    if spec is None or spec in ("auto", "parent", "name", "file", "none"):
+        return (spec or "auto"), None
     if spec.startswith("regex:"):
         try:
             return "regex", re.compile(spec[len("regex:"):])
         except re.error as exc:
             raise SurfscanError(f"--group-by {spec!r}: not a valid regular expression ({exc})") from None
-    raise SurfscanError(f"--group-by {spec!r}: use 'parent', 'file' or 'regex:PATTERN'")
+    raise SurfscanError(f"--group-by {spec!r}: use 'auto', 'parent', 'name', 'file' or 'regex:PATTERN'")
+
+
+def replicate_stem(name: str) -> str:
+    """A file name without its suffix and trailing replicate number: ``E1_site3.x3p`` -> ``E1``."""
+    stem = os.path.splitext(name)[0]
+    cut = _REPLICATE.sub("", stem)
+    return cut or stem
 
 
 def group_of(candidate: Candidate, group_by: str | None) -> str:
@@ -160,9 +171,12 @@ def group_of(candidate: Candidate, group_by: str | None) -> str:
 
     ``parent``: the folder holding the file, relative to the folder given on
     the command line (its own name when the file lies directly in it).
-    ``regex:PATTERN``: the first capture group (or the whole match) of
+    ``regex:PATTERN``: the first capture group that matched (or the whole match) of
     ``PATTERN`` searched in the relative path; files that do not match form
-    the group ``"(no match)"``. ``file``/``none``: every file is its own group.
+    the group ``"(no match)"``. ``name``: the file name without its
+    replicate number (``E1_site3.x3p`` -> ``E1``). ``file``/``none``: every
+    file is its own group. ``auto`` is ``parent`` here; see
+    :func:`assign_groups`.
     """
     kind, pattern = parse_group_by(group_by)
     rel = candidate.relative
@@ -173,8 +187,24 @@ def group_of(candidate: Candidate, group_by: str | None) -> str:
             return "(no match)"
         if "group" in m.groupdict():
             return m.group("group")
-        return m.group(1) if m.groups() else m.group(0)
+        return next((g for g in m.groups() if g is not None), m.group(0))
     if kind in ("file", "none"):
         return rel
+    if kind == "name":
+        return replicate_stem(os.path.basename(candidate.path))
     parent = PurePosixPath(rel).parent.as_posix()
     return os.path.basename(candidate.root) if parent == "." else parent
+
+
+def assign_groups(candidates: Sequence[Candidate], group_by: str | None) -> list[str]:
+    """The group of each file.
+
+    ``auto`` (the default) groups by parent folder, unless every file lies in
+    one folder: then by file name without the replicate number (``name``),
+    so ``E1_site1``, ``E1_site2`` and ``E2_site1`` make the groups E1 and E2.
+    """
+    kind, _ = parse_group_by(group_by)
+    if kind == "auto":
+        parents = {os.path.dirname(c.path) for c in candidates}
+        kind = "name" if len(parents) == 1 and len(candidates) > 1 else "parent"
+    return [group_of(c, kind if kind in ("parent", "name") else group_by) for c in candidates]

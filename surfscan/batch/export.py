@@ -2,7 +2,8 @@
 
 The file table has one row per file of the latest run, sorted by path:
 its group, status, verdict, error, shape and calibration, every roughness
-parameter, the protrusion summary (``protrusion_*``), the settings and the
+parameter, the protrusion summary (``sem_protrusion_*`` for SEM images,
+``height_protrusion_*`` for height maps), the settings and the
 timings. Columns that differ between two runs of the same batch are all
 named ``time_*`` (``time_read_s``, ``time_total_s``, ``time_finished``).
 """
@@ -20,9 +21,9 @@ from typing import Any
 import pandas as pd
 
 from ..errors import SurfscanError, SurfscanWarning
-from .discover import Candidate, group_of
+from .discover import Candidate, assign_groups
 from .groups import group_table
-from .spec import Spec, column_unit, judge, parse_spec
+from .spec import Spec, column_unit, defect_base, judge, parse_spec
 from .store import ResultStore
 
 __all__ = ["Tables", "build_tables", "write_exports", "EXPORT_FORMATS"]
@@ -58,15 +59,15 @@ def _settings_columns(settings: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _file_row(d: dict[str, Any], group_by: str | None) -> dict[str, Any]:
+def _file_row(d: dict[str, Any], group: str) -> dict[str, Any]:
     cand = Candidate(d["run_path"], d["root"])
-    row: dict[str, Any] = {"file": cand.relative, "path": d["run_path"], "group": group_of(cand, group_by)}
+    row: dict[str, Any] = {"file": cand.relative, "path": d["run_path"], "group": group}
     if d["status"] is None:
         row["status"] = "not done"
         return row
     row.update({k: d[k] for k in _HEAD[3:] if k in d and k not in ("verdict", "failed_rules")})
     row.update(d["roughness"])
-    row.update({f"protrusion_{k}": v for k, v in d["defects"].items()})
+    row.update({f"{d['kind']}_protrusion_{k}": v for k, v in d["defects"].items()})
     row["warnings"] = "; ".join(d["warnings"])
     row["content_hash"], row["settings_hash"] = d["content_hash"], d["settings_hash"]
     row.update(_settings_columns(d["settings"]))
@@ -89,7 +90,7 @@ def _units(rows: list[dict[str, Any]], done: list[dict[str, Any]]) -> dict[str, 
 
 def _order(columns: list[str], roughness: list[str]) -> list[str]:
     head = [c for c in [*_HEAD, *roughness] if c in columns]
-    prot = sorted(c for c in columns if c.startswith("protrusion_"))
+    prot = sorted(c for c in columns if defect_base(c).startswith("protrusion_"))
     tail = [c for c in _TAIL_TIMES if c in columns]
     rest = [c for c in columns if c not in head and c not in prot and c not in tail]
     return [*head, *prot, *rest, *tail]
@@ -103,6 +104,7 @@ def _objects(store: ResultStore, done: list[dict[str, Any]], files: pd.DataFrame
         if not cols or not next(iter(cols.values()), None):
             continue
         t = pd.DataFrame(cols)
+        t.insert(0, "kind", d["kind"])
         t.insert(0, "group", group[d["run_path"]])
         t.insert(0, "path", d["run_path"])
         t.insert(0, "file", Candidate(d["run_path"], d["root"]).relative)
@@ -130,7 +132,8 @@ def build_tables(store: ResultStore, spec: Spec | None = None, group_by: str | N
         spec = parse_spec(cfg["spec_text"], cfg.get("spec_path") or "<spec>")
     stored = store.run_files(run["run_id"])
     done = [d for d in stored if d["status"] is not None]
-    rows = [_file_row(d, group_by) for d in stored]
+    groups = assign_groups([Candidate(d["run_path"], d["root"]) for d in stored], group_by)
+    rows = [_file_row(d, g) for d, g in zip(stored, groups)]
     roughness = list(dict.fromkeys(k for d in done for k in d["roughness"]))
     units = _units(rows, done)
     files = pd.DataFrame(rows)
@@ -139,7 +142,9 @@ def build_tables(store: ResultStore, spec: Spec | None = None, group_by: str | N
     for c in ("rows", "cols", "file_size"):
         if c in files:
             files[c] = pd.array(files[c].tolist(), dtype="Int64")
-    metrics = [c for c in files.columns if c in roughness or (c.startswith("protrusion_") and c in units)]
+    metrics = [c for c in files.columns if (c in roughness or defect_base(c).startswith("protrusion_"))
+               and c != "status" and pd.api.types.is_numeric_dtype(pd.to_numeric(files[c], errors="coerce"))
+               and pd.to_numeric(files[c], errors="coerce").notna().sum() == files[c].notna().sum()]
     verdicts = [judge(spec, r, units) if r.get("status") == "ok" else ((r.get("status") or "") if spec else "", [])
                 for r in files.to_dict("records")]
     files["verdict"] = [v for v, _ in verdicts]

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..errors import SurfscanError
 from .export import Tables, build_tables
-from .spec import Spec, metric_column
+from .spec import Spec, metric_column, metric_columns
 from .store import ResultStore
 
 __all__ = ["write_report", "worst_files"]
@@ -63,8 +63,7 @@ def _key_metrics(t: Tables) -> list[str]:
     """The metrics shown in the report's tables: those of the spec, Sa, Sq, Sz and the protrusion summary."""
     wanted = [r.metric for r in t.spec.rules] if t.spec else []
     wanted += ["Sa", "Sq", "Sz", "protrusion_count", "protrusion_density"]
-    cols = [metric_column(m, t.metrics) for m in wanted]
-    return list(dict.fromkeys(c for c in cols if c))
+    return list(dict.fromkeys(c for m in wanted for c in metric_columns(m, t.metrics)))
 
 
 def _fmt(v: Any) -> str:
@@ -99,7 +98,7 @@ def _limits(spec: Spec | None, column: str, unit: str | None, columns: list[str]
         return []
     out = []
     for rule in spec.rules:
-        if metric_column(rule.metric, columns) == column:
+        if column in metric_columns(rule.metric, columns):
             try:
                 out.append((rule.text, rule.limit_in(unit)))
             except SurfscanError:
@@ -111,7 +110,7 @@ def _box_plots(t: Tables) -> str:
     from matplotlib.figure import Figure
 
     ok = t.files[t.files["status"] == "ok"]
-    cols = [c for m in _BOX_METRICS if (c := metric_column(m, list(ok.columns))) and ok[c].notna().any()]
+    cols = [c for m in _BOX_METRICS for c in metric_columns(m, list(ok.columns)) if ok[c].notna().any()]
     if not cols:
         return "<p class='note'>No roughness or protrusion values to plot.</p>"
     groups = sorted(ok["group"].unique())
@@ -161,16 +160,14 @@ def worst_files(t: Tables, n: int = 6) -> pd.DataFrame:
     score = pd.Series(-np.inf, index=ok.index)
     rules = t.spec.rules if t.spec is not None else ()
     for rule in rules:
-        c = metric_column(rule.metric, list(ok.columns))
-        if c is None:
-            continue
-        try:
-            limit = rule.limit_in(t.units.get(c))
-        except SurfscanError:
-            continue
-        v = pd.to_numeric(ok[c], errors="coerce")
-        ratio = v / limit if rule.op.startswith("<") else limit / v
-        score = np.fmax(score, ratio.replace([np.inf, -np.inf], np.nan).fillna(-np.inf))
+        for c in metric_columns(rule.metric, list(ok.columns)):
+            try:
+                limit = rule.limit_in(t.units.get(c))
+            except SurfscanError:
+                continue
+            v = pd.to_numeric(ok[c], errors="coerce")
+            ratio = v / limit if rule.op.startswith("<") else limit / v
+            score = np.fmax(score, ratio.replace([np.inf, -np.inf], np.nan).fillna(-np.inf))
     if not rules:
         c = metric_column("Sa", list(ok.columns)) or metric_column("protrusion_density", list(ok.columns))
         if c is not None:

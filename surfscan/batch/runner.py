@@ -13,7 +13,7 @@ from .discover import discover, parse_group_by
 from .executor import make_executor
 from .export import Tables, build_tables, write_exports
 from .progress import Progress
-from .spec import Spec
+from .spec import Spec, metric_columns
 from .store import ResultStore
 from .tasks import BatchSettings
 
@@ -65,7 +65,7 @@ def run_batch(
     *,
     recursive: bool = False,
     include: list[str] | None = None,
-    group_by: str = "parent",
+    group_by: str = "auto",
     spec: Spec | None = None,
     workers: int | None = None,
     scheduler: Any = None,
@@ -91,7 +91,8 @@ def run_batch(
     recursive, include :
         See :func:`surfscan.batch.discover.discover`.
     group_by : str
-        ``parent``, ``file`` or ``regex:PATTERN``.
+        ``auto`` (default), ``parent``, ``name``, ``file`` or ``regex:PATTERN``
+        (see :func:`surfscan.batch.discover.assign_groups`).
     spec : Spec, optional
         Acceptance spec for the verdicts.
     workers : int, optional
@@ -151,7 +152,7 @@ def print_summary(summary: BatchSummary, stream: IO[str] | None = None, max_erro
               f"groups {int((g['verdict'] == 'pass').sum())} pass, {int((g['verdict'] == 'fail').sum())} fail; "
               f"files {int((f['verdict'] == 'pass').sum())} pass, {int((f['verdict'] == 'fail').sum())} fail",
               file=stream)
-    shown = [m for m in ("Sa", "Sz", "protrusion_density_per_mm2") if f"{m}_mean" in t.groups]
+    shown = [c for m in ("Sa", "Sz", "protrusion_density") for c in metric_columns(m, t.metrics)]
     for _, row in t.groups.iterrows():
         vals = ", ".join(f"{m} {row[f'{m}_mean']:.4g}" + (f" ± {row[f'{m}_sd']:.2g}" if row[f"{m}_sd"] == row[f"{m}_sd"]
                          and row[f"{m}_sd"] is not None else "") + f" (n={row[f'{m}_n']})"

@@ -12,7 +12,10 @@ A spec file::
 A rule is ``METRIC OP LIMIT [UNIT]`` with ``OP`` one of ``< <= > >=``. A
 rule may also be a table: ``{metric = "Sa", op = "<", limit = 100, unit = "nm"}``.
 Metrics are ISO 25178 parameter names (``Sa``, ``Sz``, ...) or protrusion
-summary values (``protrusion_density``, ``protrusion_count``, ...). Units:
+summary values (``protrusion_density``, ``protrusion_count``, ...); a
+protrusion metric applies to SEM images and height maps alike, while
+``sem_protrusion_density`` or ``height_protrusion_density`` picks one kind
+(an SEM at 100x and a confocal field of 0.02 mm² count differently). Units:
 lengths ``nm um µm mm cm m`` with powers (``um2``, ``µm³/µm²``), densities
 (``per mm2``, ``/mm2``, ``1/um2``, ``mm-2``), ``%`` and ``1``; the limit is
 converted to the metric's own unit, and a unit of the wrong kind (``Sa < 5
@@ -32,9 +35,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from ..errors import SurfscanError
 
-__all__ = ["Rule", "Spec", "Unit", "parse_unit", "load_spec", "parse_spec", "column_unit", "metric_column", "judge"]
+__all__ = ["Rule", "Spec", "Unit", "parse_unit", "load_spec", "parse_spec", "column_unit", "metric_column", "metric_columns",
+           "judge", "defect_base", "KINDS"]
 
 _LENGTHS = {"nm": 1e-3, "um": 1.0, "micron": 1.0, "microns": 1.0, "mm": 1e3, "cm": 1e4, "m": 1e6}
 _OPS = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__}
@@ -43,9 +49,20 @@ _RULE = re.compile(r"^\s*([A-Za-z_]\w*)\s*(<=|>=|<|>|≤|≥)\s*([-+]?(?:\d+\.?\
 #: Defect metrics known before any file is analysed (others are checked against the data).
 DEFECT_UNITS = {"protrusion_count": "1", "protrusion_density": "1/mm2"}
 
+#: Kinds of measurement: defect columns are named ``<kind>_protrusion_<key>``.
+KINDS = ("sem", "height")
+
 #: Unit suffixes of protrusion summary keys (``density_per_mm2``) -> unit.
-_KEY_SUFFIXES = (("_per_mm2", "1/mm2"), ("_per_um2", "1/um2"), ("_um2", "um2"), ("_um", "um"), ("_mm", "mm"),
-                 ("_pct", "%"), ("_percent", "%"), ("_fraction", "1"))
+KEY_SUFFIXES = (("_per_mm2", "1/mm2"), ("_per_um2", "1/um2"), ("_mm2", "mm2"), ("_um2", "um2"), ("_um", "um"),
+                ("_mm", "mm"), ("_pct", "%"), ("_percent", "%"), ("_fraction", "1"))
+
+
+def defect_base(name: str) -> str:
+    """``sem_protrusion_density`` -> ``protrusion_density`` (other names unchanged)."""
+    for kind in KINDS:
+        if name.startswith(f"{kind}_protrusion_"):
+            return name[len(kind) + 1:]
+    return name
 
 
 @dataclass(frozen=True)
@@ -96,24 +113,39 @@ def column_unit(column: str, roughness_units: dict[str, str] | None = None) -> s
     """The unit of a file-table column: a parameter's registry unit, or from a protrusion key's suffix."""
     if roughness_units and column in roughness_units:
         return roughness_units[column]
-    if column.startswith("protrusion_"):
-        for suffix, unit in _KEY_SUFFIXES:
-            if column.endswith(suffix):
+    base = defect_base(column)
+    if base.startswith("protrusion_"):
+        for suffix, unit in KEY_SUFFIXES:
+            if base.endswith(suffix):
                 return unit
-        if column == "protrusion_count":
-            return "1"
+        return "1"  # counts, relative contrasts, fractions
     return None
 
 
-def metric_column(metric: str, columns: list[str]) -> str | None:
-    """The table column holding ``metric`` (``protrusion_density`` -> ``protrusion_density_per_mm2``)."""
-    if metric in columns:
-        return metric
-    for suffix, _ in _KEY_SUFFIXES:
-        if metric + suffix in columns:
-            return metric + suffix
+def metric_columns(metric: str, columns: list[str]) -> list[str]:
+    """The table columns holding ``metric``.
+
+    ``protrusion_density`` is found on SEM images and on height maps
+    (``sem_protrusion_density_per_mm2``, ``height_protrusion_density_per_mm2``);
+    ``sem_protrusion_density`` only on SEM images.
+    """
+    names = [metric]
+    if metric.startswith("protrusion_"):
+        names += [f"{kind}_{metric}" for kind in KINDS]
+    found = []
     lower = {c.lower(): c for c in columns}
-    return lower.get(metric.lower())
+    for name in names:
+        for cand in (name, *(name + suffix for suffix, _ in KEY_SUFFIXES)):
+            if cand in columns or cand.lower() in lower:
+                found.append(cand if cand in columns else lower[cand.lower()])
+                break
+    return found
+
+
+def metric_column(metric: str, columns: list[str]) -> str | None:
+    """The first column holding ``metric`` (see :func:`metric_columns`), or None."""
+    found = metric_columns(metric, columns)
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -172,9 +204,9 @@ def _check(rule: Rule, where: str) -> None:
     units = registry_units()
     if rule.metric in units:
         unit: str | None = units[rule.metric]
-    elif rule.metric in DEFECT_UNITS:
-        unit = DEFECT_UNITS[rule.metric]
-    elif rule.metric.startswith("protrusion_"):
+    elif defect_base(rule.metric) in DEFECT_UNITS:
+        unit = DEFECT_UNITS[defect_base(rule.metric)]
+    elif defect_base(rule.metric).startswith("protrusion_"):
         unit = column_unit(rule.metric)
     else:
         known = ", ".join([*units, *DEFECT_UNITS])
@@ -245,13 +277,13 @@ def judge(spec: Spec | None, values: dict[str, Any], units: dict[str, str]) -> t
     judged, failed = 0, []
     columns = list(values)
     for rule in spec.rules:
-        col = metric_column(rule.metric, columns)
-        v = values.get(col) if col else None
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            continue
-        judged += 1
-        if not rule.holds(v, units.get(col)):
-            failed.append(f"{col} = {v:.4g} {units.get(col) or ''} (rule {rule.text})".replace("  ", " "))
+        for col in metric_columns(rule.metric, columns):
+            v = values.get(col)
+            if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) or isinstance(v, str):
+                continue
+            judged += 1
+            if not rule.holds(v, units.get(col)):
+                failed.append(f"{col} = {v:.4g} {units.get(col) or ''} (rule {rule.text})".replace("  ", " "))
     if not judged:
         return "n/a", []
     return ("fail" if failed else "pass"), failed

@@ -169,6 +169,27 @@ def _read(path: str, settings: BatchSettings) -> Any:
     return obj
 
 
+def _flatten(summary: dict[str, Any]) -> dict[str, Any]:
+    """One level of scalars: ``{"equivalent_diameter_um": {"p50": x}}`` -> ``equivalent_diameter_p50_um``."""
+    from .spec import KEY_SUFFIXES
+
+    out: dict[str, Any] = {}
+    for key, value in summary.items():
+        key = str(key)
+        if key == "kind":
+            continue
+        if key == "settings":  # the detector's effective settings, as one JSON text
+            out[key] = json.dumps(value, sort_keys=True, default=str)
+        elif isinstance(value, dict):
+            suffix = next((s for s, _ in KEY_SUFFIXES if key.endswith(s)), "")
+            stem = key[: len(key) - len(suffix)]
+            for sub, v in value.items():
+                out[f"{stem}_{sub}{suffix}"] = v if isinstance(v, str) else _scalar(v)
+        else:
+            out[key] = _scalar(value)
+    return out
+
+
 def _defects(obj: Any, settings: BatchSettings) -> tuple[dict[str, Any], dict[str, list]]:
     import surfscan
 
@@ -177,7 +198,7 @@ def _defects(obj: Any, settings: BatchSettings) -> tuple[dict[str, Any], dict[st
         raise SurfscanError("defect detection (surfscan.detect_protrusions) is not available in this installation; "
                             "run with --no-defects")
     found = detect(obj, **dict(settings.defect_settings))
-    summary = {str(k): _scalar(v) for k, v in dict(found.summary).items()}
+    summary = _flatten(dict(found.summary))
     table = found.table
     objects = {str(c): [_scalar(v) for v in table[c].tolist()] for c in table.columns}
     return summary, objects

@@ -33,9 +33,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--recursive", action="store_true", help="walk sub-folders too")
     p.add_argument("--include", action="append", metavar="GLOB",
                    help="only files matching this glob, e.g. '*.x3p' (repeatable)")
-    p.add_argument("--group-by", default="parent", metavar="HOW",
-                   help="samples: 'parent' (folder, default), 'file', or 'regex:PATTERN' (first capture group "
-                        "of PATTERN in the path relative to DIR)")
+    p.add_argument("--group-by", default="auto", metavar="HOW",
+                   help="samples: 'parent' (folder), 'name' (file name without its replicate number: E1_site2 -> "
+                        "E1), 'file', 'regex:PATTERN' (first capture group of PATTERN in the path relative to DIR), "
+                        "or 'auto' (default: parent, or name when all files are in one folder)")
     p.add_argument("--spec", metavar="SPEC.toml", help="acceptance spec (rules like 'Sa < 0.10 um')")
     p.add_argument("--workers", type=_workers, metavar="N", help="local worker processes (default: CPU cores)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this dask.distributed scheduler")
