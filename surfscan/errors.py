@@ -32,5 +32,11 @@ class FormatError(SurfscanError):
         super().__init__(f"{self.path}: {reason}" if self.path else reason)
 
 
+class UndefinedParameterError(SurfscanError):
+    """A roughness parameter is undefined for this surface (no significant peak, an
+    autocorrelation that never decays, a flat map); ``roughness(..., undefined="nan")``
+    reports it as NaN with a :class:`SurfscanWarning` instead."""
+
+
 class SurfscanWarning(UserWarning):
     """Something was doubtful but the work went on (metadata, calibration)."""

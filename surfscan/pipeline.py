@@ -82,6 +82,6 @@ def measure_roughness(surface: Surface, settings: RoughnessSettings) -> tuple[di
             "roughness needs a height map: read the height channel instead"
         )
     names = resolve_names(list(settings.params) if settings.params else None)
-    values = roughness(prepare(surface, settings), names)
+    values = roughness(prepare(surface, settings), names, undefined="nan")  # NaN + warning, not a lost file
     units = registry_units()
     return values, {n: units[n] for n in values}

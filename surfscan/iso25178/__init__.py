@@ -8,10 +8,12 @@ Families live in one module each and register on import.
 from __future__ import annotations
 
 import importlib
+import math
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
-from ..errors import SurfscanError
+from ..errors import SurfscanError, SurfscanWarning, UndefinedParameterError
 from ..model import Surface
 from .registry import Context, Parameter, get_parameter, parameter, registry
 
@@ -63,7 +65,9 @@ def resolve_names(names: str | Iterable[str] | None) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def roughness(surface: Surface, names: str | Iterable[str] | None = None, **options: Any) -> dict[str, float]:
+def roughness(
+    surface: Surface, names: str | Iterable[str] | None = None, *, undefined: str = "raise", **options: Any
+) -> dict[str, float]:
     """Compute ISO 25178-2 parameters of a (levelled, filtered) surface.
 
     Parameters
@@ -73,6 +77,12 @@ def roughness(surface: Surface, names: str | Iterable[str] | None = None, **opti
     names : str or list of str, optional
         Parameter names (``["Sa", "Sz"]``), families (``"height"``), a
         comma-separated string, or ``None``/``"all"`` for every parameter.
+    undefined : {"raise", "nan"}
+        What to do when a parameter is undefined for this surface
+        (:class:`~surfscan.errors.UndefinedParameterError`, e.g. S5p with no
+        significant peak): raise (default), or report NaN and warn
+        (:class:`~surfscan.errors.SurfscanWarning` naming the parameter and the
+        reason), so that one undefined parameter does not cost the others.
     **options
         Per-parameter settings documented by each family (for example
         ``convention="gwyddion"`` for Sdq/Sdr).
@@ -90,6 +100,8 @@ def roughness(surface: Surface, names: str | Iterable[str] | None = None, **opti
     """
     if not isinstance(surface, Surface):
         raise SurfscanError(f"roughness needs a height map (Surface), not {type(surface).__name__}")
+    if undefined not in ("raise", "nan"):
+        raise SurfscanError(f"undefined must be 'raise' or 'nan', not {undefined!r}")
     selected = resolve_names(names)
     ctx = Context(surface, dict(options, _requested=tuple(selected)))
     out: dict[str, float] = {}
@@ -97,6 +109,11 @@ def roughness(surface: Surface, names: str | Iterable[str] | None = None, **opti
     for name in selected:
         try:
             out[name] = float(reg[name].function(ctx))
+        except UndefinedParameterError as exc:
+            if undefined != "nan":
+                raise UndefinedParameterError(f"{name}: {exc}") from exc
+            warnings.warn(f"{name} is undefined for this surface: {exc}", SurfscanWarning, stacklevel=2)
+            out[name] = math.nan
         except SurfscanError as exc:
             raise SurfscanError(f"{name}: {exc}") from exc
     return out

@@ -32,7 +32,8 @@ Parameters
     available when fewer than five), ``S10z = S5p + S5v``. ``Sha``/``Sda`` mean
     hill/dale area (µm²), ``Shv``/``Sdv`` mean hill/dale volume (µm³).
     A parameter that needs at least one significant motif raises
-    :class:`~surfscan.errors.SurfscanError` when there is none.
+    :class:`~surfscan.errors.UndefinedParameterError` when there is none
+    (``roughness(..., undefined="nan")`` turns that into NaN and a warning).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import SurfscanError
+from ..errors import SurfscanError, UndefinedParameterError
 from .registry import Context, parameter
 
 __all__ = ["Motifs", "motifs"]
@@ -114,7 +115,7 @@ def motifs(ctx: Context, kind: str) -> Motifs:
 
 def _require(m: Motifs, kind: str) -> Motifs:
     if m.count == 0:
-        raise SurfscanError(
+        raise UndefinedParameterError(
             f"no significant {kind} (Wolf pruning at the 'pruning' % of Sz, edge motifs excluded unless "
             "exclude_edge=False); the map is too small or too smooth for feature parameters"
         )
@@ -153,7 +154,7 @@ def spc(ctx: Context) -> float:
     curv = -0.5 * (d2x + d2y)
     curv = curv[np.isfinite(curv)]
     if curv.size == 0:
-        raise SurfscanError("no significant peak away from the border and from non-measured points")
+        raise UndefinedParameterError("no significant peak away from the border and from non-measured points")
     return float(np.mean(curv))
 
 

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from ..errors import SurfscanError
+from ..errors import SurfscanError, UndefinedParameterError
 from .registry import Context, parameter
 
 __all__ = ["MaterialCurve", "material_curve", "equivalent_line"]
@@ -266,7 +266,7 @@ def probability_fit(ctx: Context) -> tuple[float, float, float]:
     def compute() -> tuple[float, float, float]:
         curve = material_curve(ctx)
         if curve.n < 10 or curve.v[-1] == curve.v[0]:
-            raise SurfscanError("needs at least 10 measured points with some relief")
+            raise UndefinedParameterError("needs at least 10 measured points with some relief")
         lo, hi = _PROB_RANGE
         q = np.linspace(ndtri(lo / 100.0), ndtri(hi / 100.0), _PROB_SAMPLES)
         h = curve.height(100.0 * (1.0 - ndtr(q)))  # quantile q <-> material ratio 1 - Phi(q)

@@ -131,11 +131,11 @@ def sz(ctx: Context) -> float:
 
 
 def _require_relief(ctx: Context, name: str) -> float:
-    from ..errors import SurfscanError
+    from ..errors import UndefinedParameterError
 
     m2 = _moments(ctx, 4)["m2"]
     if m2 <= 0:
-        raise SurfscanError(f"{name} is undefined for a perfectly flat surface (Sq = 0)")
+        raise UndefinedParameterError(f"{name} is undefined for a perfectly flat surface (Sq = 0)")
     return m2
 
 

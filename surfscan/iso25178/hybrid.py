@@ -38,7 +38,7 @@ import math
 
 import numpy as np
 
-from ..errors import SurfscanError
+from ..errors import SurfscanError, UndefinedParameterError
 from .registry import Context, parameter
 
 __all__ = ["sdq", "sdr"]
@@ -72,10 +72,10 @@ def sdq(ctx: Context) -> float:
     if _convention(ctx) == "gwyddion":
         n = nx_pairs + ny_pairs
         if n == 0:
-            raise SurfscanError("needs at least two neighbouring measured points")
+            raise UndefinedParameterError("needs at least two neighbouring measured points")
         return math.sqrt(2.0 * (sx / dx**2 + sy / dy**2) / n)
     if nx_pairs == 0 and ny_pairs == 0:
-        raise SurfscanError("needs at least two neighbouring measured points")
+        raise UndefinedParameterError("needs at least two neighbouring measured points")
     gx = sx / nx_pairs / dx**2 if nx_pairs else 0.0
     gy = sy / ny_pairs / dy**2 if ny_pairs else 0.0
     return math.sqrt(gx + gy)
@@ -89,17 +89,17 @@ def surface_area(ctx: Context) -> tuple[float, float]:
     s = ctx.surface
     if conv == "gwyddion":
         if s.has_invalid:
-            raise SurfscanError(
+            raise UndefinedParameterError(
                 "convention='gwyddion' needs every point measured (Gwyddion's area uses all samples); "
                 "use the default convention='iso', which skips cells with a non-measured corner"
             )
         if min(s.shape) < 2:
-            raise SurfscanError("needs at least 2 x 2 points")
+            raise UndefinedParameterError("needs at least 2 x 2 points")
         area = ctx.cached("area_gwyddion", lambda: k.gwyddion_area(_heights(ctx), s.dx, s.dy))
         return area, s.shape[0] * s.shape[1] * s.dx * s.dy
     area, cells = ctx.cached("area_iso", lambda: k.iso_area(_heights(ctx), s.dx, s.dy))
     if cells == 0:
-        raise SurfscanError("no grid cell with four measured corners")
+        raise UndefinedParameterError("no grid cell with four measured corners")
     return area, cells * s.dx * s.dy
 
 

@@ -23,7 +23,8 @@ Sal, Str
     ``str_undefined="bound"``) Str is then the shortest length over the
     longest measured one, an upper bound on the true Str, with a
     :class:`~surfscan.errors.SurfscanWarning`; ``"error"`` raises instead. When
-    the ACF never falls to the threshold, Sal and Str raise.
+    the ACF never falls to the threshold, Sal and Str raise
+    :class:`~surfscan.errors.UndefinedParameterError`.
 Std
     Texture direction: the angle (degrees, 0 <= Std < 180) of the largest bin
     of the angular spectrum of the 2-D DFT of the mean-removed heights (NaN
@@ -47,7 +48,7 @@ import numpy as np
 import scipy.fft as sfft
 from scipy import ndimage
 
-from ..errors import SurfscanError, SurfscanWarning
+from ..errors import SurfscanError, SurfscanWarning, UndefinedParameterError
 from ..model import Surface
 from .registry import Context, parameter
 
@@ -85,7 +86,7 @@ def autocorrelation_half(surface: Surface) -> np.ndarray:
     ny, nx = s.shape
     valid = s.valid
     if not valid.any():
-        raise SurfscanError("the surface has no measured points")
+        raise UndefinedParameterError("the surface has no measured points")
     if s.has_invalid:
         mean = float(np.mean(s.z[valid]))
         z0 = np.where(valid, s.z - mean, 0.0).astype(np.float32)
@@ -116,11 +117,11 @@ def decay_lengths(ctx: Context) -> tuple[np.ndarray, bool]:
         nx = (w + 1) // 2
         acf0 = float(half[0, nx - 1])
         if not acf0 > 0:
-            raise SurfscanError("the surface is flat (zero autocorrelation at zero lag)")
+            raise UndefinedParameterError("the surface is flat (zero autocorrelation at zero lag)")
         threshold = s_thr * acf0
         er, ec, border, undefined = k.threshold_region(half, threshold)
         if er.size == 0:
-            raise SurfscanError(
+            raise UndefinedParameterError(
                 f"the autocorrelation stays above {s_thr:g} of its maximum over the whole field; "
                 "the field is too small for the correlation length"
             )
@@ -162,7 +163,7 @@ def str_(ctx: Context) -> float:
         "than the field)"
     )
     if mode == "error":
-        raise SurfscanError(message)
+        raise UndefinedParameterError(message)
     if mode != "bound":
         raise SurfscanError(f"option str_undefined must be 'bound' or 'error', not {mode!r}")
     warnings.warn(f"Str: {message}; reporting the upper bound {ratio:.4g}", SurfscanWarning, stacklevel=3)
@@ -207,5 +208,5 @@ def texture_direction(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
 def std(ctx: Context) -> float:
     angles, spectrum = texture_direction(ctx)
     if not np.any(spectrum > 0) or not math.isfinite(float(spectrum.max())):
-        raise SurfscanError("the surface is flat: no texture direction")
+        raise UndefinedParameterError("the surface is flat: no texture direction")
     return float(angles[int(np.argmax(spectrum))])
