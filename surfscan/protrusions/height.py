@@ -172,7 +172,7 @@ def detect_on_height_map(surface: Surface, st: ProtrusionSettings) -> Protrusion
     dx, dy = surface.dx, surface.dy
     if st.split and keep.any():
         labels, n = relabel(labels, keep)
-        labels, n = split_touching(labels, h, thr / 2, max(2.0, (st.min_size or 0) / 2 / math.sqrt(dx * dy)))
+        labels, n = split_touching(labels, h, thr, max(3.0, (st.min_size or 0) / 2 / math.sqrt(dx * dy)))
         keep = np.arange(n + 1) > 0
     invalid = ~valid if surface.has_invalid else None
     stats, ids = measure_regions(labels, keep, h, invalid)

@@ -227,7 +227,7 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
     labels, keep = hysteresis_labels(bp, thr, thr / 2)
     if st.split and keep.any():
         labels, n = relabel(labels, keep)
-        labels, n = split_touching(labels, bp, thr / 2, max(2.0, c["dmin_px"] / 2))
+        labels, n = split_touching(labels, bp, thr, max(3.0, c["dmin_px"] / 2))
         keep = np.arange(n + 1) > 0
     stats, ids = measure_regions(labels, keep, c["flat"])
     table = object_table(stats, px, px)
