@@ -9,6 +9,7 @@ float64 micrometres in one pass.
 
 from __future__ import annotations
 
+import mmap
 import os
 import warnings
 from pathlib import Path
@@ -16,9 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError, SurfscanWarning
+from .binary import Layout
 from .limits import check_available, check_grid
 
-__all__ = ["LENGTH_TO_UM", "length_factor", "read_bytes", "grid_view", "scaled", "unit_text"]
+_MAP_MIN_BYTES = 1 << 16
+_NUMPY_CODES = {"b": "i1", "B": "u1", "h": "i2", "H": "u2", "i": "i4", "I": "u4", "l": "i4", "L": "u4",
+                "q": "i8", "Q": "u8", "f": "f4", "d": "f8"}
+
+__all__ = ["LENGTH_TO_UM", "length_factor", "read_bytes", "grid_view", "record_table", "scaled", "unit_text"]
 
 #: Factor from a length unit, as written by instruments, to micrometres.
 LENGTH_TO_UM = {
@@ -61,10 +67,19 @@ def length_factor(unit: str, path: str | os.PathLike | None = None, what: str = 
     return default
 
 
-def read_bytes(path: str | os.PathLike) -> bytes:
-    """The whole file (one read; readers then view it with ``np.frombuffer``)."""
+def read_bytes(path: str | os.PathLike) -> bytes | mmap.mmap:
+    """The file's bytes: a read-only memory map for files over 64 KiB, else the bytes read.
+
+    A map costs no copy and touches only the pages a reader looks at (the
+    header and the one data block it needs); it supports slicing, ``len``,
+    ``find``, :mod:`struct` and ``np.frombuffer`` like ``bytes``, and closes
+    itself when the last view of it is released.
+    """
     with open(Path(path), "rb") as fh:
-        return fh.read()
+        size = os.fstat(fh.fileno()).st_size
+        if size < _MAP_MIN_BYTES:
+            return fh.read()
+        return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 def grid_view(path: str | os.PathLike | None, buf: bytes | memoryview, offset: int, rows: int, cols: int,
@@ -90,6 +105,30 @@ def grid_view(path: str | os.PathLike | None, buf: bytes | memoryview, offset: i
     flat = np.frombuffer(buf, dtype=np.uint8, count=needed, offset=offset)
     rows_bytes = np.lib.stride_tricks.as_strided(flat, shape=(rows, row_bytes), strides=(stride, 1))
     return np.ascontiguousarray(rows_bytes).view(dtype).reshape(rows, cols)
+
+
+def record_table(layout: Layout, buf: bytes | mmap.mmap, offset: int, count: int, stride: int | None = None,
+                 path: str | os.PathLike | None = None) -> np.ndarray:
+    """``count`` consecutive records of ``layout`` as a numpy structured array (one call, no Python loop).
+
+    Struct codes map to numpy types (``"16s"`` -> ``S16``, ``"h"`` -> ``i2`` ...)
+    in the layout's byte order; ``stride`` is the record size (default: the
+    layout's size).
+    """
+    stride = layout.size if stride is None else stride
+    check_available(path, offset + stride * count, len(buf), "record table")
+    order = layout.byteorder
+    formats = []
+    for _, code, _ in layout.fields:
+        if code.endswith("s"):
+            formats.append(f"S{code[:-1] or 1}")
+        elif code in _NUMPY_CODES:
+            formats.append(order + _NUMPY_CODES[code])
+        else:
+            raise ValueError(f"record_table cannot map struct code {code!r}")
+    dtype = np.dtype({"names": [name for name, _, _ in layout.fields], "formats": formats,
+                      "offsets": [off for _, _, off in layout.fields], "itemsize": stride})
+    return np.frombuffer(buf, dtype=dtype, count=count, offset=offset)
 
 
 def scaled(raw: np.ndarray, scale: float, offset: float = 0.0, invalid: np.ndarray | None = None,

@@ -45,7 +45,7 @@ def _tag(path: Path, buf: bytes, pos: int) -> tuple[str, str]:
 
 def _tags(path: Path, buf: bytes) -> dict[str, str]:
     """The tag list as text key -> text value."""
-    if not buf.startswith(MAGIC):
+    if not buf[: len(MAGIC)] == MAGIC:
         raise FormatError(path, "not an AL3D file (bad magic)")
     pos = len(MAGIC)
     version, count = _tag(path, buf, pos), _tag(path, buf, pos + TAG.size)

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import FormatError
 from ..model import Surface
-from ._vendor import grid_view, read_bytes, scaled
+from ._vendor import grid_view, scaled
 from .binary import Layout, cstr
 from .limits import check_grid
 from .registry import Format, register
@@ -139,7 +139,7 @@ def _read_ascii(path: Path, buf: bytes) -> tuple[np.ndarray, dict[str, Any]]:
 def read_sdf(path: str | os.PathLike) -> Surface:
     """Read an ISO 25178-71 ``.sdf`` file (ASCII or binary) as heights in µm."""
     path = Path(path)
-    buf = read_bytes(path)
+    buf = path.read_bytes()  # text or binary; the ASCII variant needs the bytes themselves
     magic = buf.lstrip()[:8]
     if magic in ASCII_MAGICS:
         z, fields = _read_ascii(path, buf.lstrip())

@@ -40,7 +40,7 @@ def _sniff(head: bytes, path: Path) -> int:
 
 def _header_start(path: Path, buf: bytes) -> tuple[int, str]:
     """Offset of the binary header (after the NUL-terminated comment) and the comment."""
-    if not buf.startswith(MAGIC):
+    if not buf[: len(MAGIC)] == MAGIC:
         raise FormatError(path, "not a TrueMap TMD file (bad magic)")
     end = buf.find(b"\0", MAGIC_SIZE, MAGIC_SIZE + _MAX_COMMENT)
     if end < 0:
@@ -55,8 +55,7 @@ def read_tmd(path: str | os.PathLike) -> Surface:
     start, comment = _header_start(path, buf)
     h = HEADER.read(buf, start, str(path))
     raw = grid_view(path, buf, start + HEADER.size, h["rows"], h["cols"], "<f4")
-    invalid = np.isnan(raw)
-    z = scaled(raw, MM_TO_UM, 0.0, invalid if invalid.any() else None)
+    z = scaled(raw, MM_TO_UM)  # NaN or infinite heights become NaN there
     dx = h["length_x"] / h["cols"] * MM_TO_UM
     dy = h["length_y"] / h["rows"] * MM_TO_UM
     if not (dx > 0 and np.isfinite(dx) and dy > 0 and np.isfinite(dy)):

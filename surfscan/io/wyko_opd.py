@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import FormatError, SurfscanError, SurfscanWarning
 from ..model import Surface
-from ._vendor import grid_view, read_bytes, scaled
+from ._vendor import grid_view, read_bytes, record_table, scaled
 from .binary import Layout, cstr
 from .limits import check_available
 from .registry import Format, register
@@ -57,12 +57,12 @@ def _directory(path: Path, buf: bytes) -> list[dict[str, Any]]:
     if size < ENTRY.size or size % ENTRY.size or size // ENTRY.size > _MAX_BLOCKS:
         raise FormatError(path, f"corrupt directory: {size} bytes is not a whole number of entries")
     check_available(path, PRELUDE + size, len(buf), "directory")
-    blocks, pos = [], PRELUDE + size
-    for i in range(1, size // ENTRY.size):
-        e = ENTRY.read(buf, PRELUDE + i * ENTRY.size, str(path))
-        length = max(e["length"], 0)
-        blocks.append({"name": cstr(e["name"]), "type": e["type"], "length": length, "offset": pos})
-        pos += length
+    table = record_table(ENTRY, buf, PRELUDE + ENTRY.size, size // ENTRY.size - 1, path=path)
+    lengths = np.maximum(table["length"].astype(np.int64), 0)
+    offsets = PRELUDE + size + np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    keep = np.flatnonzero(lengths > 0)  # blocks without payload carry nothing to read
+    blocks = [{"name": cstr(table["name"][i]), "type": int(table["type"][i]), "length": int(lengths[i]),
+               "offset": int(offsets[i])} for i in keep.tolist()]
     return blocks
 
 
