@@ -295,3 +295,19 @@ def test_writer_output_read_by_surfacetopography(tmp_path):
     np.testing.assert_allclose(heights, s.z, rtol=1e-15)
     sx, sy = topo.physical_sizes
     assert (sx * 1e6, sy * 1e6) == pytest.approx((s.dx * s.shape[1], s.dy * s.shape[0]), rel=1e-12)
+
+
+def test_binary_read_allocates_about_one_map(tmp_path):
+    """float64 data.bin is inflated into one buffer and used in place (no extra full-size copies)."""
+    import tracemalloc
+
+    z = np.random.default_rng(5).normal(size=(512, 768))
+    path = ss.write(ss.Surface(z, 0.1, 0.1), tmp_path / "mem.x3p")
+    tracemalloc.start()
+    try:
+        s = ss.read(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert s.z.flags.writeable and s.z.dtype == np.float64
+    assert peak < 1.5 * z.nbytes + (2 << 20), f"peak {peak / z.nbytes:.2f} x the map"

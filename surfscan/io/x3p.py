@@ -70,6 +70,7 @@ MAX_XML_BYTES = 256 << 20
 MAX_COMPRESSION_RATIO = 1100
 _RATIO_MIN_BYTES = 1 << 20
 _SMALL_ENTRY_BYTES = 1 << 16
+_CHUNK_BYTES = 1 << 20
 _ZIP_MAGIC = b"PK\x03\x04"
 _DTYPES = {"I": np.dtype("<i2"), "L": np.dtype("<i4"), "F": np.dtype("<f4"), "D": np.dtype("<f8")}
 _M_TO_UM = 1e6
@@ -114,14 +115,30 @@ def _check_entry(path: Path, info: zipfile.ZipInfo, cap: int, archive_size: int)
         )
 
 
-def _read_entry(zf: zipfile.ZipFile, path: Path, info: zipfile.ZipInfo, cap: int, nbytes: int | None = None) -> bytes:
-    """Inflate an entry, at most ``cap`` bytes (or exactly ``nbytes`` when given)."""
+def _read_into(fh: Any, size: int) -> bytearray:
+    """Read ``size`` bytes into one preallocated buffer (no second copy); shorter at end of file."""
+    buf = bytearray(size)
+    got = 0
+    while got < size:
+        chunk = fh.read(min(_CHUNK_BYTES, size - got))
+        if not chunk:
+            break
+        buf[got : got + len(chunk)] = chunk
+        got += len(chunk)
+    del buf[got:]
+    return buf
+
+
+def _read_entry(
+    zf: zipfile.ZipFile, path: Path, info: zipfile.ZipInfo, cap: int, nbytes: int | None = None
+) -> bytes | bytearray:
+    """Inflate an entry, at most ``cap`` bytes (or exactly ``nbytes`` when given, into a writable buffer)."""
     archive_size = path.stat().st_size
     _check_entry(path, info, cap, archive_size)
     want = info.file_size if nbytes is None else nbytes
     try:
         with zf.open(info) as fh:
-            data = fh.read(want + 1 if nbytes is None else want)
+            data = fh.read(want + 1) if nbytes is None else _read_into(fh, want)
     except (zipfile.BadZipFile, EOFError, OSError) as exc:
         raise FormatError(path, f"corrupt X3P: cannot inflate {info.filename!r} ({exc})") from None
     except NotImplementedError as exc:
@@ -150,9 +167,39 @@ def _local(tag: Any) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _parse_xml(raw: bytes, path: Path) -> tuple[ET.Element, list[str] | None]:
-    """Parse main.xml; returns the header tree and the ``<Datum>`` texts ('' = invalid) or None."""
-    _check_xml_safe(raw, path)
+_DATALIST_OPEN = re.compile(rb"<(?:[\w.-]+:)?DataList\s*>")
+_DATALIST_CLOSE = re.compile(rb"</(?:[\w.-]+:)?DataList\s*>")
+_DATUM = re.compile(r"<(?:[\w.-]+:)?Datum\s*(?:/>|>([^<]*)</(?:[\w.-]+:)?Datum\s*>)")
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+
+def _split_datalist(raw: bytes) -> tuple[bytes, list[str]] | None:
+    """Fast path for inline data: (main.xml with an empty DataList, Datum texts), or None.
+
+    Only plain ``<Datum>number</Datum>`` / ``<Datum/>`` content (and comments)
+    is taken this way; anything else returns None and the XML parser reads it.
+    """
+    opening = _DATALIST_OPEN.search(raw)
+    last = raw.rfind(b"DataList")
+    lt = raw.rfind(b"<", 0, last)
+    closing = _DATALIST_CLOSE.match(raw, lt) if opening and lt > opening.end() else None
+    if closing is None:
+        return None
+    try:
+        body = raw[opening.end() : closing.start()].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "<!--" in body:
+        body = _COMMENT.sub("", body)
+    datums = _DATUM.findall(body)
+    empty = datums.count("")
+    if body.count("<") != 2 * (len(datums) - empty) + empty:
+        return None  # other elements (CDATA, processing instructions...): let the XML parser decide
+    return raw[: opening.end()] + raw[closing.start() :], datums
+
+
+def _parse_tree(raw: bytes, path: Path) -> tuple[ET.Element | None, list[str] | None]:
+    """ElementTree parse of main.xml, collecting ``<Datum>`` texts without keeping their elements."""
     datums: list[str] | None = None
     parents: list[ET.Element] = []
     root = None
@@ -172,6 +219,18 @@ def _parse_xml(raw: bytes, path: Path) -> tuple[ET.Element, list[str] | None]:
                     parents[-1].remove(elem)  # keep memory flat on large inline lists
     except ET.ParseError as exc:
         raise FormatError(path, f"main.xml is not well-formed XML ({exc})") from None
+    return root, datums
+
+
+def _parse_xml(raw: bytes, path: Path) -> tuple[ET.Element, list[str] | None]:
+    """Parse main.xml; returns the header tree and the ``<Datum>`` texts ('' = invalid) or None."""
+    _check_xml_safe(raw, path)
+    split = _split_datalist(raw)
+    if split is not None:
+        root, _ = _parse_tree(split[0], path)
+        datums: list[str] | None = split[1]
+    else:
+        root, datums = _parse_tree(raw, path)
     if root is None:
         raise FormatError(path, "main.xml is empty")
     for elem in root.iter():
@@ -331,8 +390,8 @@ def _read_binary(zf: zipfile.ZipFile, path: Path, root: ET.Element, hdr: _Header
     raw = _read_entry(zf, path, info, max(needed, info.file_size), nbytes=needed)
     if info.file_size == needed:
         _verify_md5(path, raw, _text(link, "MD5ChecksumPointData"), name)
-    values = np.frombuffer(raw, dtype=rec, count=n)
-    out = {a.name: values[a.name].astype(np.float64) for a in hdr.fields}
+    values = np.frombuffer(raw, dtype=rec, count=n)  # writable: float64 data is used in place
+    out = {a.name: values[a.name].astype(np.float64, copy=False) for a in hdr.fields}
     vname = _text(link, "ValidPointsLink")
     if vname:
         out["valid"] = _read_valid(zf, path, vname, n, _text(link, "MD5ChecksumValidPoints"))
@@ -352,6 +411,16 @@ def _read_valid(zf: zipfile.ZipFile, path: Path, name: str, n: int, md5: str | N
     return np.unpackbits(bits, count=n, bitorder="little").astype(bool)
 
 
+def _numbers(text: str, n: int) -> np.ndarray:
+    """``n`` numbers separated by white space (C-speed parse); ValueError when one is not a number."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        values = np.fromstring(text, dtype=np.float64, sep=" ")
+    if values.size != n:
+        raise ValueError("not a number")
+    return values
+
+
 def _parse_datums(path: Path, datums: list[str], hdr: _Header) -> dict[str, np.ndarray]:
     """Inline ``<Datum>`` texts -> raw values per axis (NaN for an empty Datum)."""
     n = hdr.nx * hdr.ny
@@ -360,7 +429,7 @@ def _parse_datums(path: Path, datums: list[str], hdr: _Header) -> dict[str, np.n
     fields = hdr.fields
     try:
         if len(fields) == 1:
-            table = np.array([d if d else "nan" for d in datums]).astype(np.float64)[:, None]
+            table = _numbers(" ".join([d.strip() or "nan" for d in datums]), n)[:, None]
         else:
             empty = ";".join(["nan"] * len(fields))
             rows = [(d or empty).split(";") for d in datums]
@@ -467,11 +536,14 @@ def read_x3p(path: str | Path) -> Surface:
             raw, encoding = _parse_datums(path, datums, hdr), "xml"
         else:
             raw, encoding = _read_binary(zf, path, root, hdr), "binary"
-    z = raw["CZ"]
+    z = raw["CZ"]  # a float64 copy of the file's values: scaled in place
     invalid = ~np.isfinite(z)
     if "valid" in raw:
         invalid |= ~raw["valid"]
-    z = z * hdr.z.increment + hdr.z.offset
+    if hdr.z.increment != 1.0:
+        z *= hdr.z.increment
+    if hdr.z.offset != 0.0:
+        z += hdr.z.offset
     z *= _M_TO_UM
     z[invalid] = np.nan
     dx, dy = _spacing(path, hdr, raw)
