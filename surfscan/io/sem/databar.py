@@ -27,10 +27,13 @@ __all__ = ["find_databar", "to_grey"]
 _BOTTOM_ROWS = 12  # rows used to estimate the bar background
 _MIN_ROWS = 8  # shorter bands are not accepted as bars
 _MAX_FRACTION = 0.45  # a bar never covers more than this fraction of the frame
-_NEAR_MIN = 0.5  # fraction of background pixels in a text row
+_NEAR_MIN = 0.2  # fraction of background pixels in a text row
+_MOSTLY_BACKGROUND = 0.5  # rows this plain may hold JPEG ringing around text
 _CLEAN = 0.85  # fraction of one value in a line or plain background row
 _LONG_RUN_MAX = 0.25  # fraction of a row in long non-background runs (texture)
 _BOTTOM_SLACK = 2  # odd rows allowed at the very bottom (scan artefacts)
+_MIN_GLYPH = 8  # pixels in a connected piece of text or mark; noise specks are smaller
+_EXACT_MIN = 0.35  # fraction of the bottom rows exactly at the background in a synthetic bar
 _MAX_LINE = 5  # a uniform block thicker than this is not a separator line
 
 
@@ -61,9 +64,10 @@ def _background(region: np.ndarray) -> tuple[float, float]:
     k = int(hist.argmax())
     sel = bottom[(bottom >= edges[max(k - 1, 0)]) & (bottom <= edges[min(k + 2, 128)])]
     b = float(np.median(sel)) if sel.size else float(np.median(bottom))
-    close = bottom[np.abs(bottom - b) <= 0.03]
+    close = bottom[np.abs(bottom - b) <= 0.1]  # background with its noise and JPEG ringing
     sigma = 1.4826 * float(np.median(np.abs(close - b))) if close.size else 0.0
-    return b, float(np.clip(4.0 * sigma, 0.008, 0.05))
+    spread = float(np.percentile(np.abs(close - b), 90)) if close.size else 0.0
+    return b, float(np.clip(max(4.0 * sigma, 1.5 * spread), 0.008, 0.06))
 
 
 def _row_features(region: np.ndarray, b: float, tol: float) -> dict[str, np.ndarray]:
@@ -71,7 +75,7 @@ def _row_features(region: np.ndarray, b: float, tol: float) -> dict[str, np.ndar
     cols = region.shape[1]
     dev = np.abs(region - b)
     near = dev <= tol
-    ink = dev >= max(0.12, 5.0 * tol)
+    ink = dev >= max(0.1, 2.0 * tol)
     run = max(24, cols // 32)
     step = np.abs(np.diff(region, axis=1)) > tol
     varying = np.zeros_like(near)
@@ -96,7 +100,8 @@ def _row_features(region: np.ndarray, b: float, tol: float) -> dict[str, np.ndar
 
 
 def _bar_rows(f: dict[str, np.ndarray]) -> np.ndarray:
-    text_row = (f["near"] >= _NEAR_MIN) & (f["mid"] <= 0.06 + 0.8 * f["ink"]) & (f["long"] <= _LONG_RUN_MAX)
+    few_mid = (f["mid"] <= 0.06 + 0.8 * f["ink"]) | (f["near"] >= _MOSTLY_BACKGROUND)
+    text_row = (f["near"] >= _NEAR_MIN) & few_mid & (f["long"] <= _LONG_RUN_MAX)
     return f["line"] | text_row
 
 
@@ -160,7 +165,11 @@ def _text_like(f: dict[str, np.ndarray], top: int) -> bool:
         return False
     rows_with_ink = int((band.sum(axis=1) > 0).sum())
     edges = int(np.count_nonzero(np.diff(band.astype(np.int8), axis=1)))
-    return rows_with_ink >= 3 and edges >= 0.15 * count
+    if rows_with_ink < 3 or edges < 0.15 * count:
+        return False
+    labels, n = ndimage.label(band, structure=np.ones((3, 3)))
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+    return int(sizes[sizes >= _MIN_GLYPH].sum()) >= 0.5 * count  # strokes, not noise specks
 
 
 def find_databar(image: np.ndarray) -> int:
@@ -183,6 +192,8 @@ def find_databar(image: np.ndarray) -> int:
     start = rows - int(rows * _MAX_FRACTION) - 4
     region = _normalise(grey)[start:]
     b, tol = _background(region)
+    if np.mean(np.abs(region[-_BOTTOM_ROWS:] - b) <= 0.008) < _EXACT_MIN:
+        return 0  # the bottom is noisy image, not a drawn background
     f = _row_features(region, b, tol)
     is_bar = _bar_rows(f)
     top = _top_of_run(is_bar)
@@ -193,7 +204,7 @@ def find_databar(image: np.ndarray) -> int:
         return 0  # the run reaches the search limit, or the rows above it look like bar rows too
     top = refined
     height = len(is_bar) - top
-    clean_top = f["line"][top] or f["near"][top] >= _CLEAN
+    clean_top = bool(np.any(f["line"][top : top + 3] | (f["near"][top : top + 3] >= _CLEAN)))
     if height < _MIN_ROWS or not clean_top or not _text_like(f, top):
         return 0
     return height
