@@ -173,6 +173,25 @@ def _parquet_ready(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _atomic(path: Path, write: Any) -> Path:
+    """Write through a temporary file, so a killed batch never leaves half a table."""
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def _write_excel(named: dict[str, pd.DataFrame], path: Path) -> None:
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        for name, df in named.items():
+            if len(df) > _EXCEL_ROWS:
+                warnings.warn(f"{path.name}: the {name} table has {len(df)} rows; Excel holds {_EXCEL_ROWS}, "
+                              "so the sheet is cut (the CSV and Parquet files are complete)", SurfscanWarning,
+                              stacklevel=3)
+                df = df.iloc[:_EXCEL_ROWS]
+            _clean(df).to_excel(xw, sheet_name=name, index=False)
+
+
 def write_exports(tables: Tables, folder: str | os.PathLike, formats: list[str] | tuple[str, ...] = ("csv", "parquet", "xlsx")) -> list[Path]:
     """Write ``files``, ``groups`` and ``objects`` tables in each format; returns the paths written.
 
@@ -187,23 +206,13 @@ def write_exports(tables: Tables, folder: str | os.PathLike, formats: list[str] 
     named = {"files": tables.files, "groups": tables.groups, "objects": tables.objects}
     written = []
     for fmt in formats:
-        if fmt == "csv":
-            for name, df in named.items():
-                df.to_csv(p := folder / f"{name}.csv", index=False)
-                written.append(p)
-        elif fmt == "parquet":
-            for name, df in named.items():
-                _parquet_ready(df).to_parquet(p := folder / f"{name}.parquet", index=False)
-                written.append(p)
-        elif fmt == "xlsx":
-            p = folder / "results.xlsx"
-            with pd.ExcelWriter(p, engine="openpyxl") as xw:
-                for name, df in named.items():
-                    if len(df) > _EXCEL_ROWS:
-                        warnings.warn(f"{p}: the {name} table has {len(df)} rows; Excel holds {_EXCEL_ROWS}, "
-                                      "so the sheet is cut (the CSV and Parquet files are complete)", SurfscanWarning,
-                                      stacklevel=2)
-                        df = df.iloc[:_EXCEL_ROWS]
-                    _clean(df).to_excel(xw, sheet_name=name, index=False)
-            written.append(p)
+        if fmt == "xlsx":
+            written.append(_atomic(folder / "results.xlsx", lambda tmp: _write_excel(named, tmp)))
+            continue
+        for name, df in named.items():
+            if fmt == "csv":
+                written.append(_atomic(folder / f"{name}.csv", lambda tmp, df=df: df.to_csv(tmp, index=False)))
+            else:
+                written.append(_atomic(folder / f"{name}.parquet",
+                                       lambda tmp, df=df: _parquet_ready(df).to_parquet(tmp, index=False)))
     return written

@@ -159,6 +159,6 @@ def print_summary(summary: BatchSummary, stream: IO[str] | None = None, max_erro
                          for m in shown if row[f"{m}_mean"] is not None and row[f"{m}_mean"] == row[f"{m}_mean"])
         verdict = f"  {row['verdict'].upper()}" if row["verdict"] else ""
         why = f"  [{row['failed_rules']}]" if row["failed_rules"] else ""
-        print(f"  {row['group']}: {row['n_files']} files{', ' + vals if vals else ''}{verdict}{why}", file=stream)
+        print(f"  {row['group']}: {row['n_files']} file{'s' if row['n_files'] != 1 else ''}{', ' + vals if vals else ''}{verdict}{why}", file=stream)
     if summary.exports:
         print(f"tables: {', '.join(p.name for p in summary.exports)} in {summary.exports[0].parent}", file=stream)

@@ -210,6 +210,8 @@ def _analyse(path: str, settings: BatchSettings, out: dict[str, Any], clock: dic
 
     t = time.perf_counter()
     try:
+        if not os.stat(path).st_mode & 0o444:  # unreadable for everyone, even if root could read it anyway
+            raise FormatError(path, "cannot open: no read permission (mode 000)")
         out["content_hash"] = content_hash(path)
         out["file_size"] = os.path.getsize(path)
     except OSError as exc:

@@ -86,10 +86,14 @@ def _settings(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from ..batch import load_spec, print_summary, run_batch
+    from ..batch.export import EXPORT_FORMATS
     spec = load_spec(args.spec) if args.spec else None
     settings = _settings(args)
     live = {"auto": None, "bar": True, "lines": False}[args.progress]
-    exports = tuple(x.strip() for x in args.export.split(",") if x.strip())
+    exports = tuple(x.strip().lower() for x in args.export.split(",") if x.strip())
+    unknown = [x for x in exports if x not in EXPORT_FORMATS]
+    if unknown:
+        raise SurfscanError(f"--export {unknown[0]!r}: use {', '.join(EXPORT_FORMATS)}")
     summary = run_batch(args.folders, args.out, settings, recursive=args.recursive, include=args.include,
                         group_by=args.group_by, spec=spec, workers=args.workers, scheduler=args.scheduler,
                         exports=exports, live=live)
