@@ -243,3 +243,25 @@ def test_sample_height_maps_rank_with_a_common_threshold():
         maps = [_sample(f"electrode_{e}_site{i}.x3p") for i in (1, 2, 3)]
         dens[e] = np.mean([ss.detect_protrusions(s, k=1, h_abs=0.5).density_per_mm2 for s in maps])
     assert dens["A_good"] < dens["B_fair"] < dens["C_poor"]
+
+
+def test_cli_defects_json_overlay_and_one_bad_file(tmp_path, capsys):
+    from surfscan.cli import main
+
+    s, truth = synthetic_height_map((256, 384), 0.5, seed=8, n_protrusions=8, heights_um=(0.5, 1.0),
+                                    diameters_um=(6, 15), border_um=2)
+    good = tmp_path / "good.npy"
+    np.save(good, s.z)  # .npy: 1 µm pixels (the reader warns)
+    bad = tmp_path / "bad.npy"
+    bad.write_bytes(b"\x93NUMPY garbage")
+    rc = main(["defects", str(good), str(bad), "--json", "--overlay", str(tmp_path / "ov"), "--k", "6"])
+    out = capsys.readouterr()
+    assert rc == 1
+    assert out.err.count("error") == 1 and "bad.npy" in out.err
+    records = json.loads(out.out)
+    assert [r["file"] for r in records] == [str(good)]
+    r = records[0]
+    assert set(r) >= {"file", "count", "density_per_mm2", "objects", "settings"}
+    assert r["count"] == len(r["objects"]) == ss.detect_protrusions(ss.Surface(s.z, 1.0, 1.0)).count
+    assert r["settings"]["k"] == 6
+    assert (tmp_path / "ov" / "good_protrusions.png").is_file()
