@@ -57,9 +57,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     debug = getattr(args, "debug", False)
-    if not debug:
-        warnings.simplefilter("default")
-        warnings.formatwarning = lambda msg, cat, *a, **k: f"surfscan: warning: {msg}\n"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            code = _run(args, debug)
+        finally:
+            _print_warnings(caught)
+    return code
+
+
+def _run(args: argparse.Namespace, debug: bool) -> int:
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
@@ -73,6 +80,18 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # last resort: still one line unless --debug
         report_error(None, exc, debug)
         return 1
+
+
+def _print_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Each distinct warning once, as one line on stderr (library deprecation noise dropped)."""
+    seen = set()
+    for w in caught:
+        if issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
+            continue
+        text = str(w.message)
+        if text not in seen:
+            seen.add(text)
+            print(f"surfscan: warning: {text}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover
