@@ -313,7 +313,7 @@ def _results_count(out: Path) -> int:
 def test_sigkill_at_a_random_moment_then_rerun_gives_the_same_tables(tmp_path):
     inp = tmp_path / "in"
     rng = np.random.default_rng(7)
-    n = 40
+    n = 24
     for i in range(n):
         (inp / f"E{i % 4}").mkdir(parents=True, exist_ok=True)
         s = ss.Surface(rng.normal(0, 0.05 * (1 + i % 4), (128, 128)), 0.5, 0.5)

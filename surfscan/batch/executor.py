@@ -68,12 +68,14 @@ class LocalExecutor:
         self.workers = max(1, int(workers or os.cpu_count() or 1))
         self.where = f"{self.workers} local worker process{'es' if self.workers != 1 else ''}"
         self._pool: ProcessPoolExecutor | None = None
+        self._fresh = self._new_pool()  # forked now, before a progress bar starts its thread
 
     def _new_pool(self) -> ProcessPoolExecutor:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_worker_init,
                                          initargs=(os.getpid(),))
+        self._pool.submit(os.getpid).result()  # start the worker processes now (all at once under fork)
         return self._pool
 
     def results(self, paths: Iterable[str], settings: BatchSettings) -> Iterator[dict[str, Any]]:
@@ -82,7 +84,7 @@ class LocalExecutor:
         suspects: collections.deque[str] = collections.deque()
         running: dict[Future, str] = {}
         solo: str | None = None  # a crash suspect running alone
-        pool = self._new_pool()
+        pool, self._fresh = (self._fresh or self._new_pool()), None
         while pending or suspects or running:
             try:
                 if suspects and not running:

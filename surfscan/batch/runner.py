@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import pandas as pd
+
 from ..errors import SurfscanError
 from .discover import discover, parse_group_by
 from .executor import make_executor
@@ -133,7 +135,28 @@ def run_batch(
     return BatchSummary(len(found), len(todo), len(done), tables, written, where)
 
 
-def print_summary(summary: BatchSummary, stream: IO[str] | None = None, max_errors: int = 20) -> None:
+def _number(v: Any) -> float | None:
+    return None if v is None or v is pd.NA or v != v else float(v)
+
+
+def _group_line(row: pd.Series, metrics: list[str]) -> str:
+    """``E1: 3 files, Sa 0.07 ± 0.004 (n=3)  PASS``."""
+    vals = []
+    for m in metrics:
+        mean, sd = _number(row[f"{m}_mean"]), _number(row[f"{m}_sd"])
+        if mean is not None:
+            vals.append(f"{m} {mean:.4g}" + (f" ± {sd:.2g}" if sd is not None else "") + f" (n={row[f'{m}_n']})")
+    n = row["n_files"]
+    text = f"  {row['group']}: {n} file{'s' if n != 1 else ''}" + "".join(f", {v}" for v in vals)
+    if row["verdict"]:
+        text += f"  {row['verdict'].upper()}"
+    if row["failed_rules"]:
+        text += f"  [{row['failed_rules']}]"
+    return text
+
+
+def print_summary(summary: BatchSummary, stream: IO[str] | None = None, max_errors: int = 20,
+                  max_groups: int = 30) -> None:
     """Print what the batch did: counts, errors, verdicts per group, where the tables are."""
     stream = stream or sys.stdout
     t = summary.tables
@@ -153,12 +176,10 @@ def print_summary(summary: BatchSummary, stream: IO[str] | None = None, max_erro
               f"files {int((f['verdict'] == 'pass').sum())} pass, {int((f['verdict'] == 'fail').sum())} fail",
               file=stream)
     shown = [c for m in ("Sa", "Sz", "protrusion_density") for c in metric_columns(m, t.metrics)]
-    for _, row in t.groups.iterrows():
-        vals = ", ".join(f"{m} {row[f'{m}_mean']:.4g}" + (f" ± {row[f'{m}_sd']:.2g}" if row[f"{m}_sd"] == row[f"{m}_sd"]
-                         and row[f"{m}_sd"] is not None else "") + f" (n={row[f'{m}_n']})"
-                         for m in shown if row[f"{m}_mean"] is not None and row[f"{m}_mean"] == row[f"{m}_mean"])
-        verdict = f"  {row['verdict'].upper()}" if row["verdict"] else ""
-        why = f"  [{row['failed_rules']}]" if row["failed_rules"] else ""
-        print(f"  {row['group']}: {row['n_files']} file{'s' if row['n_files'] != 1 else ''}{', ' + vals if vals else ''}{verdict}{why}", file=stream)
+    for i, (_, row) in enumerate(t.groups.iterrows()):
+        if i == max_groups:
+            print(f"  ... and {len(t.groups) - max_groups} more groups (see groups.csv)", file=stream)
+            break
+        print(_group_line(row, shown), file=stream)
     if summary.exports:
         print(f"tables: {', '.join(p.name for p in summary.exports)} in {summary.exports[0].parent}", file=stream)
