@@ -1,8 +1,9 @@
 """Running the per-file tasks: a local process pool, or a Dask cluster.
 
-Both executors hand out one file per worker at a time and yield results as
-they finish. The local pool keeps exactly one task per worker process in
-flight, so when a worker dies (a crash in native code, the kernel's OOM
+Both executors give each worker one file at a time (a worker reads a file
+only when it starts on it) and yield results as they finish. The local pool
+keeps at most two tasks per worker process in flight (one running, one
+queued), so when a worker dies (a crash in native code, the kernel's OOM
 killer) the files it might have been holding are known: they are tried again
 one at a time, and the one that kills its worker alone is recorded as an
 error, while the batch goes on.
@@ -86,17 +87,18 @@ class LocalExecutor:
         solo: str | None = None  # a crash suspect running alone
         pool, self._fresh = (self._fresh or self._new_pool()), None
         while pending or suspects or running:
+            broken = False
             try:
                 if suspects and not running:
-                    solo = suspects.popleft()
-                    running[pool.submit(analyse_file, solo, settings)] = solo
-                while pending and not suspects and len(running) < self.workers:
-                    path = pending.popleft()
-                    running[pool.submit(analyse_file, path, settings)] = path
+                    solo = suspects[0]
+                    running[pool.submit(analyse_file, solo, settings)] = suspects.popleft()
+                while pending and not suspects and len(running) < 2 * self.workers:  # one queued per worker
+                    running[pool.submit(analyse_file, pending[0], settings)] = pending[0]
+                    pending.popleft()
             except BrokenProcessPool:
-                pass  # seen below as the running files failing
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+                broken = True  # the files still running are lost with the pool
             lost = []
+            done = wait(running, return_when=FIRST_COMPLETED)[0] if running and not broken else set()
             for fut in done:
                 path = running.pop(fut)
                 try:
@@ -104,19 +106,22 @@ class LocalExecutor:
                 except BrokenProcessPool:
                     lost.append(path)
                     continue
+                except Exception as exc:  # the result could not come back: an error of this file
+                    result = crash_result(path, settings, f"the worker failed ({type(exc).__name__}: {exc})")
                 yield result
-            if not lost and not running:
-                solo = None
-            if lost:
-                lost += list(running.values())
-                running.clear()
-                if solo is not None and lost == [solo]:
-                    yield crash_result(solo, settings, "the worker process died while analysing this file "
-                                       "(a crash in a reader, or out of memory)")
-                else:
-                    suspects.extend(lost)
-                solo = None
-                pool = self._new_pool()
+            if not lost and not broken:
+                if not running:
+                    solo = None
+                continue
+            lost += list(running.values())
+            running.clear()
+            if solo is not None and lost == [solo]:
+                yield crash_result(solo, settings, "the worker process died while analysing this file "
+                                   "(a crash in a reader, or out of memory)")
+            else:
+                suspects.extend(lost)
+            solo = None
+            pool = self._new_pool()
 
     def close(self) -> None:
         """Stop the worker processes."""
