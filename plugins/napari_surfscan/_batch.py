@@ -228,10 +228,10 @@ def make_report(out: str | os.PathLike, timeout_s: float = 600.0) -> Path:
     if proc.returncode != 0:
         lines = (proc.stderr or proc.stdout).strip().splitlines()
         raise SurfscanError(f"surfscan report {out}: {lines[-1] if lines else f'exit code {proc.returncode}'}")
+    lines = proc.stdout.strip().splitlines()
+    if lines and lines[-1].strip().endswith(".html") and Path(lines[-1].strip()).is_file():
+        return Path(lines[-1].strip())
     report = find_report(out)
     if report is None or report.stat().st_mtime < started - 1:
-        for token in proc.stdout.split():
-            if token.endswith(".html") and Path(token).is_file():
-                return Path(token)
         raise SurfscanError(f"surfscan report {out}: no HTML report was written")
     return report

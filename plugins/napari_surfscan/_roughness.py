@@ -11,11 +11,14 @@ import io
 from collections.abc import Generator
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from surfscan import Surface, parameters, roughness
 from surfscan.iso25178 import resolve_names
 from surfscan.pipeline import RoughnessSettings, prepare
+
+from ._layers import auto_exaggeration, surface_mesh, symmetric_limits
 
 __all__ = ["RoughnessResult", "run_roughness", "roughness_steps", "ROUGHNESS_STEPS", "pretty_unit", "LEVEL_METHODS"]
 
@@ -53,11 +56,21 @@ class RoughnessResult:
         One row per parameter: ``parameter``, ``value``, ``unit`` (registry
         unit string), ``description``.
     settings : RoughnessSettings
+    limits : tuple of float
+        Symmetric display limits ``(-m, m)`` in µm for the levelled surface.
+    mesh : tuple or None
+        ``(vertices, faces, values, step)`` of the 3-D view (see
+        :func:`~napari_surfscan._layers.surface_mesh`), when asked for.
+    exaggeration : float
+        Vertical exaggeration of the 3-D view.
     """
 
     prepared: Surface
     table: pd.DataFrame
     settings: RoughnessSettings
+    limits: tuple[float, float] = (-1.0, 1.0)
+    mesh: tuple[np.ndarray, np.ndarray, np.ndarray, float] | None = None
+    exaggeration: float = 1.0
 
     def to_csv(self) -> str:
         """The parameter table as CSV text (registry units, e.g. ``um``)."""
@@ -83,7 +96,9 @@ class RoughnessResult:
         return ", ".join(parts)
 
 
-def roughness_steps(surface: Surface, settings: RoughnessSettings) -> Generator[str, None, RoughnessResult]:
+def roughness_steps(
+    surface: Surface, settings: RoughnessSettings, mesh: bool = False, exaggeration: float | None = None
+) -> Generator[str, None, RoughnessResult]:
     """Level and filter ``surface`` as ``settings`` say, then compute its parameters, step by step.
 
     A generator for a progress display: it yields the name of each step
@@ -96,6 +111,10 @@ def roughness_steps(surface: Surface, settings: RoughnessSettings) -> Generator[
     settings : RoughnessSettings
         Levelling method, ``lambda_s`` and ``lambda_c`` in µm (None = off),
         parameter selection.
+    mesh : bool
+        Also build the triangle mesh of a 3-D view (off the GUI thread).
+    exaggeration : float, optional
+        Vertical exaggeration of that view; None = automatic.
     """
     yield "levelling and filtering"
     prepared = prepare(surface, settings)
@@ -111,11 +130,14 @@ def roughness_steps(surface: Surface, settings: RoughnessSettings) -> Generator[
             "description": [info[n].description for n in values],
         }
     )
-    return RoughnessResult(prepared, table, settings)
+    yield "preparing the display"
+    exag = float(exaggeration) if exaggeration else auto_exaggeration(prepared)
+    return RoughnessResult(prepared, table, settings, symmetric_limits(prepared.z),
+                           surface_mesh(prepared) if mesh else None, exag)
 
 
 #: Number of steps :func:`roughness_steps` yields.
-ROUGHNESS_STEPS = 2
+ROUGHNESS_STEPS = 3
 
 
 def run_roughness(surface: Surface, settings: RoughnessSettings) -> RoughnessResult:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Generator
 from typing import Any
 
 import numpy as np
+from napari.layers import Labels
 from qtpy.QtCore import QItemSelectionModel, Signal
 from qtpy.QtGui import QFont
 from qtpy.QtWidgets import (
@@ -37,6 +40,21 @@ __all__ = ["ProtrusionWidget"]
 
 #: Settings shown without opening "More settings".
 MAIN_SETTINGS = ("polarity", "k", "h_abs", "min_size", "max_size")
+
+
+def _steps_and_warm_up(obj: Any, settings: dict[str, Any]) -> Generator[str, None, ProtrusionResult]:
+    """:func:`protrusion_steps`, then one throw-away Labels layer of the same dtype, in the worker thread.
+
+    napari compiles its label colour mapping the first time a Labels layer
+    of a dtype is made (seconds); doing it here keeps it off the GUI thread.
+    """
+    result = yield from protrusion_steps(obj, settings)
+    yield "preparing the display"
+    try:
+        Labels(np.zeros((2, 2), dtype=result.protrusions.labels.dtype))
+    except Exception:  # only a warm-up: the real layer is made on the GUI thread anyway
+        pass
+    return result
 
 
 def _field_widget(f: SettingField) -> QWidget:
@@ -84,6 +102,7 @@ class ProtrusionWidget(QWidget):
         super().__init__(parent)
         self.viewer = napari_viewer
         self.worker = None
+        self.display_seconds = 0.0  # GUI-thread time spent showing the last result
         self.result: ProtrusionResult | None = None
         self.labels_layer = None
         self.points_layer = None
@@ -106,7 +125,7 @@ class ProtrusionWidget(QWidget):
         self.run_button = QPushButton("Find protrusions")
         self.run_button.clicked.connect(self.run)
         self.progress = QProgressBar()
-        self.progress.setRange(0, PROTRUSION_STEPS)
+        self.progress.setRange(0, PROTRUSION_STEPS + 1)
         self.progress.setTextVisible(False)
         self.count_label = QLabel("–")
         font = QFont(self.count_label.font())
@@ -167,8 +186,8 @@ class ProtrusionWidget(QWidget):
         self.progress.setValue(0)
         self.status.setText(f"Looking for protrusions on {layer.name} …")
         self.worker = start_steps(
-            protrusion_steps, obj, self.settings(),
-            total=PROTRUSION_STEPS, desc=f"Protrusions on {layer.name}",
+            _steps_and_warm_up, obj, self.settings(),
+            total=PROTRUSION_STEPS + 1, desc=f"Protrusions on {layer.name}",
             on_step=self._on_step, on_done=self._on_done, on_error=self._on_error,
         )
         self.worker.finished.connect(self._on_finished)
@@ -189,7 +208,8 @@ class ProtrusionWidget(QWidget):
 
     def _on_done(self, result: ProtrusionResult) -> None:
         self.result = result
-        self.progress.setValue(PROTRUSION_STEPS)
+        started = time.perf_counter()
+        self.progress.setValue(PROTRUSION_STEPS + 1)
         self._add_layers(result)
         shown = [c for c in TABLE_COLUMNS if c in result.table.columns]
         self.model.set_frame(result.table[shown], TABLE_COLUMNS)
@@ -198,6 +218,7 @@ class ProtrusionWidget(QWidget):
         limit = result.protrusions.summary.get("detection_limit") or {}
         statement = limit.get("statement") if isinstance(limit, dict) else str(limit)
         self.status.setText(f"{self._source.name}: {statement}" if statement else self._source.name)
+        self.display_seconds = time.perf_counter() - started
         self.finished.emit(result)
 
     # -- layers ----------------------------------------------------------------

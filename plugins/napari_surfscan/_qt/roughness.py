@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,7 @@ from qtpy.QtWidgets import (
 
 from surfscan.pipeline import RoughnessSettings
 
-from .._layers import (
-    DIVERGING_COLORMAP,
-    auto_exaggeration,
-    surface_from_layer,
-    surface_mesh,
-    symmetric_limits,
-)
+from .._layers import DIVERGING_COLORMAP, surface_from_layer
 from .._roughness import LEVEL_METHODS, ROUGHNESS_STEPS, RoughnessResult, pretty_unit, roughness_steps
 from ._common import FrameModel, LayerChooser, fit_columns, make_table_view, start_steps
 
@@ -40,6 +35,16 @@ __all__ = ["RoughnessWidget"]
 def _is_height_map(layer: Any) -> bool:
     kind = layer.metadata.get("kind")
     return kind == "height" or (kind is None and layer.data.dtype.kind == "f" and not layer.rgb)
+
+
+#: Parameter selections offered (the box is editable).
+PARAMETER_CHOICES = ("all", "height", "height,hybrid,functional", "Sa,Sq,Sz")
+
+
+def _parameter_selection(text: str) -> tuple[str, ...] | None:
+    """None for 'all', else the names or families typed, comma-separated."""
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    return None if not names or names == ("all",) else names
 
 
 def _spin(maximum: float, decimals: int, tip: str) -> QDoubleSpinBox:
@@ -71,6 +76,7 @@ class RoughnessWidget(QWidget):
         self.viewer = napari_viewer
         self.result: RoughnessResult | None = None
         self.worker = None
+        self.display_seconds = 0.0  # GUI-thread time spent showing the last result
         self._source_name = ""
         self._hidden_for_3d: list[Any] = []
 
@@ -81,14 +87,17 @@ class RoughnessWidget(QWidget):
         self.lambda_s = _spin(1000.0, 3, "S-filter cut-off λs: removes wavelengths shorter than this (noise)")
         self.lambda_c = _spin(100000.0, 1, "L-filter cut-off λc: removes wavelengths longer than this (waviness)")
         self.robust = QCheckBox("robust Gaussian (ISO 16610-71)")
+        self.params = QComboBox()
+        self.params.setEditable(True)
+        self.params.addItems(PARAMETER_CHOICES)
+        self.params.setToolTip("Parameters: 'all', families (height, hybrid, spatial, functional, feature) "
+                               "or names, comma-separated (Sa,Sq,Sz)")
         self.exaggeration = QDoubleSpinBox()
         self.exaggeration.setRange(0.0, 1e6)
         self.exaggeration.setDecimals(1)
         self.exaggeration.setSpecialValueText("auto")
         self.exaggeration.setPrefix("× ")
         self.exaggeration.setToolTip("Vertical exaggeration of the 3-D view (auto: heights span ~10 % of the longer side)")
-        self.make_3d = QCheckBox("add a 3-D surface layer")
-        self.make_3d.setChecked(True)
 
         form = QFormLayout()
         form.addRow("Height map", self.layer_box)
@@ -96,8 +105,8 @@ class RoughnessWidget(QWidget):
         form.addRow("λs (S-filter)", self.lambda_s)
         form.addRow("λc (L-filter)", self.lambda_c)
         form.addRow("", self.robust)
+        form.addRow("Parameters", self.params)
         form.addRow("3-D exaggeration", self.exaggeration)
-        form.addRow("", self.make_3d)
 
         self.run_button = QPushButton("Measure roughness")
         self.run_button.clicked.connect(self.run)
@@ -143,6 +152,7 @@ class RoughnessWidget(QWidget):
             lambda_s=self.lambda_s.value() or None,
             lambda_c=self.lambda_c.value() or None,
             robust=self.robust.isChecked(),
+            params=_parameter_selection(self.params.currentText()),
         )
 
     def run(self) -> Any:
@@ -167,6 +177,8 @@ class RoughnessWidget(QWidget):
             roughness_steps,
             surface,
             self.settings(),
+            True,
+            self.exaggeration.value() or None,
             total=ROUGHNESS_STEPS,
             desc=f"Roughness of {layer.name}",
             on_step=self._on_step,
@@ -191,17 +203,18 @@ class RoughnessWidget(QWidget):
 
     def _on_done(self, result: RoughnessResult) -> None:
         self.result = result
+        started = time.perf_counter()
         self.progress.setValue(ROUGHNESS_STEPS)
         shown = result.table.assign(unit=result.table["unit"].map(pretty_unit))
         self.model.set_frame(shown)
         fit_columns(self.table)
         self._show_levelled(result)
-        if self.make_3d.isChecked():
+        if self.view_3d_button.isChecked():  # already in 3-D: show the new surface now
             self._show_mesh(result)
-        for b in (self.copy_button, self.export_button):
+        for b in (self.copy_button, self.export_button, self.view_3d_button):
             b.setEnabled(True)
-        self.view_3d_button.setEnabled(self.make_3d.isChecked())
         self.status.setText(f"{self._source_name}: {result.describe_settings()}; {len(result.table)} parameters")
+        self.display_seconds = time.perf_counter() - started
         self.finished.emit(result)
 
     # -- layers --------------------------------------------------------------
@@ -227,18 +240,18 @@ class RoughnessWidget(QWidget):
             units=("µm", "µm"),
             translate=tuple(src.translate) if src is not None else (0.0, 0.0),
             colormap=DIVERGING_COLORMAP,
-            contrast_limits=symmetric_limits(surf.z),
+            contrast_limits=result.limits,
             metadata=meta,
         ))
         layer.colorbar.visible = True
         self.levelled_layer = layer
 
-    def _show_mesh(self, result: RoughnessResult) -> None:
+    def _show_mesh(self, result: RoughnessResult) -> Any:
+        """Add the 3-D Surface layer of ``result`` (replacing the previous one of the same source)."""
         surf = result.prepared
-        exag = self.exaggeration.value() or auto_exaggeration(surf)
-        vertices, faces, values, step = surface_mesh(surf)
-        lo, hi = symmetric_limits(surf.z)
-        in_3d = self.viewer.dims.ndisplay == 3
+        exag = result.exaggeration
+        vertices, faces, values, step = result.mesh
+        lo, hi = result.limits
         layer = self._replace_layer("3d", lambda: self.viewer.add_surface(
             (vertices, faces, values),
             name=f"{self._source_name} 3-D (vertical ×{exag:g})",
@@ -247,18 +260,23 @@ class RoughnessWidget(QWidget):
             colormap=DIVERGING_COLORMAP,
             contrast_limits=(lo, hi),
             shading="smooth",
-            visible=in_3d,
             metadata={"vertical_exaggeration": exag, "mesh_step_px": step},
         ))
+        layer.colorbar.visible = True
         self.surface_layer = layer
+        return layer
 
     def show_3d(self, on: bool) -> None:
-        """Switch the viewer to a 3-D view of the Surface layer (2-D layers hidden) and back."""
-        layer = getattr(self, "surface_layer", None)
-        if layer is None or layer not in self.viewer.layers:
+        """Show the levelled surface in 3-D (a Surface layer, other images hidden), or go back to 2-D.
+
+        The mesh was built by the worker; the Surface layer exists only while
+        the 3-D view is on, so the 2-D view keeps no extra axis.
+        """
+        if self.result is None or self.result.mesh is None:
             self.view_3d_button.setChecked(False)
             return
         if on:
+            layer = self._show_mesh(self.result)
             self._hidden_for_3d = [lay for lay in self.viewer.layers
                                    if lay is not layer and lay.visible and isinstance(lay, Image)]
             for lay in self._hidden_for_3d:
@@ -270,7 +288,10 @@ class RoughnessWidget(QWidget):
             self.view_3d_button.setText("Back to 2-D")
         else:
             self.viewer.dims.ndisplay = 2
-            layer.visible = False
+            layer = getattr(self, "surface_layer", None)
+            if layer is not None and layer in self.viewer.layers:
+                self.viewer.layers.remove(layer)
+            self.surface_layer = None
             for lay in self._hidden_for_3d:
                 if lay in self.viewer.layers:
                     lay.visible = True
