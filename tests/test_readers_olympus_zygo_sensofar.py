@@ -124,6 +124,26 @@ def test_datx_intensity_and_wave_units(tmp_path, heights):
         read(make_datx(tmp_path / "w.datx", heights, unit="Waves"))
 
 
+def test_datx_hanging_hdf5_read_is_killed(tmp_path, heights, monkeypatch):
+    """The HDF5 library can loop forever on a corrupt file; the isolated read gives up with a clear error."""
+    import time
+
+    import surfscan.io.zygo_datx as datx
+
+    path = make_datx(tmp_path / "a.datx", heights)
+    monkeypatch.setattr(datx, "READ_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(datx, "_read_in_process", lambda p, c: time.sleep(60))
+    t0 = time.perf_counter()
+    with pytest.raises(FormatError, match="did not finish"):
+        read(path)
+    assert time.perf_counter() - t0 < 10
+
+
+def test_datx_in_process_read_matches_isolated(tmp_path, heights):
+    path = make_datx(tmp_path / "a.datx", heights)
+    np.testing.assert_array_equal(read(path, isolate=False).z, read(path).z)
+
+
 def test_datx_detected_by_content(tmp_path, heights):
     assert detect(make_datx(tmp_path / "a.h5", heights)).name == "datx"
 

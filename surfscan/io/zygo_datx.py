@@ -26,12 +26,17 @@ Channels: ``height`` (default) and ``intensity`` (raw values, see
 
 from __future__ import annotations
 
+import os
+import pickle
+import select
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError
+from ..errors import FormatError, SurfscanError
 from ..model import Surface
 from .channels import INTENSITY_UNIT, pick_channel
 from .limits import check_grid
@@ -46,6 +51,9 @@ _META_LEAVES = {"System Type": "model", "System Serial Number": "serial", "Wavel
                 "Objective Mag": "objective_magnification", "Objective Name": "objective", "Time Stamp": "date",
                 "Software Info Name": "software"}
 _MAX_META_ROWS = 100_000
+
+#: Seconds an isolated datx read may take (plus 1 s per 50 MB of file) before the child is killed.
+READ_TIMEOUT_S = 30.0
 
 
 def _sniff(head: bytes, path: Path) -> int:
@@ -147,22 +155,7 @@ def _wavelength_nm(meta: dict[str, Any]) -> None:
         meta["wavelength_nm"] = value * 1e9 if value < 1e-3 else value
 
 
-def read_datx(path: Path, channel: str | None = None) -> Surface:
-    """Read a Zygo ``.datx`` file.
-
-    Parameters
-    ----------
-    path : Path
-        The file.
-    channel : str, optional
-        ``"height"`` (default) or ``"intensity"``.
-
-    Returns
-    -------
-    Surface
-        Heights in µm (converted from the dataset's ``Unit``), spacing from
-        the X/Y converters; ``No Data`` and non-finite points are NaN.
-    """
+def _read_in_process(path: Path, channel: str | None) -> tuple[np.ndarray, float, float, dict[str, Any]]:
     import h5py
 
     try:
@@ -192,6 +185,96 @@ def read_datx(path: Path, channel: str | None = None) -> Surface:
         else:
             meta["z_unit"] = INTENSITY_UNIT
     z[invalid] = np.nan
+    return z, dx, dy, meta
+
+
+def _child(path: Path, channel: str | None, fd: int) -> None:
+    """In the forked child: read, send the pickled result (or the error text) and exit."""
+    try:
+        try:
+            result: tuple = ("ok", _read_in_process(path, channel))
+        except FormatError as exc:
+            result = ("format", str(exc))
+        except SurfscanError as exc:
+            result = ("user", str(exc))
+        except BaseException as exc:  # noqa: BLE001 -- reported to the parent as a corrupt file
+            result = ("corrupt", f"{type(exc).__name__}: {exc}")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    finally:
+        os._exit(0)
+
+
+def _read_isolated(path: Path, channel: str | None, timeout: float) -> tuple:
+    """Run :func:`_read_in_process` in a forked child that is killed after ``timeout`` seconds.
+
+    The HDF5 library loops forever on some corrupt files (a damaged
+    variable-length attribute is enough); no Python code can interrupt it,
+    so an untrusted file is read in a child process.
+    """
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        os.close(rfd)
+        _child(path, channel, wfd)
+    os.close(wfd)
+    chunks, deadline = [], time.monotonic() + timeout
+    try:
+        with os.fdopen(rfd, "rb", buffering=0) as fh:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    os.kill(pid, signal.SIGKILL)
+                    raise FormatError(path, f"the HDF5 library did not finish reading this file within {timeout:g} s "
+                                            "(corrupt file?)")
+                if select.select([fh], [], [], min(left, 1.0))[0]:
+                    chunk = fh.read(1 << 22)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+    finally:
+        os.waitpid(pid, 0)
+    if not chunks:
+        raise FormatError(path, "the HDF5 library crashed reading this file (corrupt file?)")
+    status, payload = pickle.loads(b"".join(chunks))
+    if status == "ok":
+        return payload
+    if status == "format":
+        raise FormatError(None, payload)  # the message already names the file
+    if status == "user":
+        raise SurfscanError(payload)
+    raise FormatError(path, f"corrupt or unsupported datx file ({payload})")
+
+
+def read_datx(path: Path, channel: str | None = None, isolate: bool | None = None) -> Surface:
+    """Read a Zygo ``.datx`` file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    channel : str, optional
+        ``"height"`` (default) or ``"intensity"``.
+    isolate : bool, optional
+        Read in a forked child process killed after :data:`READ_TIMEOUT_S`
+        (plus 1 s per 50 MB), because the HDF5 library can hang on corrupt
+        files. Default: True where ``os.fork`` exists.
+
+    Returns
+    -------
+    Surface
+        Heights in µm (converted from the dataset's ``Unit``), spacing from
+        the X/Y converters; ``No Data`` and non-finite points are NaN.
+    """
+    if isolate is None:
+        isolate = hasattr(os, "fork")
+    if isolate:
+        import h5py  # noqa: F401 -- imported once here, not in every child
+
+        timeout = READ_TIMEOUT_S + Path(path).stat().st_size / 50e6
+        z, dx, dy, meta = _read_isolated(Path(path), channel, timeout)
+    else:
+        z, dx, dy, meta = _read_in_process(Path(path), channel)
     return Surface(z, dx, dy, meta)
 
 
