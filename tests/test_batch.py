@@ -375,6 +375,20 @@ def test_dask_scheduler_address_on_the_command_line(samples, tmp_path):
     pd.testing.assert_frame_equal(drop_times(local), drop_times(on_dask))
 
 
+def test_spec_parameters_are_computed_even_when_not_asked_for(samples, tmp_path, capsys):
+    from surfscan.cli import main
+
+    (tmp_path / "s.toml").write_text('rules = ["sa < 100 nm", "Sz < 1 um"]')
+    out = tmp_path / "out"
+    assert main(["batch", str(samples), "-o", str(out), "--recursive", "--no-defects", "--params", "Sq",
+                 "--level", "none", "--workers", "1", "--spec", str(tmp_path / "s.toml"), "--export", "csv"]) == 0
+    f = pd.read_csv(out / "files.csv")
+    assert {"Sq", "Sa", "Sz"} <= set(f.columns) and "Ssk" not in f.columns
+    assert dict(zip(f["group"], f["verdict"])) == {"good": "pass", "poor": "fail"}
+    printed = capsys.readouterr().out
+    assert "groups 1 pass, 1 fail" in printed and "poor: 3 files" in printed and "FAIL" in printed
+
+
 def test_progress_lines_when_not_a_terminal():
     buf = io.StringIO()
     with Progress(4, buf, live=False, every=0.0) as p:

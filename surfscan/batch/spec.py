@@ -28,6 +28,7 @@ mean of its files.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -198,10 +199,14 @@ def _rule_from_table(d: dict[str, Any], where: str) -> Rule:
     return _rule_from_text(f"{metric} {op} {limit!r} {unit}".strip(), where)
 
 
-def _check(rule: Rule, where: str) -> None:
+def _check(rule: Rule, where: str) -> Rule:
+    """The rule with its metric's canonical name, after checking the metric and the unit."""
     from ..iso25178 import registry_units
 
     units = registry_units()
+    canonical = {n.lower(): n for n in units}.get(rule.metric.lower())
+    if canonical is not None and canonical != rule.metric and rule.metric not in units:
+        rule = dataclasses.replace(rule, metric=canonical)
     if rule.metric in units:
         unit: str | None = units[rule.metric]
     elif defect_base(rule.metric) in DEFECT_UNITS:
@@ -217,6 +222,7 @@ def _check(rule: Rule, where: str) -> None:
             rule.limit_in(unit)
         except SurfscanError as exc:
             raise SurfscanError(f"{where}: {exc}") from None
+    return rule
 
 
 def parse_spec(text: str, source: str = "<spec>") -> Spec:
@@ -240,8 +246,7 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
             rule = _rule_from_table(item, source)
         else:
             raise SurfscanError(f"{source}: a rule must be a string or a table, got {item!r}")
-        _check(rule, source)
-        rules.append(rule)
+        rules.append(_check(rule, source))
     name = str(doc.get("name", Path(source).stem))
     return Spec(name, tuple(rules), source, text)
 

@@ -64,7 +64,7 @@ def _check_level(method: str) -> None:
     level(Surface(np.zeros((4, 4)), 1.0, 1.0), method)
 
 
-def _settings(args: argparse.Namespace):
+def _settings(args: argparse.Namespace, spec=None):  # noqa: ANN001 - Spec, imported lazily
     from ..batch.tasks import BatchSettings, defects_available
     from ..iso25178 import resolve_names
 
@@ -76,6 +76,9 @@ def _settings(args: argparse.Namespace):
                             "in this installation")
     _check_level(args.level)
     names = None if args.params == "all" else tuple(resolve_names(args.params))
+    if names is not None and spec is not None:  # the spec's parameters are always computed
+        known = set(resolve_names(None))
+        names = tuple(dict.fromkeys([*names, *(r.metric for r in spec.rules if r.metric in known)]))
     rough = RoughnessSettings(level=args.level, lambda_s=args.lambda_s, lambda_c=args.lambda_c, robust=args.robust,
                               params=names)
     if not args.roughness and not defects:
@@ -88,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     from ..batch import load_spec, print_summary, run_batch
     from ..batch.export import EXPORT_FORMATS
     spec = load_spec(args.spec) if args.spec else None
-    settings = _settings(args)
+    settings = _settings(args, spec)
     live = {"auto": None, "bar": True, "lines": False}[args.progress]
     exports = tuple(x.strip().lower() for x in args.export.split(",") if x.strip())
     unknown = [x for x in exports if x not in EXPORT_FORMATS]
