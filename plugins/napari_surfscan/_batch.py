@@ -23,7 +23,8 @@ from surfscan.errors import SurfscanError
 __all__ = ["BatchJob", "BatchProgress", "BatchResult", "batch_steps", "read_progress", "find_report", "make_report", "GROUP_COLUMNS"]
 
 #: Columns of the group table shown first (others follow).
-GROUP_COLUMNS = ("group", "n_files", "verdict", "failed_rules")
+GROUP_COLUMNS = ("group", "verdict", "n_files", "Sa_mean", "Sz_mean", "protrusion_density_per_mm2_mean",
+                 "failed_rules")
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,6 @@ def make_table_view(model: FrameModel, single: bool = True) -> QTableView:
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.horizontalHeader().setStretchLastSection(True)
     view.verticalHeader().setDefaultSectionSize(22)
-    view.setAlternatingRowColors(True)
     return view
 
 

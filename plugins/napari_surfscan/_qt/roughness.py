@@ -219,21 +219,22 @@ class RoughnessWidget(QWidget):
 
     # -- layers --------------------------------------------------------------
     def _replace_layer(self, role: str, add: Any) -> Any:
-        """Remove this widget's previous ``role`` layer for the current source, then add a new one."""
+        """Remove this widget's previous ``role`` layer for the current source, then ``add(tags)`` a new one.
+
+        ``tags`` (the role and the source layer's name) go into the new
+        layer's metadata at creation, so layer choosers know it is a result.
+        """
         for old in [lay for lay in self.viewer.layers if lay.metadata.get("surfscan_role") == role
                     and lay.metadata.get("surfscan_source") == self._source_name]:
             self.viewer.layers.remove(old)
-        layer = add()
-        layer.metadata.update(surfscan_role=role, surfscan_source=self._source_name)
-        return layer
+        return add({"surfscan_role": role, "surfscan_source": self._source_name})
 
     def _show_levelled(self, result: RoughnessResult) -> None:
         src = self.viewer.layers[self._source_name] if self._source_name in self.viewer.layers else None
         surf = result.prepared
         meta = dict(src.metadata) if src is not None else {}
         meta.update(kind="height", settings=result.settings.as_dict())
-        meta.pop("surfscan_role", None)
-        layer = self._replace_layer("levelled", lambda: self.viewer.add_image(
+        layer = self._replace_layer("levelled", lambda tags: self.viewer.add_image(
             surf.z,
             name=f"{self._source_name} levelled",
             scale=(surf.dy, surf.dx),
@@ -241,7 +242,7 @@ class RoughnessWidget(QWidget):
             translate=tuple(src.translate) if src is not None else (0.0, 0.0),
             colormap=DIVERGING_COLORMAP,
             contrast_limits=result.limits,
-            metadata=meta,
+            metadata={**meta, **tags},
         ))
         layer.colorbar.visible = True
         self.levelled_layer = layer
@@ -252,7 +253,7 @@ class RoughnessWidget(QWidget):
         exag = result.exaggeration
         vertices, faces, values, step = result.mesh
         lo, hi = result.limits
-        layer = self._replace_layer("3d", lambda: self.viewer.add_surface(
+        layer = self._replace_layer("3d", lambda tags: self.viewer.add_surface(
             (vertices, faces, values),
             name=f"{self._source_name} 3-D (vertical ×{exag:g})",
             scale=(exag, surf.dy, surf.dx),
@@ -260,7 +261,7 @@ class RoughnessWidget(QWidget):
             colormap=DIVERGING_COLORMAP,
             contrast_limits=(lo, hi),
             shading="smooth",
-            metadata={"vertical_exaggeration": exag, "mesh_step_px": step},
+            metadata={"vertical_exaggeration": exag, "mesh_step_px": step, **tags},
         ))
         layer.colorbar.visible = True
         self.surface_layer = layer
