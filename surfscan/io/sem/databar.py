@@ -29,6 +29,7 @@ _MIN_ROWS = 8  # shorter bands are not accepted as bars
 _MAX_FRACTION = 0.45  # a bar never covers more than this fraction of the frame
 _NEAR_MIN = 0.2  # fraction of background pixels in a text row
 _MOSTLY_BACKGROUND = 0.5  # rows this plain may hold JPEG ringing around text
+_MOSTLY_PLAIN = 0.7  # fraction of background in one of the first rows of a bar
 _CLEAN = 0.85  # fraction of one value in a line or plain background row
 _LONG_RUN_MAX = 0.25  # fraction of a row in long non-background runs (texture)
 _BOTTOM_SLACK = 2  # odd rows allowed at the very bottom (scan artefacts)
@@ -50,8 +51,10 @@ def _normalise(grey: np.ndarray) -> np.ndarray:
     finite = np.isfinite(a)
     if not finite.all():
         a = np.where(finite, a, np.nan)
+    if not finite.any():
+        return np.zeros(a.shape, np.float32)
     lo, hi = np.nanmin(a), np.nanmax(a)
-    if not np.isfinite(lo) or hi <= lo:
+    if hi <= lo:
         return np.zeros(a.shape, np.float32)
     out = (a - lo) / (hi - lo)
     return np.nan_to_num(out, nan=0.5)
@@ -204,7 +207,8 @@ def find_databar(image: np.ndarray) -> int:
         return 0  # the run reaches the search limit, or the rows above it look like bar rows too
     top = refined
     height = len(is_bar) - top
-    clean_top = bool(np.any(f["line"][top : top + 3] | (f["near"][top : top + 3] >= _CLEAN)))
+    head = slice(top, top + 4)  # JPEG blocks smear the first rows of the bar
+    clean_top = bool(np.any(f["line"][head] | (f["near"][head] >= _MOSTLY_PLAIN)))
     if height < _MIN_ROWS or not clean_top or not _text_like(f, top):
         return 0
     return height

@@ -22,6 +22,7 @@ __all__ = ["read_sem_raster", "sniff_raster", "image_size"]
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _PNG_IHDR = Layout(">", [("chunk", "4s", 12), ("width", "I", 16), ("height", "I", 20)])
+_PNG_CHUNK = Layout(">", [("length", "I", 0), ("type", "4s", 4)])
 _BMP_HEADER = Layout("<", [("magic", "2s", 0), ("width", "i", 18), ("height", "i", 22)])
 _JPEG_SEGMENT = Layout(">", [("marker", "B", 1), ("length", "H", 2)])
 _JPEG_SOF = Layout(">", [("height", "H", 5), ("width", "H", 7)])
@@ -48,12 +49,26 @@ def _jpeg_size(path: Path, raw: bytes) -> tuple[int, int]:
     raise FormatError(path, "truncated or corrupt JPEG: no frame header")
 
 
+def _check_png_chunks(path: Path, raw: bytes) -> None:
+    """Every chunk length must fit in the file (a corrupt length makes decoders allocate gigabytes)."""
+    off = len(_PNG_MAGIC)
+    while off + 8 <= len(raw):
+        length, kind = _PNG_CHUNK.read(raw, off, str(path)).values()
+        if off + 12 + length > len(raw):
+            raise FormatError(path, f"truncated or corrupt PNG: chunk {kind!r} declares {length} bytes")
+        if kind == b"IEND":
+            return
+        off += 12 + length
+    raise FormatError(path, "truncated PNG: no IEND chunk")
+
+
 def image_size(path: Path, raw: bytes) -> tuple[int, int]:
     """``(rows, columns)`` declared by a PNG, JPEG or BMP header."""
     if raw.startswith(_PNG_MAGIC):
         ihdr = _PNG_IHDR.read(raw, 0, str(path))
         if ihdr["chunk"] != b"IHDR":
             raise FormatError(path, "corrupt PNG: no IHDR chunk")
+        _check_png_chunks(path, raw)
         return ihdr["height"], ihdr["width"]
     if raw.startswith(b"\xff\xd8"):
         return _jpeg_size(path, raw)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import tifffile
 
-from ...errors import FormatError, SurfscanWarning
+from ...errors import FormatError, SurfscanError, SurfscanWarning
 from ...model import Micrograph
 from ..limits import check_available, check_grid
 from .calibration import Calibration
@@ -33,6 +33,7 @@ VENDOR_TAGS = (34682, 34680, 34683, 34118, 50431)
 _TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
 _MAX_TAG_BYTES = 16 << 20
 _PARSERS = (parse_fei, parse_phenom, parse_zeiss, parse_tescan, parse_hitachi_tag)
+_MAX_INFLATION = 1100  # no TIFF codec expands data by more than this
 _PRINT_DPI_LIMIT = 1200.0  # resolutions up to this many dpi are screen/print settings, not a calibration
 
 
@@ -88,9 +89,11 @@ def _check_page(path: Path, page: Any, file_size: int) -> tuple[int, int]:
     if not counts or min(offsets) < 0:
         raise FormatError(path, "the TIFF page has no image data")
     check_available(path, sum(counts), file_size, "compressed image data")
+    needed = rows * cols * samples * max(1, math.ceil(int(page.bitspersample) / 8))
     if page.compression == 1:
-        needed = rows * cols * samples * max(1, math.ceil(int(page.bitspersample) / 8))
         check_available(path, needed, file_size - min(offsets), "image data")
+    elif needed > _MAX_INFLATION * sum(counts) + (64 << 20):
+        raise FormatError(path, f"declared {rows} x {cols} image cannot come from {sum(counts)} compressed bytes")
     return rows, cols
 
 
@@ -130,6 +133,18 @@ def _frame(path: Path, page: Any) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+def _load(path: Path, file_size: int, notes: list[str]) -> tuple:
+    """First page, its size, vendor tag values, page count and resolution calibration."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tifffile's own remarks on odd files
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages.first
+            rows, cols = _check_page(path, page, file_size)
+            tags = _tag_values(page, notes)
+            frame = _frame(path, page)
+            return frame, rows, cols, tags, len(tif.pages), _resolution_calibration(page)
+
+
 def read_sem_tiff(path: str | Path) -> Micrograph:
     """Read an SEM TIFF: the first page, its calibration, the information bar removed.
 
@@ -144,15 +159,14 @@ def read_sem_tiff(path: str | Path) -> Micrograph:
     path = Path(path)
     file_size = path.stat().st_size
     notes: list[str] = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tifffile's own remarks on odd files
-        with tifffile.TiffFile(path) as tif:
-            page = tif.pages.first
-            rows, cols = _check_page(path, page, file_size)
-            tags = _tag_values(page, notes)
-            frame = _frame(path, page)
-            pages = len(tif.pages)
-            resolution = _resolution_calibration(page)
+    try:
+        frame, rows, cols, tags, pages, resolution = _load(path, file_size, notes)
+    except (SurfscanError, OSError):
+        raise
+    except MemoryError:
+        raise FormatError(path, "not enough memory to read this TIFF") from None
+    except Exception as exc:  # tifffile's many ways of saying "corrupt"
+        raise FormatError(path, f"corrupt TIFF ({type(exc).__name__}: {exc})") from None
     cal = None
     for parse in _PARSERS:
         cal = parse(tags, rows, cols)
