@@ -1,8 +1,8 @@
 """ISO 25178-2 functional parameters from the areal material ratio curve.
 
 All of them come from ONE ascending sort of the measured heights (relative to
-their mean, the reference plane), kept in the per-call :class:`Context` cache
-with its prefix sums, so a full set costs one sort plus O(1) look-ups.
+their mean, the reference plane), kept in the per-call :class:`Context` cache,
+so a full set costs one sort plus a few sums over parts of it.
 
 The material ratio curve
     The sorted heights ``v[0] <= ... <= v[N-1]`` define the inverse curve
@@ -12,10 +12,12 @@ The material ratio curve
     highest. Non-measured (NaN) points are left out: the curve is that of the
     measured area.
 Volumes (µm³/µm², which equals ml/m²)
-    ``Vm(p) = mean over points of max(z - Smc(p), 0)``, the material above the
-    height where the material ratio is ``p``; ``Vv(p) = mean of
-    max(Smc(p) - z, 0)``, the void below it. This is the ISO integral of the
-    sampled surface (each point carries the same area).
+    ``Vm(p) = 1/100 * integral_0^p (Smc(q) - Smc(p)) dq``, the material above
+    the height where the material ratio is ``p``; ``Vv(p) = 1/100 *
+    integral_p^100 (Smc(p) - Smc(q)) dq``, the void below it (ISO 25178-2),
+    integrated exactly over the interpolated curve (a sum over the sorted
+    heights in the range). ``Spk``/``Svk`` use the same integrals for the areas of the
+    peak and dale zones.
 Sk family (ISO 25178-2 Annex B / ISO 13565-2)
     The curve is sampled at 10 001 material ratios (0.01 % steps). The central
     region is the 40 % wide window whose secant has the smallest gradient (the
@@ -66,10 +68,9 @@ _PROB_RANGE = (0.5, 99.5)
 
 @dataclass(frozen=True)
 class MaterialCurve:
-    """Sorted heights (ascending, relative to the mean) with their prefix sums."""
+    """Sorted heights (ascending, relative to the mean)."""
 
     v: np.ndarray
-    prefix: np.ndarray  # prefix[i] = sum(v[:i]), length N + 1
 
     @property
     def n(self) -> int:
@@ -95,16 +96,41 @@ class MaterialCurve:
         pos = i + (c - v[i]) / (v[i + 1] - v[i])
         return 100.0 * (1.0 - pos / (self.n - 1))
 
-    def above(self, c: float) -> float:
-        """Mean of max(z - c, 0) over all points (µm³/µm²)."""
-        i = int(np.searchsorted(self.v, c, side="right"))
-        k = self.n - i
-        return (float(self.prefix[-1] - self.prefix[i]) - k * c) / self.n
+    def _position(self, mr: float) -> float:
+        return min(max(1.0 - mr / 100.0, 0.0), 1.0) * (self.n - 1)
 
-    def below(self, c: float) -> float:
-        """Mean of max(c - z, 0) over all points (µm³/µm²)."""
-        i = int(np.searchsorted(self.v, c, side="left"))
-        return (i * c - float(self.prefix[i])) / self.n
+    def _at(self, t: float) -> float:
+        k = min(int(t), self.n - 2)
+        return float(self.v[k] + (t - k) * (self.v[k + 1] - self.v[k]))
+
+    def excess(self, mr_a: float, mr_b: float, ref: float) -> float:
+        """Integral of (Smc(q) - ref) dq from mr_a to mr_b (% µm), exact for the interpolated curve.
+
+        Summed over the sorted heights in that range only, relative to ``ref``,
+        so a thin zone is not lost to cancellation.
+        """
+        if self.n < 2:
+            return 0.0
+        tb, ta = self._position(mr_b), self._position(mr_a)
+        if ta <= tb:
+            return 0.0
+        wa, wb = self._at(ta) - ref, self._at(tb) - ref
+        k0, k1 = math.ceil(tb), math.floor(ta)
+        if k0 > k1:
+            total = 0.5 * (ta - tb) * (wa + wb)
+        else:
+            w = self.v[k0 : k1 + 1] - ref
+            total = float(np.sum(w)) - 0.5 * float(w[0] + w[-1])
+            total += 0.5 * (k0 - tb) * (wb + float(w[0])) + 0.5 * (ta - k1) * (float(w[-1]) + wa)
+        return total * 100.0 / (self.n - 1)
+
+    def material_volume(self, p: float) -> float:
+        """Vm(p) = 1/100 * integral_0^p (Smc(q) - Smc(p)) dq (µm³/µm²)."""
+        return self.excess(0.0, p, self.height(p)) / 100.0
+
+    def void_volume(self, p: float) -> float:
+        """Vv(p) = 1/100 * integral_p^100 (Smc(p) - Smc(q)) dq (µm³/µm²)."""
+        return -self.excess(p, 100.0, self.height(p)) / 100.0
 
 
 def material_curve(ctx: Context) -> MaterialCurve:
@@ -114,10 +140,7 @@ def material_curve(ctx: Context) -> MaterialCurve:
         vals = ctx.values
         v = np.sort(vals)
         v -= float(np.mean(vals))
-        prefix = np.empty(v.size + 1)
-        prefix[0] = 0.0
-        np.cumsum(v, out=prefix[1:])
-        return MaterialCurve(v, prefix)
+        return MaterialCurve(v)
 
     return ctx.cached("material_curve", compute)
 
@@ -153,13 +176,11 @@ def sxp(ctx: Context) -> float:
 
 
 def _vm(ctx: Context, p: float) -> float:
-    curve = material_curve(ctx)
-    return curve.above(curve.height(p))
+    return material_curve(ctx).material_volume(p)
 
 
 def _vv(ctx: Context, p: float) -> float:
-    curve = material_curve(ctx)
-    return curve.below(curve.height(p))
+    return material_curve(ctx).void_volume(p)
 
 
 @parameter("Vm", "um3/um2", "functional", "Material volume above the height of material ratio p (option volume_p, 10 %)")
@@ -233,7 +254,7 @@ def spk(ctx: Context) -> float:
     curve = material_curve(ctx)
     upper = equivalent_line(ctx)[0]
     mr1 = curve.ratio(upper)
-    area = 100.0 * curve.above(upper)  # % * µm
+    area = curve.excess(0.0, mr1, upper)  # % * µm, the peak zone above the core
     return 2.0 * area / mr1 if mr1 > 0 and area > 0 else 0.0
 
 
@@ -242,7 +263,7 @@ def svk(ctx: Context) -> float:
     curve = material_curve(ctx)
     lower = equivalent_line(ctx)[1]
     mr2 = curve.ratio(lower)
-    area = 100.0 * curve.below(lower)
+    area = -curve.excess(mr2, 100.0, lower)  # % * µm, the dale zone below the core
     return 2.0 * area / (100.0 - mr2) if mr2 < 100 and area > 0 else 0.0
 
 
