@@ -68,3 +68,21 @@ def test_pixel_size_override(real_dir, capsys):
     rec = _info(real_dir / "sem" / "ODEMIS_tfs_example.tif", capsys, "--pixel-size", "0.5")
     assert rec["pixel_size_um"] == 0.5
     assert "user" in rec["pixel_size_source"]
+
+
+def _sample_sem() -> list[str]:
+    truth = Path(__file__).resolve().parents[1] / "sample_images" / "truth.json"
+    if not truth.is_file():
+        return []
+    return sorted(k for k, v in json.loads(truth.read_text()).items() if "databar_rows" in v)
+
+
+@pytest.mark.parametrize("name", _sample_sem())
+def test_sample_sem_images(name):
+    folder = Path(__file__).resolve().parents[1] / "sample_images"
+    truth = json.loads((folder / "truth.json").read_text())[name]
+    m = read(folder / name)
+    assert math.isclose(m.pixel_size, truth["pixel_size_um"], rel_tol=1e-6)
+    assert m.meta["databar_rows"] == truth["databar_rows"]
+    assert list(m.shape) == truth["image_shape"]
+    assert m.meta["pixel_size_source"].startswith("FEI tag 34682")
