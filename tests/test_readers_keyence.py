@@ -86,6 +86,28 @@ def test_zon_without_calibration_is_a_clear_error(tmp_path):
         read(path)
 
 
+def test_zon_zstd_bomb_stops_at_the_declared_size(tmp_path):
+    import io
+    import tracemalloc
+    import zipfile
+
+    import zstandard
+
+    bomb = zstandard.ZstdCompressor().compress(bytes(64 << 20))  # 64 MiB of zeros in a few kB
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("a", bomb)
+    path = write(tmp_path / "bomb.zon", b"KPK1" + struct.pack("<I", 0) + buf.getvalue())
+    tracemalloc.start()
+    try:
+        with pytest.raises(FormatError, match="expands beyond"):
+            read(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 << 20
+
+
 # ----------------------------------------------------------------------------- VK4 (built from the layout)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+from collections.abc import Callable
 
 from ..errors import FormatError
 from .limits import max_points
@@ -75,11 +76,19 @@ def read_member(path: str | os.PathLike | None, archive: zipfile.ZipFile, name: 
     return data
 
 
-def zstd_decompress(path: str | os.PathLike | None, data: bytes, cap: int | None = None) -> bytes:
+def zstd_decompress(
+    path: str | os.PathLike | None,
+    data: bytes,
+    cap: int | None = None,
+    cap_from_head: Callable[[bytes], int] | None = None,
+) -> bytes:
     """Decompress one zstd frame, reading at most ``cap`` bytes of output.
 
     The frames Keyence writes do not store their decompressed size, so the
-    output is read in a bounded stream. Needs the ``zstandard`` package.
+    output is read in a bounded stream. ``cap_from_head``, when given, is
+    called with the first decompressed bytes (up to 4 MiB) and returns the
+    size the content declares for itself, which then becomes the cap.
+    Needs the ``zstandard`` package.
     """
     cap = byte_cap() if cap is None else cap
     try:
@@ -93,6 +102,8 @@ def zstd_decompress(path: str | os.PathLike | None, data: bytes, cap: int | None
             chunk = reader.read(_CHUNK)
             if not chunk:
                 break
+            if not chunks and cap_from_head is not None:
+                cap = min(cap, cap_from_head(chunk))
             total += len(chunk)
             if total > cap:
                 raise FormatError(path, f"a zstd-compressed member expands beyond the limit of {cap} bytes")

@@ -42,6 +42,7 @@ DATA_BLOCK = Layout("<", [("cols", "I", 0), ("rows", "I", 4), ("itemsize", "I", 
 _ITEM_HEIGHT, _ITEM_MASK, _ITEM_RGB = 4, 1, 3
 _SKIP_ROOTS = {"ColorPaletteData", "DeviceDumpInformations", "DataMap"}
 _XML_SMALL = 1 << 16  # metadata documents are small; larger XML (palettes, scale tables) is skipped
+_OTHER_MAX = 16 << 20  # XML and unknown members may not expand beyond this
 _META_KEYS = {
     "DeviceIndivisuals/DeviceModelName": "model",
     "DeviceIndivisuals/DeviceSerialId": "serial",
@@ -72,7 +73,7 @@ def _members(path: Path, raw: bytes) -> tuple[dict[str, str], dict[int, tuple[di
     for info in archive.infolist():
         data = read_member(path, archive, info.filename)
         if data[:4] == ZSTD_MAGIC:
-            data = zstd_decompress(path, data, cap=byte_cap(4) + 64)
+            data = zstd_decompress(path, data, cap=byte_cap(4) + 64, cap_from_head=lambda head: _declared(path, head))
         stripped = data[:8].lstrip(b"\xef\xbb\xbf \r\n\t")
         if stripped[:1] == b"<":
             if len(data) <= _XML_SMALL:
@@ -84,6 +85,18 @@ def _members(path: Path, raw: bytes) -> tuple[dict[str, str], dict[int, tuple[di
             if block["itemsize"] in (_ITEM_HEIGHT, _ITEM_MASK, _ITEM_RGB) and block["itemsize"] not in blocks:
                 blocks[block["itemsize"]] = (block, data)
     return meta, blocks
+
+
+def _declared(path: Path, head: bytes) -> int:
+    """Bytes a member declares for itself: a data block's header size, or 16 MiB for anything else."""
+    if head[:8].lstrip(b"\xef\xbb\xbf \r\n\t")[:1] == b"<" or len(head) < DATA_BLOCK.size:
+        return _OTHER_MAX
+    block = DATA_BLOCK.read(head, path=str(path))
+    if block["itemsize"] not in (_ITEM_HEIGHT, _ITEM_MASK, _ITEM_RGB):
+        return _OTHER_MAX
+    rows, cols = check_grid(path, block["rows"], block["cols"])
+    stride = min(block["rowstride"], cols * block["itemsize"] + 4096)
+    return DATA_BLOCK.size + rows * stride
 
 
 def _grid(path: Path, block: dict, data: bytes, dtype: str, channels: int = 1) -> np.ndarray:
