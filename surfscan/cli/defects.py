@@ -4,9 +4,9 @@ One line per file (count, density per mm², detection limit), or with
 ``--json`` one object per file: ``{"file", "count", "density_per_mm2",
 "objects": [...], "settings", "detection_limit"}``. A file that fails is
 one error line; the others are still reported and the exit code is 1.
-To compare layers of different roughness, fix the threshold in µm
-(``--h-abs 0.5 --k 1``): the default threshold follows each map's own
-roughness.
+The default height threshold follows each map's own texture (``k`` auto:
+3 to 6 x Sq_robust, from the upper tail of the texture's peaks); to apply
+one threshold in µm to every file, give ``--h-abs 0.5 --k 1``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per file, with every object")
     p.add_argument("--overlay", metavar="DIR", help="write <file>_protrusions.png with the outlines into DIR")
-    p.add_argument("--k", type=positive_float, help="core threshold in robust noise rms (default 6)")
+    p.add_argument(
+        "--k",
+        type=_k_value,
+        help="core threshold in robust noise rms, or 'auto' (default: height maps follow the texture's upper "
+        "tail, 3 to 6; SEM 6)",
+    )
     p.add_argument("--h-abs", type=float, metavar="UM", help="height maps: smallest core threshold in µm (default 0)")
     p.add_argument("--min-area", type=positive_float, metavar="UM2", help="smallest object area in µm² (default 9 px)")
     p.add_argument("--polarity", choices=["bright", "dark"], help="bright/up (default) or dark/down objects")
@@ -35,6 +40,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--pixel-size", type=positive_float, metavar="UM", help="SEM: pixel size in µm, overriding the calibration"
     )
     return p
+
+
+def _k_value(text: str) -> float | str:
+    """argparse type for --k: a positive number or 'auto'."""
+    return "auto" if text.strip().lower() == "auto" else positive_float(text)
 
 
 def _settings(args: argparse.Namespace) -> ProtrusionSettings:

@@ -13,7 +13,9 @@
    1.4826 * MAD`` of the levelled heights over measured non-candidate
    points; an object is an 8-connected region above ``h_thr / 2`` that holds
    a point above ``h_thr`` (hysteresis), measured points only, so NaN holes
-   never create or bridge objects.
+   never create or bridge objects. ``k="auto"`` (default) follows the
+   texture's own upper tail (:func:`texture_k`): 6 for a Gaussian texture,
+   down to 3 for a bounded, flattened one.
 5. Gates: area, optional diameter range, elongation; optional watershed split.
 """
 
@@ -29,6 +31,7 @@ from ..errors import SurfscanError
 from ..model import Surface
 from .regions import (
     apply_gates,
+    blob_peaks,
     hysteresis_labels,
     measure_regions,
     object_table,
@@ -37,10 +40,11 @@ from .regions import (
     robust_sigma,
     split_touching,
     subsample,
+    tail_threshold,
 )
-from .result import Protrusions, ProtrusionSettings, percentiles
+from .result import K_FLOOR, K_GAUSSIAN, Protrusions, ProtrusionSettings, percentiles
 
-__all__ = ["detect_on_height_map", "remove_form_robust"]
+__all__ = ["detect_on_height_map", "remove_form_robust", "texture_k"]
 
 _FIT_POINTS = 25_000
 _CLIP = 3.0
@@ -110,6 +114,28 @@ def _despike(h: np.ndarray, sq: float) -> tuple[np.ndarray, int]:
     return h, int(np.count_nonzero(spikes))
 
 
+def texture_k(h: np.ndarray, valid: np.ndarray, sq: float) -> tuple[float, float]:
+    """Automatic ``k`` and the texture's extreme level (µm) of heights ``h`` centred on 0.
+
+    The peaks of the texture are the maxima of the 8-connected blobs above
+    ``1 x sq`` on a 2 x 2 max-pooled copy (quicker; a blob keeps its
+    maximum); :func:`.regions.tail_threshold` fits their upper tail with an
+    exponential and returns the level they exceed 0.05 times per map. That
+    tail is heavier than a Gaussian one, so for a Gaussian texture the level
+    lies above ``6 sq`` and ``k`` is capped at 6 (what a Gaussian texture
+    needs); a bounded texture, flattened at the top as a packed particle
+    layer is, gets ``level / sq``, never below 3. Fewer than 50 blobs: 6.
+    """
+    if sq <= 0:
+        return K_GAUSSIAN, 0.0
+    low = np.where(valid, h, np.float32(-1e30)).astype(np.float32)
+    pooled = cv2.dilate(low, np.ones((2, 2), np.uint8), borderType=cv2.BORDER_REPLICATE)[::2, ::2]
+    level = tail_threshold(blob_peaks(pooled, sq))
+    if level <= 0:
+        return K_GAUSSIAN, level
+    return min(K_GAUSSIAN, max(K_FLOOR, level / sq)), level
+
+
 def _levelled(surface: Surface, st: ProtrusionSettings) -> tuple[np.ndarray, np.ndarray, dict]:
     """Heights above the local background (polarity applied), valid mask and what was found on the way."""
     valid = surface.valid
@@ -138,7 +164,11 @@ def _levelled(surface: Surface, st: ProtrusionSettings) -> tuple[np.ndarray, np.
         h -= med1
         h, n_spikes = _despike(h, s1)
         h += med1
-    half = max(st.h_abs, st.k * s1) / 2
+    if st.k_fixed is None:
+        k, tail = texture_k(h - med1, valid, s1)
+    else:
+        k, tail = st.k_fixed, None
+    half = max(st.h_abs, k * s1) / 2
     if lam_px:  # second pass: the background ignores candidates and pits found by the first
         bg2 = robust_background(r, valid & (np.abs(h - med1) <= half), lam_px)
         bg2 -= bg
@@ -147,7 +177,8 @@ def _levelled(surface: Surface, st: ProtrusionSettings) -> tuple[np.ndarray, np.
     med, sq = robust_sigma(hs[np.abs(hs - med1) <= half])
     h -= med
     h[~valid] = 0.0
-    info = {"sq_robust": sq, "lambda_c_um": lam_um, "spikes_removed": n_spikes}
+    info = {"sq_robust": sq, "lambda_c_um": lam_um, "spikes_removed": n_spikes, "k": k,
+            "texture_level_k": None if tail is None else tail / s1}
     return h, valid, info
 
 
@@ -164,8 +195,8 @@ def _cutoff_um(surface: Surface, st: ProtrusionSettings) -> float | None:
 def detect_on_height_map(surface: Surface, st: ProtrusionSettings) -> Protrusions:
     """Protrusions (or, with ``polarity="dark"``, pits) on a height map; see the module notes."""
     h, valid, info = _levelled(surface, st)
-    sq = info["sq_robust"]
-    thr = max(st.h_abs, st.k * sq)
+    sq, k = info["sq_robust"], info["k"]
+    thr = max(st.h_abs, k * sq)
     if thr <= 0:
         raise SurfscanError("the height map is flat (robust rms 0): set h_abs to give a threshold")
     labels, keep = hysteresis_labels(h, thr, thr / 2, valid)
@@ -183,7 +214,7 @@ def detect_on_height_map(surface: Surface, st: ProtrusionSettings) -> Protrusion
     min_area = st.min_area if st.min_area is not None else 9 * dx * dy
     labels, table = apply_gates(labels, keep.size, ids, table, min_area, st.min_size, st.max_size, st.max_aspect)
     valid_mm2 = np.count_nonzero(valid) * dx * dy * 1e-6
-    resolved = {**st.__dict__, "lambda_c": info["lambda_c_um"], "min_area": min_area}
+    resolved = {**st.__dict__, "k": k, "lambda_c": info["lambda_c_um"], "min_area": min_area}
     resolved.pop("pixel_size")
     summary = {
         "kind": "height",
@@ -198,9 +229,12 @@ def detect_on_height_map(surface: Surface, st: ProtrusionSettings) -> Protrusion
             "height_threshold_um": thr,
             "grow_threshold_um": thr / 2,
             "sq_robust_um": sq,
+            "k": k,
+            "k_source": "given" if st.k_fixed is not None else "auto",
+            "texture_level_um": None if info["texture_level_k"] is None else info["texture_level_k"] * sq,
             "min_area_um2": min_area,
             "statement": (
-                f"protrusions rising at least {thr:.3g} µm ({st.k:g} x Sq_robust {sq:.3g} µm"
+                f"protrusions rising at least {thr:.3g} µm ({k:.3g} x Sq_robust {sq:.3g} µm"
                 + (f", at least h_abs {st.h_abs:g} µm" if st.h_abs else "")
                 + f") above the local background and covering at least {min_area:.3g} µm² are counted"
             ),

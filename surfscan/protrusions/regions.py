@@ -21,6 +21,8 @@ from ..filters import gaussian_kernel
 __all__ = [
     "robust_sigma",
     "upper_sigma",
+    "blob_peaks",
+    "tail_threshold",
     "subsample",
     "robust_background",
     "hysteresis_labels",
@@ -34,6 +36,7 @@ __all__ = [
 
 MAD_TO_SIGMA = 1.4826  # rms of a normal distribution = 1.4826 x its median absolute deviation
 _SAMPLE = 150_000  # points used for robust statistics
+_TAIL_Q = (0.5, 0.9)  # blob-maximum quantiles that fit a texture's tail
 
 
 def subsample(a: np.ndarray, mask: np.ndarray | None = None, n: int = _SAMPLE) -> np.ndarray:
@@ -68,6 +71,37 @@ def upper_sigma(values: np.ndarray) -> tuple[float, float]:
     if up.size == 0:
         return med, 0.0
     return med, MAD_TO_SIGMA * float(np.median(up))
+
+
+def tail_threshold(peaks: np.ndarray, expected: float = 0.05) -> float:
+    """Level that the texture's blobs exceed ``expected`` times per image, from their upper tail.
+
+    ``peaks`` holds one value per blob (the maximum of each region above
+    the median + 1 noise rms), tens of thousands on a full image, so a few
+    hundred real objects barely move its median and 90th percentile. The
+    tail above the median is modelled as exponential, ``P(peak > t) = 0.5
+    exp(-(t - q50) / beta)`` with ``beta = (q90 - q50) / ln 5``, and solved
+    for ``n_blobs P = expected``. An exponential tail is heavier than a
+    Gaussian one, so for Gaussian textures the level errs on the safe (high)
+    side; it follows skewed textures whose bright grains a rms-based
+    threshold would count.
+    """
+    if peaks.size < 50:
+        return 0.0
+    qa, qb = _TAIL_Q
+    lo, hi = np.quantile(peaks, [qa, qb])
+    beta = max(float(hi - lo), 0.0) / math.log((1 - qa) / (1 - qb))
+    return float(lo) + beta * math.log(max(peaks.size * (1 - qa) / expected, 1.0))
+
+
+def blob_peaks(band: np.ndarray, level: float) -> np.ndarray:
+    """The highest value of each 8-connected region of ``band`` above ``level`` (one value per blob)."""
+    mask = band > level
+    n, lab = cv2.connectedComponents(mask.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    ys, xs = np.nonzero(mask)
+    top = np.full(n, -np.inf, np.float32)
+    np.maximum.at(top, lab[ys, xs], band[ys, xs])
+    return top[1:]
 
 
 def robust_background(image: np.ndarray, weight: np.ndarray | None, cutoff_px: float) -> np.ndarray:

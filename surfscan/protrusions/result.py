@@ -13,9 +13,11 @@ import pandas as pd
 
 from ..errors import SurfscanError
 
-__all__ = ["ProtrusionSettings", "Protrusions", "percentiles"]
+__all__ = ["ProtrusionSettings", "Protrusions", "percentiles", "K_GAUSSIAN", "K_FLOOR"]
 
 _POLARITY = {"bright": 1, "up": 1, "dark": -1, "down": -1}
+K_GAUSSIAN = 6.0  # k that keeps a Gaussian texture of a full field free of false detections
+K_FLOOR = 3.0  # the automatic k never goes below this
 
 
 @dataclass(frozen=True)
@@ -28,11 +30,18 @@ class ProtrusionSettings:
         ``"bright"`` (also ``"up"``): objects brighter than (SEM) or rising
         above (height map) their surroundings; ``"dark"`` (``"down"``): darker
         or sunk (pits).
-    k : float
+    k : float or "auto"
         The core threshold is ``k`` times the robust noise rms (height maps:
         ``Sq_robust = 1.4826 * MAD`` of the levelled heights; SEM: the
         upper-side robust rms of the band-passed contrast). Objects grow by
-        hysteresis down to half the core threshold.
+        hysteresis down to half the core threshold. ``"auto"`` (default):
+        height maps take the level that the texture's own peaks exceed 0.05
+        times per map (an exponential fit to the upper tail of the blob
+        maxima), in units of ``Sq_robust`` and held between 3 and 6, so a
+        Gaussian texture gets 6 and a bounded, flattened one (a packed
+        particle layer) a lower threshold; SEM images take 6 (the texture's
+        extreme level is applied there in any case). The value used is in
+        ``summary["settings"]["k"]``.
     h_abs : float
         Height maps: the core threshold is at least this height (µm).
     min_area : float or None
@@ -63,7 +72,7 @@ class ProtrusionSettings:
     """
 
     polarity: str = "bright"
-    k: float = 6.0
+    k: float | str = "auto"
     h_abs: float = 0.0
     min_area: float | None = None
     min_size: float | None = None
@@ -79,8 +88,14 @@ class ProtrusionSettings:
         if str(self.polarity).lower() not in _POLARITY:
             raise SurfscanError(f"polarity must be 'bright' or 'dark' (or 'up'/'down'), not {self.polarity!r}")
         object.__setattr__(self, "polarity", str(self.polarity).lower())
+        if isinstance(self.k, str):
+            if self.k.strip().lower() != "auto":
+                raise SurfscanError(f"protrusion setting k must be a positive number or 'auto', got {self.k!r}")
+            object.__setattr__(self, "k", "auto")
         for name in ("k", "min_area", "min_size", "max_size", "max_aspect", "pixel_size"):
             v = getattr(self, name)
+            if name == "k" and v == "auto":
+                continue
             if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise SurfscanError(f"protrusion setting {name} must be a positive number, got {v!r}")
         if not (math.isfinite(self.h_abs) and self.h_abs >= 0):
@@ -90,6 +105,11 @@ class ProtrusionSettings:
             raise SurfscanError(f"protrusion setting lambda_c must be a length in µm, 'auto' or None, got {lc!r}")
         if self.min_size and self.max_size and self.min_size > self.max_size:
             raise SurfscanError(f"min_size {self.min_size} µm is larger than max_size {self.max_size} µm")
+
+    @property
+    def k_fixed(self) -> float | None:
+        """``k`` as a number, or None when it is ``"auto"``."""
+        return None if self.k == "auto" else float(self.k)
 
     @property
     def sign(self) -> int:

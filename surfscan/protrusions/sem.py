@@ -35,6 +35,7 @@ from ..model import Micrograph
 from .regions import (
     MAD_TO_SIGMA,
     apply_gates,
+    blob_peaks,
     hysteresis_labels,
     measure_regions,
     object_table,
@@ -42,15 +43,15 @@ from .regions import (
     robust_background,
     split_touching,
     subsample,
+    tail_threshold,
     upper_sigma,
 )
-from .result import Protrusions, ProtrusionSettings, percentiles
+from .result import K_GAUSSIAN, Protrusions, ProtrusionSettings, percentiles
 
 __all__ = ["detect_on_micrograph", "texture_grain_px", "grey_levels"]
 
 _SMOOTH_PER_SIZE = 0.2  # band-pass sigma = min_size / 5
 _OPEN_PER_SIZE = 0.8  # grey opening by a disc of 0.8 x min_size
-_TAIL_Q = (0.5, 0.9)  # blob-maximum quantiles that fit the texture's tail
 _MIN_SIZE_PX = 4.0
 _GRAIN_FACTOR = 3.0
 
@@ -135,35 +136,9 @@ def _peak_gain(diameter_px: float, sigma_px: float, open_px: int) -> float:
     return float(_band(disc, sigma_px, open_px)[1].max())
 
 
-def tail_threshold(peaks: np.ndarray, expected: float = 0.05) -> float:
-    """Level that the texture's blobs exceed ``expected`` times per image, from their upper tail.
-
-    ``peaks`` holds one value per blob (the maximum of each region above
-    the median + 1 noise rms), tens of thousands on a full image, so a few
-    hundred real objects barely move its median and 90th percentile. The
-    tail above the median is modelled as exponential, ``P(peak > t) = 0.5
-    exp(-(t - q50) / beta)`` with ``beta = (q90 - q50) / ln 5``, and solved
-    for ``n_blobs P = expected``. An exponential tail is heavier than a
-    Gaussian one, so for Gaussian textures the level errs on the safe (high)
-    side; it follows skewed textures whose bright grains a rms-based
-    threshold would count.
-    """
-    if peaks.size < 50:
-        return 0.0
-    qa, qb = _TAIL_Q
-    lo, hi = np.quantile(peaks, [qa, qb])
-    beta = max(float(hi - lo), 0.0) / math.log((1 - qa) / (1 - qb))
-    return float(lo) + beta * math.log(max(peaks.size * (1 - qa) / expected, 1.0))
-
-
-def _blob_peaks(band: np.ndarray, level: float) -> np.ndarray:
-    """The highest value of each 8-connected region of ``band`` above ``level`` (one value per blob)."""
-    mask = band > level
-    n, lab = cv2.connectedComponents(mask.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
-    ys, xs = np.nonzero(mask)
-    top = np.full(n, -np.inf, np.float32)
-    np.maximum.at(top, lab[ys, xs], band[ys, xs])
-    return top[1:]
+def _k(st: ProtrusionSettings) -> float:
+    """The noise multiple: as given, or 6 for ``"auto"`` (the texture's extreme level is applied in any case)."""
+    return K_GAUSSIAN if st.k_fixed is None else st.k_fixed
 
 
 def _cutoff_px(m: Micrograph, st: ProtrusionSettings, px: float) -> float:
@@ -194,7 +169,7 @@ def _first_pass(grey: np.ndarray, st: ProtrusionSettings, px: float, lam_px: flo
     flat = st.sign * (half / np.maximum(bg_half, 1e-6) - 1.0)
     smooth = cv2.GaussianBlur(flat, (0, 0), sigmaX=max(0.5, _SMOOTH_PER_SIZE * dmin / 2))
     med, noise = upper_sigma(subsample(smooth))
-    quiet = (np.abs(smooth - med) <= st.k * noise / 2).view(np.uint8)
+    quiet = (np.abs(smooth - med) <= _k(st) * noise / 2).view(np.uint8)
     quiet = cv2.resize(quiet, (nx, ny), interpolation=cv2.INTER_NEAREST).view(bool)
     return quiet, grain, dmin
 
@@ -207,9 +182,9 @@ def _contrast(grey: np.ndarray, st: ProtrusionSettings, px: float, lam_px: float
     smooth, band = _band(flat, sigma, open_px)
     sample = subsample(band)
     med0, noise0 = upper_sigma(sample)
-    med, noise = upper_sigma(sample[np.abs(sample - med0) <= st.k * noise0 / 2])
+    med, noise = upper_sigma(sample[np.abs(sample - med0) <= _k(st) * noise0 / 2])
     band -= med
-    tail = tail_threshold(_blob_peaks(band, noise))
+    tail = tail_threshold(blob_peaks(band, noise))
     return {"flat": flat, "band": band, "noise": noise, "tail": tail, "level": level, "grain_px": grain,
             "dmin_px": dmin, "sigma_px": sigma, "open_px": open_px}
 
@@ -220,7 +195,8 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
     grey = grey_levels(m.image)
     lam_px = _cutoff_px(m, st, px)
     c = _contrast(grey, st, px, lam_px)
-    thr = max(st.k * c["noise"], c["tail"])
+    k = _k(st)
+    thr = max(k * c["noise"], c["tail"])
     if thr <= 0:
         raise SurfscanError("the SEM image has no texture or noise (robust rms 0): nothing to threshold against")
     bp = c["band"]
@@ -239,7 +215,7 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
     area_mm2 = grey.size * px * px * 1e-6
     gain = _peak_gain(c["dmin_px"], c["sigma_px"], c["open_px"])
     limit = thr / gain
-    resolved = {**st.__dict__, "pixel_size": px, "min_size": dmin_um, "lambda_c": lam_px * px, "min_area": min_area}
+    resolved = {**st.__dict__, "k": k, "pixel_size": px, "min_size": dmin_um, "lambda_c": lam_px * px, "min_area": min_area}
     for name in ("h_abs", "form", "despike"):
         resolved.pop(name)
     summary = {
@@ -266,7 +242,7 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
             "statement": (
                 f"objects of at least {dmin_um:.3g} µm whose peak relative contrast exceeds {limit:.3g} "
                 f"({limit * c['level']:.3g} grey levels at the median background {c['level']:.4g}); larger "
-                f"objects from {thr:.3g} (the larger of {st.k:g} x the robust noise rms {c['noise']:.3g} and the "
+                f"objects from {thr:.3g} (the larger of {k:g} x the robust noise rms {c['noise']:.3g} and the "
                 f"texture's extreme level {c['tail']:.3g})"
             ),
         },
