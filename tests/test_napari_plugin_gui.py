@@ -181,6 +181,13 @@ def test_protrusion_widget_labels_features_points_and_selection_round_trip(make_
     labels.selected_label = int(table["id"].iloc[target])
     assert w.selected_row() == target
     assert points.selected_data == {target}
+    # a click on an object (pan/zoom mode) selects it and its row
+    from types import SimpleNamespace
+
+    labels.mode = "pan_zoom"
+    world = points.data[1] * points.scale + points.translate
+    w._on_click(labels, SimpleNamespace(position=tuple(world), view_direction=None, dims_displayed=[0, 1]))
+    assert labels.selected_label == int(table["id"].iloc[1]) and w.selected_row() == 1
 
     summary = w.result.protrusions.summary
     assert w.count_label.text().startswith(f"{summary['count']} protrusion")

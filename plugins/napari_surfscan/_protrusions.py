@@ -21,6 +21,7 @@ __all__ = [
     "SettingField",
     "SETTING_FIELDS",
     "settings_from_form",
+    "form_defaults",
     "ProtrusionResult",
     "protrusion_steps",
     "PROTRUSION_STEPS",
@@ -58,8 +59,8 @@ class SettingField:
 SETTING_FIELDS: tuple[SettingField, ...] = (
     SettingField("polarity", "Objects are", "choice", "bright", "bright / raised objects, or dark / sunk ones",
                  choices=("bright", "dark")),
-    SettingField("k", "Threshold k", "float", 6.0, "core threshold in robust noise rms (hysteresis to half of it)",
-                 minimum=0.5, maximum=100.0, decimals=1),
+    SettingField("k", "Threshold k", "float", 0.0, "core threshold in robust noise rms, hysteresis to half of it "
+                 "(auto: fitted to the texture)", minimum=0.0, maximum=100.0, decimals=1, zero="auto", zero_text="auto"),
     SettingField("h_abs", "Minimum height", "float", 0.0, "height maps: the threshold is at least this height",
                  unit="µm", maximum=1e4, decimals=3, zero=0.0, zero_text="none"),
     SettingField("min_area", "Minimum area", "float", 0.0, "smallest object kept (auto: 9 pixels)",
@@ -93,6 +94,22 @@ TABLE_COLUMNS = {
     "aspect_ratio": "aspect",
     "touches_edge": "edge",
 }
+
+
+def form_defaults() -> dict[str, Any]:
+    """Form values that stand for the library's default settings (None and "auto" shown as 0)."""
+    from dataclasses import fields
+
+    from surfscan.protrusions import ProtrusionSettings
+
+    library = {f.name: getattr(ProtrusionSettings(), f.name) for f in fields(ProtrusionSettings)}
+    out = {}
+    for f in SETTING_FIELDS:
+        value = library.get(f.name, f.default)
+        if f.kind == "float":
+            value = 0.0 if value is None or value == "auto" or value == f.zero else float(value)
+        out[f.name] = value
+    return out
 
 
 def settings_from_form(values: dict[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from .._protrusions import (
     TABLE_COLUMNS,
     ProtrusionResult,
     SettingField,
+    form_defaults,
     protrusion_steps,
     settings_from_form,
     summary_text,
@@ -57,14 +58,14 @@ def _steps_and_warm_up(obj: Any, settings: dict[str, Any]) -> Generator[str, Non
     return result
 
 
-def _field_widget(f: SettingField) -> QWidget:
+def _field_widget(f: SettingField, default: Any) -> QWidget:
     if f.kind == "choice":
         w = QComboBox()
         w.addItems(f.choices)
-        w.setCurrentText(str(f.default))
+        w.setCurrentText(str(default))
     elif f.kind == "bool":
         w = QCheckBox()
-        w.setChecked(bool(f.default))
+        w.setChecked(bool(default))
     else:
         w = QDoubleSpinBox()
         w.setRange(f.minimum, f.maximum)
@@ -73,7 +74,7 @@ def _field_widget(f: SettingField) -> QWidget:
             w.setSuffix(f" {f.unit}")
         if f.zero_text:
             w.setSpecialValueText(f.zero_text)
-        w.setValue(float(f.default))
+        w.setValue(float(default))
     w.setToolTip(f.tip)
     return w
 
@@ -118,8 +119,9 @@ class ProtrusionWidget(QWidget):
         more_box.setLayout(more_form)
         self.more.addWidget(more_box)
         self.fields: dict[str, QWidget] = {}
+        defaults = form_defaults()
         for f in SETTING_FIELDS:
-            self.fields[f.name] = _field_widget(f)
+            self.fields[f.name] = _field_widget(f, defaults[f.name])
             (form if f.name in MAIN_SETTINGS else more_form).addRow(f.label, self.fields[f.name])
 
         self.run_button = QPushButton("Find protrusions")
