@@ -29,6 +29,7 @@ Channels: ``height`` (default), ``intensity`` (raw counts as a Surface, see
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,16 @@ _NM_UM = 1e-3
 
 
 def _description(path: Path) -> str:
-    """ImageDescription of the first TIFF page ('' when unreadable)."""
+    """ImageDescription of the first TIFF page ('' when unreadable); both sniffers share one look."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return ""
+    return _cached_description(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_description(path: str, mtime_ns: int, size: int) -> str:
     import tifffile
 
     try:

@@ -232,8 +232,10 @@ def _read_isolated(path: Path, channel: str | None, timeout: float) -> tuple:
                     if not chunk:
                         break
                     chunks.append(chunk)
-    finally:
-        os.waitpid(pid, 0)
+    finally:  # also on KeyboardInterrupt or an alarm: never leave the child running
+        if os.waitpid(pid, os.WNOHANG) == (0, 0):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
     if not chunks:
         raise FormatError(path, "the HDF5 library crashed reading this file (corrupt file?)")
     status, payload = pickle.loads(b"".join(chunks))
