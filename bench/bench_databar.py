@@ -24,12 +24,14 @@ from surfscan.io.sem.databar import find_databar  # noqa: E402
 def main(n: int = 1000, seed: int = 2024) -> None:
     rng = np.random.default_rng(seed)
     hits, misses, times = 0, Counter(), []
+    by_kind = Counter()  # (jpeg?, hit?) -> count
     worst = []
     for i in range(n):
         s = make_image(rng, True)
         t0 = time.perf_counter()
         found = find_databar(s.image)
         times.append(time.perf_counter() - t0)
+        by_kind[(s.jpeg_quality is not None, abs(found - s.bar_rows) <= 2)] += 1
         if abs(found - s.bar_rows) <= 2:
             hits += 1
         else:
@@ -47,6 +49,11 @@ def main(n: int = 1000, seed: int = 2024) -> None:
             fb_kinds[f"{s.image.dtype}/{'jpeg' if s.jpeg_quality else 'raw'}"] += 1
     t = np.array(times) * 1e3
     print(f"images with a bar:    {hits}/{n} found within 2 rows ({100 * hits / n:.2f} %)")
+    for jpeg in (False, True):
+        total = by_kind[(jpeg, True)] + by_kind[(jpeg, False)]
+        if total:
+            label = "JPEG-compressed" if jpeg else "uncompressed   "
+            print(f"  {label}: {by_kind[(jpeg, True)]}/{total} ({100 * by_kind[(jpeg, True)] / total:.2f} %)")
     print(f"images without a bar: {false_bars}/{n} reported a bar ({100 * false_bars / n:.2f} %)")
     print(f"time per image: median {np.median(t):.2f} ms, p95 {np.percentile(t, 95):.2f} ms")
     for kind, c in misses.most_common():

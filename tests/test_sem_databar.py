@@ -14,7 +14,7 @@ from sem_synth import make_batch, make_image  # noqa: E402
 
 from surfscan.io.sem import find_databar  # noqa: E402
 
-N = 100  # per class; the full statistics (thousands of images) are in bench/bench_databar.py
+N = 80  # per class; the full statistics (thousands of images) are in bench/bench_databar.py
 
 
 @pytest.fixture(scope="module")
