@@ -130,3 +130,18 @@ def test_sal_str_std_match_surfalize(case: str, dx: float, dy: float) -> None:
         assert ours["Sal"] == pytest.approx(ref.Sal(), rel=0.02)
         assert ours["Str"] == pytest.approx(ref_str, rel=0.02)
         assert ours["Std"] == pytest.approx(ref.Std(), abs=0.02 * 180)
+
+
+@pytest.mark.parametrize("case", ["isotropic", "grooves_30"])
+def test_half_lag_shortcut_gives_the_full_result(case: str, monkeypatch) -> None:
+    import surfscan.iso25178.spatial as spatial
+
+    z = CROSS_CASES[case]()
+    s = ss.Surface(z, 0.5, 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = ss.roughness(s, ["Sal", "Str"])
+        monkeypatch.setattr(spatial, "_SMALL", 0)  # take the half-lag path on this small map
+        short = ss.roughness(s, ["Sal", "Str"])
+    assert short["Sal"] == pytest.approx(full["Sal"], rel=1e-5)
+    assert short["Str"] == pytest.approx(full["Str"], rel=1e-5)

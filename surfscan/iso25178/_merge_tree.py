@@ -53,49 +53,66 @@ def _lower(flat: np.ndarray, sign: float, q: int, p: int) -> bool:
 
 
 @njit(cache=True, nogil=True)
-def descent_basins(z: np.ndarray, sign: float) -> tuple[np.ndarray, np.ndarray]:
-    """Steepest-descent basins of ``h = sign * z`` (8-connected; ties broken by index).
+def descent_pointers(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every point, its lowest and its highest 8-neighbour, itself included (-1 where NaN).
 
-    Every measured point drains to its lowest 8-neighbour when that one is
-    lower, else it is a pit. Returns ``(basin, pit)``: the basin id of every
-    point (-1 where not measured) and the flat index of each basin's pit. Ids
-    are given in raster order of first appearance, so neighbouring basins have
-    close ids.
+    Ties are broken by the smaller flat index, so the order (height, index) is
+    total and there are no plateaus. One pass serves both dales (``low``) and
+    hills (``high``).
     """
     ny, nx = z.shape
     flat = z.ravel()
-    n = flat.size
-    low = np.empty(n, dtype=np.int32)
+    low = np.empty(flat.size, dtype=np.int32)
+    high = np.empty(flat.size, dtype=np.int32)
     for i in range(ny):
         i0 = max(i - 1, 0)
         i1 = min(i + 2, ny)
         for j in range(nx):
             p = i * nx + j
-            best_h = sign * flat[p]
-            if best_h != best_h:  # NaN: not measured
+            if math.isnan(flat[p]):
                 low[p] = -1
+                high[p] = -1
                 continue
-            best = p
             j0 = max(j - 1, 0)
             j1 = min(j + 2, nx)
-            for ii in range(i0, i1):
+            lo = p
+            hi = p
+            lo_h = math.inf
+            hi_h = -math.inf
+            for ii in range(i0, i1):  # increasing index: strict comparisons keep the first of equals
                 row = ii * nx
                 for jj in range(j0, j1):
                     q = row + jj
-                    hq = sign * flat[q]  # NaN compares false and is never chosen
-                    if hq < best_h or (hq == best_h and q < best):
-                        best = q
-                        best_h = hq
-            low[p] = best
+                    hq = flat[q]  # NaN compares false and is never chosen
+                    if hq < lo_h:
+                        lo_h = hq
+                        lo = q
+                    if hq > hi_h:
+                        hi_h = hq
+                        hi = q
+            low[p] = lo
+            high[p] = hi
+    return low, high
+
+
+@njit(cache=True, nogil=True)
+def resolve_basins(down: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Basins of the descent pointers ``down`` (a point pointing to itself is a pit).
+
+    Returns ``(basin, pit)``: the basin id of every point (-1 where not
+    measured) and the flat index of each basin's pit. Ids are given in raster
+    order of first appearance, so neighbouring basins have close ids.
+    """
+    n = down.size
     basin = np.full(n, -1, dtype=np.int32)
     pit = np.empty(max(16, n // 8), dtype=np.int64)
     nb = 0
     for p in range(n):
-        if low[p] < 0 or basin[p] >= 0:
+        if down[p] < 0 or basin[p] >= 0:
             continue
         q = p
-        while basin[q] < 0 and low[q] != q:
-            q = low[q]
+        while basin[q] < 0 and down[q] != q:
+            q = down[q]
         b = basin[q]
         if b < 0:
             if nb == pit.size:
@@ -107,7 +124,7 @@ def descent_basins(z: np.ndarray, sign: float) -> tuple[np.ndarray, np.ndarray]:
         q = p
         while basin[q] < 0:
             basin[q] = b
-            q = low[q]
+            q = down[q]
     return basin, pit[:nb].copy()
 
 
@@ -239,7 +256,7 @@ def prune(
 
 @njit(cache=True, nogil=True)
 def motif_measures(
-    z: np.ndarray, basin: np.ndarray, motif: np.ndarray, sign: float
+    z: np.ndarray, basin: np.ndarray, motif: np.ndarray, sign: float, has_nan: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per basin id: point count, touches the edge (border or a non-measured neighbour),
     pour level (lowest connecting level of ``h = sign*z`` on its boundary) and volume below it.
@@ -267,7 +284,7 @@ def motif_measures(
             if i == 0 or j == 0 or i == ny - 1 or j == nx - 1:
                 edge[m] = True
                 level[m] = min(level[m], hp)
-            for k in range(8):
+            for k in range(8 if has_nan else 4):  # backward neighbours only to find NaN
                 ii = i + (0, 1, 1, 1, 0, -1, -1, -1)[k]
                 jj = j + (1, -1, 0, 1, -1, 1, 0, -1)[k]
                 if ii < 0 or ii >= ny or jj < 0 or jj >= nx:

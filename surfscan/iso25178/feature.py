@@ -93,11 +93,12 @@ def motifs(ctx: Context, kind: str) -> Motifs:
         vals = ctx.values
         vmin, vmax = float(vals.min()), float(vals.max())
         sign = -1.0 if kind == "hill" else 1.0
-        basin, pit = mt.descent_basins(z, sign)
+        low, high = ctx.cached("descent_pointers", lambda: mt.descent_pointers(z))
+        basin, pit = mt.resolve_basins(high if kind == "hill" else low)
         ea, eb, es = mt.adjacency(z, basin, pit.size, sign)
         order = np.argsort(sign * z.ravel()[es])
         motif = mt.prune(z, pit, ea, eb, es, order, sign, pruning / 100.0 * (vmax - vmin))
-        count, edge, _level, volume = mt.motif_measures(z, basin, motif, sign)
+        count, edge, _level, volume = mt.motif_measures(z, basin, motif, sign, s.has_invalid)
         keep = motif == np.arange(motif.size)
         if exclude_edge:
             keep &= ~edge

@@ -6,7 +6,9 @@ Autocorrelation
     heights about their mean, computed by FFT on a zero-padded grid of at least
     ``(2*ny-1) x (2*nx-1)`` (``scipy.fft.next_fast_len`` sizes, float32) and
     divided at each lag by the number of overlapping points (the unbiased
-    estimator). Non-measured points: the heights are set to 0 (the mean) and
+    estimator). On large maps the lags up to half the field are computed
+    first (a grid of ``1.5*ny x 1.5*nx``); every lag is computed only when the
+    thresholded region comes near those, so the result is the same. Non-measured points: the heights are set to 0 (the mean) and
     the lag-wise overlap count is the autocorrelation of the validity mask,
     i.e. a normalised correlation; lags with no overlapping pair are undefined.
 Sal, Str
@@ -55,12 +57,18 @@ from .registry import Context, parameter
 __all__ = ["autocorrelation_half", "decay_lengths", "texture_direction"]
 
 _MARGIN = 8  # pixels of ACF kept around the region for the spline (boundary influence 0.27**8)
+_SMALL = 512 * 512  # below this many points every lag is computed at once
 
 
-def _correlate_half(a: np.ndarray, ny: int, nx: int) -> np.ndarray:
-    """Linear autocorrelation of ``a`` (float32) for lags ty >= 0, all tx: shape (ny, 2*nx-1)."""
-    py = sfft.next_fast_len(2 * ny - 1)
-    px = sfft.next_fast_len(2 * nx - 1, real=True)
+def _correlate_half(a: np.ndarray, ly: int, lx: int) -> np.ndarray:
+    """Linear autocorrelation of ``a`` (float32) for lags 0 <= ty <= ly, |tx| <= lx: shape (ly+1, 2*lx+1).
+
+    Zero-padded to at least ``(ny + ly) x (nx + lx)`` points, which keeps those
+    lags free of wrap-around.
+    """
+    ny, nx = a.shape
+    py = sfft.next_fast_len(ny + ly)
+    px = sfft.next_fast_len(nx + lx, real=True)
     spec = sfft.fft(sfft.rfft(a, n=px, axis=1), n=py, axis=0, overwrite_x=True)
     power = np.empty(spec.shape, dtype=np.float32)
     np.multiply(spec.real, spec.real, out=power)
@@ -68,39 +76,47 @@ def _correlate_half(a: np.ndarray, ny: int, nx: int) -> np.ndarray:
     del spec
     back = sfft.ifft(power, axis=0, overwrite_x=True)
     del power
-    circ = sfft.irfft(back[:ny], n=px, axis=1)
+    circ = sfft.irfft(back[: ly + 1], n=px, axis=1)
     del back
-    half = np.empty((ny, 2 * nx - 1), dtype=np.float32)
-    half[:, : nx - 1] = circ[:, px - (nx - 1) :]
-    half[:, nx - 1 :] = circ[:, :nx]
+    half = np.empty((ly + 1, 2 * lx + 1), dtype=np.float32)
+    half[:, :lx] = circ[:, px - lx :]
+    half[:, lx:] = circ[:, : lx + 1]
     return half
 
 
-def autocorrelation_half(surface: Surface) -> np.ndarray:
+def autocorrelation_half(surface: Surface, lags: tuple[int, int] | None = None) -> np.ndarray:
     """The unbiased ACF (µm²) of a surface's heights about their mean, upper half plane.
 
-    Indexed ``[ty, tx + nx - 1]`` for ``ty = 0 .. ny-1``, ``tx = -(nx-1) .. nx-1``
-    (lags in points); float32; NaN where no pair of measured points overlaps.
+    Indexed ``[ty, tx + lx]`` for ``ty = 0 .. ly``, ``tx = -lx .. lx`` (lags in
+    points; by default every lag, ``ly = ny-1``, ``lx = nx-1``); float32; NaN
+    where no pair of measured points overlaps.
     """
     s = surface
     ny, nx = s.shape
+    ly, lx = (ny - 1, nx - 1) if lags is None else (min(lags[0], ny - 1), min(lags[1], nx - 1))
     valid = s.valid
     if not valid.any():
         raise UndefinedParameterError("the surface has no measured points")
     if s.has_invalid:
         mean = float(np.mean(s.z[valid]))
         z0 = np.where(valid, s.z - mean, 0.0).astype(np.float32)
-        counts = _correlate_half(valid.astype(np.float32), ny, nx)
-        half = _correlate_half(z0, ny, nx)
+        counts = _correlate_half(valid.astype(np.float32), ly, lx)
+        half = _correlate_half(z0, ly, lx)
         ok = counts > 0.5
         half[ok] /= counts[ok]
         half[~ok] = np.nan
         return half
     z0 = (s.z - float(np.mean(s.z))).astype(np.float32)
-    half = _correlate_half(z0, ny, nx)
-    half /= (ny - np.arange(ny, dtype=np.float32))[:, None]
-    half /= (nx - np.abs(np.arange(-(nx - 1), nx, dtype=np.float32)))[None, :]
+    half = _correlate_half(z0, ly, lx)
+    half /= (ny - np.arange(ly + 1, dtype=np.float32))[:, None]
+    half /= (nx - np.abs(np.arange(-lx, lx + 1, dtype=np.float32)))[None, :]
     return half
+
+
+def _edge_lags(half: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, bool, bool]:
+    from . import _acf_kernels as k
+
+    return k.threshold_region(half, threshold)
 
 
 def decay_lengths(ctx: Context) -> tuple[np.ndarray, bool]:
@@ -112,14 +128,26 @@ def decay_lengths(ctx: Context) -> tuple[np.ndarray, bool]:
     def compute() -> tuple[np.ndarray, bool]:
         from . import _acf_kernels as k
 
-        half = autocorrelation_half(ctx.surface)  # not cached: only the decay lengths are kept
+        ny, nx = ctx.surface.shape
+        half = None
+        if ny * nx > _SMALL:
+            # first the lags up to half the field (a smaller FFT); all lags only when the region needs them
+            half = autocorrelation_half(ctx.surface, (ny // 2, nx // 2))
+            acf0 = float(half[0, (half.shape[1] - 1) // 2])
+            er, ec, border, undefined = _edge_lags(half, s_thr * acf0)
+            inner = er.size and min(er.min(), ec.min()) >= _MARGIN
+            inner = inner and er.max() < 2 * half.shape[0] - 1 - _MARGIN and ec.max() < half.shape[1] - _MARGIN
+            if border or not inner:
+                half = None
+        if half is None:
+            half = autocorrelation_half(ctx.surface)  # not cached: only the decay lengths are kept
         ny, w = half.shape
         nx = (w + 1) // 2
         acf0 = float(half[0, nx - 1])
         if not acf0 > 0:
             raise UndefinedParameterError("the surface is flat (zero autocorrelation at zero lag)")
         threshold = s_thr * acf0
-        er, ec, border, undefined = k.threshold_region(half, threshold)
+        er, ec, border, undefined = _edge_lags(half, threshold)
         if er.size == 0:
             raise UndefinedParameterError(
                 f"the autocorrelation stays above {s_thr:g} of its maximum over the whole field; "
@@ -188,7 +216,7 @@ def texture_direction(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
         z0 = s.z - float(np.mean(ctx.values))
         if s.has_invalid:
             z0 = np.where(s.valid, z0, 0.0)
-        amp = np.abs(sfft.rfft2(z0))
+        amp = np.abs(sfft.rfft2(z0.astype(np.float32)))  # float32 is ample to locate a 0.5 degree bin
         if kind == "power":
             amp *= amp
         fy = np.fft.fftfreq(ny, d=s.dy)
