@@ -132,3 +132,23 @@ def test_feature_parameters_match_surfalize(seed: int, smooth: float) -> None:
             assert np.isnan(ours[name]), name  # both find no significant motif
         else:
             assert ours[name] == pytest.approx(ref, rel=0.05 if name == "Spd" else 1e-9), name
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_spd_matches_surfalize_within_five_percent_on_noisy_maps(seed: int) -> None:
+    """With pixel-level noise a basin or two near a motif boundary can be attached to another motif than
+    surfalize's region merging attaches it to (see feature.py), which moves a motif onto or off the
+    border: the significant peaks are the same, the edge-excluded count agrees within 5 %."""
+    rng = np.random.default_rng(seed)
+    z = gaussian_filter(rng.normal(size=(160, 200)), 6.0)
+    z = 0.4 * (z - z.mean()) / z.std() + 0.05 * rng.exponential(size=z.shape)
+    z -= z.mean()
+    ours = ss.roughness(ss.Surface(z, 0.5, 0.5), ["Spd"], area_convention="point")["Spd"]
+    assert ours == pytest.approx(surfalize_feature(z, 0.5)["Spd"], rel=0.05)
+    surfalize = pytest.importorskip("surfalize")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fp = surfalize.Surface(z, 0.5, 0.5).get_feature_parameters()
+        ref = fp._segment(invert=True, pruning=5, exclude_edge=False).extrema
+    mine = ss.roughness(ss.Surface(z, 0.5, 0.5), ["Spd"], exclude_edge=False, area_convention="point")["Spd"]
+    assert round(mine * (159 * 0.5) * (199 * 0.5)) == len(ref)
