@@ -42,7 +42,8 @@ def test_manifest_is_discovered_and_every_command_imports():
     assert mf.name == PLUGIN
     mf.validate_imports()  # raises when a python_name does not resolve
     kinds = mf.contributions
-    assert {w.display_name for w in kinds.widgets} == {"Roughness (ISO 25178)", "Protrusions", "Batch"}
+    assert {w.display_name for w in kinds.widgets} == {"Roughness (ISO 25178)", "Protrusions", "Batch",
+                                                          "Particles", "Porosity"}
     assert {s.key for s in kinds.sample_data} >= set(napari_surfscan._sample_data.SAMPLES)
 
 
