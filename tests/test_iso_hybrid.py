@@ -144,3 +144,21 @@ def test_gwyddion_convention_matches_gwyddion(gwy_harness: Path, tmp_path: Path,
     # and the two conventions do differ on such a map, so the option matters
     iso = ss.roughness(ss.Surface(z, dx, dy), "hybrid")
     assert abs(iso["Sdr"] - gwy["Sdr"]) > 1e-4 * gwy["Sdr"]
+
+
+def test_nearly_flat_sdr_keeps_its_precision() -> None:
+    """Sdr = 100 (A/A0 - 1) loses digits when A/A0 is within 1e-9 of 1 (float64 has 16); surfscan sums
+    the excess area of each triangle directly. A 1 nm sinusoid: the exact discrete value to 1e-9,
+    where surfalize (area / projected - 1) is off by about 4e-4 relative."""
+    a, n, dx = 1e-6, 20, 0.5
+    x = np.arange(3 * n + 1) * dx
+    z = np.tile(a * np.sin(2 * np.pi * x / (n * dx)), (7, 1))
+    slope = np.diff(z[0]) / dx
+    exact = 100 * np.mean(slope**2 / (np.sqrt(1 + slope**2) + 1))  # sqrt(1+s^2) - 1 without cancellation
+    ours = ss.roughness(ss.Surface(z, dx, 0.4), ["Sdr"])["Sdr"]
+    assert ours == pytest.approx(exact, rel=1e-9)
+    surfalize = pytest.importorskip("surfalize")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = surfalize.Surface(z, dx, 0.4).Sdr()
+    assert abs(ref / exact - 1) > 1e-6

@@ -103,8 +103,12 @@ def test_parameters_match_surfalize_on_real_files(real_dir) -> None:
                 continue
             if k in HEIGHT:
                 tol = {"rel": 1e-9, "abs": 1e-12 * max(1.0, abs(ref["Sq"]))}
-            elif k in ("Sdq", "Sdr"):
+            elif k == "Sdq":
                 tol = {"rel": 1e-6}
+            elif k == "Sdr":
+                # below ~1e-6 % surfalize's area/projected - 1 runs out of float64 digits
+                # (test_iso_hybrid.test_nearly_flat_sdr_keeps_its_precision)
+                tol = {"rel": 1e-6, "abs": 1e-9}
             elif k in ("Sal", "Str"):
                 tol = {"rel": 0.02}
             elif k == "Std":

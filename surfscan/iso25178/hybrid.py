@@ -82,7 +82,7 @@ def sdq(ctx: Context) -> float:
 
 
 def surface_area(ctx: Context) -> tuple[float, float]:
-    """``(developed area, projected area)`` in µm² under the chosen convention."""
+    """``(developed minus projected area, projected area)`` in µm² under the chosen convention."""
     from . import _slope_kernels as k
 
     conv = _convention(ctx)
@@ -106,5 +106,5 @@ def surface_area(ctx: Context) -> tuple[float, float]:
 @parameter("Sdr", "%", "hybrid", "Developed interfacial area ratio: extra area from the texture, % of the projected area")
 def sdr(ctx: Context) -> float:
     """Developed interfacial area ratio in percent, see the module text for the discretisation."""
-    area, projected = surface_area(ctx)
-    return 100.0 * (area / projected - 1.0)
+    excess, projected = surface_area(ctx)
+    return 100.0 * excess / projected
