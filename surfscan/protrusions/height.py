@@ -4,7 +4,10 @@
    further than 3 robust rms from the fit are dropped), on a subsampled grid.
 2. Background (``lambda_c``): a robust Gaussian L-filter that ignores
    candidates, pits and NaN (see :func:`.regions.robust_background`),
-   done twice: the second pass excludes what the first pass found.
+   done twice: a first pass with twice the cut-off (points further than 3
+   robust rms left out), then the cut-off itself, excluding what the first
+   pass found (the coarse first pass cannot follow wide objects that rise
+   only a few rms, so they are excluded in the second).
 3. Spikes: a pixel that differs from its 3 x 3 median by more than
    ``max(6 Sq_robust, half its own height)`` is replaced by that median
    (a smooth bump's top differs from its median by far less than half
@@ -48,6 +51,7 @@ __all__ = ["detect_on_height_map", "remove_form_robust", "texture_k"]
 
 _FIT_POINTS = 25_000
 _CLIP = 3.0
+_TAIL_Q = (0.5, 0.75)  # blob-peak quantiles of the texture's tail fit
 
 
 def _degree(form: str) -> int | None:
@@ -120,17 +124,20 @@ def texture_k(h: np.ndarray, valid: np.ndarray, sq: float) -> tuple[float, float
     The peaks of the texture are the maxima of the 8-connected blobs above
     ``1 x sq`` on a 2 x 2 max-pooled copy (quicker; a blob keeps its
     maximum); :func:`.regions.tail_threshold` fits their upper tail with an
-    exponential and returns the level they exceed 0.05 times per map. That
-    tail is heavier than a Gaussian one, so for a Gaussian texture the level
-    lies above ``6 sq`` and ``k`` is capped at 6 (what a Gaussian texture
-    needs); a bounded texture, flattened at the top as a packed particle
-    layer is, gets ``level / sq``, never below 3. Fewer than 50 blobs: 6.
+    exponential through the median and the 75th percentile of the peaks
+    (a map may hold only a few hundred blobs, of which protrusions can be
+    a tenth, so the 90th percentile is not used) and returns the level they
+    exceed 0.05 times per map. That tail is heavier than a Gaussian one, so
+    for a Gaussian texture the level lies above ``7 sq`` and ``k`` is capped
+    at 6 (what a Gaussian texture needs); a bounded texture, flattened at
+    the top as a packed particle layer is, gets ``level / sq``, never below
+    3. Fewer than 50 blobs: 6.
     """
     if sq <= 0:
         return K_GAUSSIAN, 0.0
     low = np.where(valid, h, np.float32(-1e30)).astype(np.float32)
     pooled = cv2.dilate(low, np.ones((2, 2), np.uint8), borderType=cv2.BORDER_REPLICATE)[::2, ::2]
-    level = tail_threshold(blob_peaks(pooled, sq))
+    level = tail_threshold(blob_peaks(pooled, sq), quantiles=_TAIL_Q, ceiling=K_FLOOR * sq)
     if level <= 0:
         return K_GAUSSIAN, level
     return min(K_GAUSSIAN, max(K_FLOOR, level / sq)), level
@@ -153,7 +160,8 @@ def _levelled(surface: Surface, st: ProtrusionSettings) -> tuple[np.ndarray, np.
     med0, s0 = robust_sigma(subsample(r, valid))
     bg = np.zeros_like(r)
     if lam_px:
-        bg = robust_background(r, valid & (np.abs(r - med0) <= _CLIP * s0), lam_px)
+        # first pass: twice the cut-off, so wide objects that are only a few rms high are not followed
+        bg = robust_background(r, valid & (np.abs(r - med0) <= _CLIP * s0), 2 * lam_px)
         h = r - bg
         h[~valid] = 0.0
     else:

@@ -73,7 +73,9 @@ def upper_sigma(values: np.ndarray) -> tuple[float, float]:
     return med, MAD_TO_SIGMA * float(np.median(up))
 
 
-def tail_threshold(peaks: np.ndarray, expected: float = 0.05) -> float:
+def tail_threshold(
+    peaks: np.ndarray, expected: float = 0.05, quantiles: tuple[float, float] = _TAIL_Q, ceiling: float | None = None
+) -> float:
     """Level that the texture's blobs exceed ``expected`` times per image, from their upper tail.
 
     ``peaks`` holds one value per blob (the maximum of each region above
@@ -84,14 +86,32 @@ def tail_threshold(peaks: np.ndarray, expected: float = 0.05) -> float:
     for ``n_blobs P = expected``. An exponential tail is heavier than a
     Gaussian one, so for Gaussian textures the level errs on the safe (high)
     side; it follows skewed textures whose bright grains a rms-based
-    threshold would count.
+    threshold would count. ``quantiles`` (default 0.5, 0.9) are the two
+    fitted.
+
+    With a ``ceiling``, peaks above it (where the objects are) do not enter
+    at all: the quantiles are ranks counted from the bottom of a texture
+    population of ``n`` blobs, ``n`` = the peaks below the ceiling plus the
+    number above it that the fitted tail predicts (a few iterations), so
+    objects can be a large share of the blobs. Fewer than 50 peaks: 0.
     """
-    if peaks.size < 50:
-        return 0.0
-    qa, qb = _TAIL_Q
-    lo, hi = np.quantile(peaks, [qa, qb])
+    qa, qb = quantiles
+    if ceiling is None:
+        if peaks.size < 50:
+            return 0.0
+        lo, hi = np.quantile(peaks, [qa, qb])
+        n = float(peaks.size)
+    else:
+        below = np.sort(peaks[peaks <= ceiling])
+        if below.size < 50:
+            return 0.0
+        n = float(below.size)
+        for _ in range(8):
+            lo, hi = (below[min(below.size - 1, int(q * n))] for q in (qa, qb))
+            beta = max(float(hi - lo), 1e-12) / math.log((1 - qa) / (1 - qb))
+            n = below.size + n * (1 - qa) * math.exp(-(ceiling - lo) / beta)
     beta = max(float(hi - lo), 0.0) / math.log((1 - qa) / (1 - qb))
-    return float(lo) + beta * math.log(max(peaks.size * (1 - qa) / expected, 1.0))
+    return float(lo) + beta * math.log(max(n * (1 - qa) / expected, 1.0))
 
 
 def blob_peaks(band: np.ndarray, level: float) -> np.ndarray:
