@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -14,7 +15,7 @@ import pytest
 import surfscan as ss
 from surfscan.errors import SurfscanError
 from surfscan.protrusions.regions import hysteresis_labels, robust_sigma, upper_sigma
-from surfscan.synthetic import match_objects, synthetic_height_map, synthetic_micrograph
+from surfscan.synthetic import correlated_noise, match_objects, synthetic_height_map, synthetic_micrograph
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_images"
 
@@ -55,6 +56,40 @@ def test_height_map_rejects_distractors_on_clean_maps():
         hits += p.count > 0
         assert p.summary["spikes_removed"] > 100
     assert hits == 0
+
+
+def _flattened_map(seed, caps):
+    """A packed-layer texture (Gaussian field with tanh-flattened tops, 0.1 µm scale) with paraboloid caps."""
+    rng = np.random.default_rng(seed)
+    shape, dx = (512, 768), 0.2
+    g = correlated_noise(rng, shape, 4.0).astype(np.float64)
+    z = 0.1 * np.where(g > 0, np.tanh(g), g)  # tops bounded at 0.1 µm, valleys Gaussian
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    centres = [(60 + 130 * (i // 5), 70 + 150 * (i % 5)) for i in range(caps)]
+    for cy, cx in centres:
+        z = np.maximum(z, 0.3 * (1 - ((yy - cy) ** 2 + (xx - cx) ** 2) / 15**2))
+    return ss.Surface(z, dx, dx), centres
+
+
+def test_auto_k_follows_the_texture_tail():
+    """A Gaussian texture gets k = 6; a texture with bounded tops gets a lower k that finds caps only ~4 rms high."""
+    s, _ = synthetic_height_map((512, 768), 0.5, seed=4, n_protrusions=0)
+    p = ss.detect_protrusions(s)
+    assert p.summary["settings"]["k"] == 6.0 and p.summary["detection_limit"]["k_source"] == "auto"
+    assert p.summary["detection_limit"]["texture_level_um"] > 6 * p.summary["detection_limit"]["sq_robust_um"]
+    flat, centres = _flattened_map(5, 15)
+    auto = ss.detect_protrusions(flat)
+    dl = auto.summary["detection_limit"]
+    assert 3.0 <= dl["k"] < 4.5
+    assert dl["height_threshold_um"] == pytest.approx(dl["k"] * dl["sq_robust_um"])
+    assert 0.3 / dl["sq_robust_um"] < 6  # the caps are less than 6 rms high ...
+    assert auto.count == len(centres)  # ... and found, with nothing else
+    assert ss.detect_protrusions(flat, k=6).count < len(centres) // 2
+    clean, _ = _flattened_map(6, 0)
+    assert ss.detect_protrusions(clean).count == 0
+    given = ss.detect_protrusions(flat, k=4.5)
+    assert given.summary["settings"]["k"] == 4.5 and given.summary["detection_limit"]["k_source"] == "given"
+    assert given.summary["detection_limit"]["texture_level_um"] is None
 
 
 def test_height_map_geometry_and_units():
@@ -218,30 +253,64 @@ def test_full_size_height_map_is_fast_and_right():
     assert elapsed < 3.0  # the 0.2 s target is measured in bench/; this guards against gross regressions
 
 
-def _sample(name):
+@functools.cache
+def _sample(name):  # Surface and Micrograph are immutable: one read per file
     path = SAMPLES / name
     if not path.is_file():
         pytest.skip(f"sample image {name} not generated yet (sample_images/make_samples.py)")
     return ss.read(path)
 
 
-def test_sample_sem_pair_ranks_as_expected():
-    smooth = ss.detect_protrusions(_sample("sem_anode_smooth_100x.tif"))
-    rough = ss.detect_protrusions(_sample("sem_anode_protrusions_100x.tif"))
-    assert smooth.density_per_mm2 < rough.density_per_mm2
-    truth = json.loads((SAMPLES / "truth.json").read_text())["sem_anode_protrusions_100x.tif"]["protrusions"]
-    px = rough.summary["settings"]["pixel_size"]
-    t = pd.DataFrame(truth).assign(x_um=lambda d: d.x_px * px, y_um=lambda d: d.y_px * px)
-    _, found = match_objects(t, rough.table)
-    assert found.all()  # whatever is counted is a planted protrusion
+def _truth(name):
+    return json.loads((SAMPLES / "truth.json").read_text())[name]
+
+
+def test_sample_sem_pair_ranks_as_expected_with_defaults():
+    """Default settings find the planted agglomerates (>= 97 %, no false ones); the smooth layer has far fewer."""
+    found = {}
+    for name in ("sem_anode_smooth_100x.tif", "sem_anode_protrusions_100x.tif"):
+        p = ss.detect_protrusions(_sample(name))
+        truth = _truth(name)
+        px = p.summary["settings"]["pixel_size"]
+        assert px == pytest.approx(truth["pixel_size_um"])  # the calibration comes from tag 34682
+        t = pd.DataFrame(truth["protrusions"])
+        t = t.assign(x_um=t.x_px * px, y_um=t.y_px * px)
+        hit, matched = match_objects(t, p.table)
+        assert hit.mean() >= 0.97, (name, hit.sum(), len(t))
+        assert matched.all(), name  # whatever is counted is a planted protrusion
+        found[name] = p
+    smooth, rough = found["sem_anode_smooth_100x.tif"], found["sem_anode_protrusions_100x.tif"]
+    assert 5 * smooth.density_per_mm2 < rough.density_per_mm2
+
+
+def test_sample_height_maps_rank_with_defaults():
+    """Default settings find the planted protrusions above 1.2 x the threshold; the good layer A has the fewest."""
+    dens = {}
+    for e in ("A_good", "B_fair", "C_poor"):
+        dens[e] = []
+        for i in (1, 2, 3):
+            name = f"electrode_{e}_site{i}.x3p"
+            p = ss.detect_protrusions(_sample(name))
+            thr = p.summary["detection_limit"]["height_threshold_um"]
+            assert p.summary["detection_limit"]["k_source"] == "auto"
+            t = pd.DataFrame(_truth(name)["protrusions"]).assign(diameter_um=lambda d: 2 * d.radius_um)
+            hit, matched = match_objects(t, p.table)
+            eligible = t.height_um.to_numpy() >= 1.2 * thr
+            assert eligible.mean() >= 0.9, name  # the samples are made so that their protrusions stand out
+            assert hit[eligible].mean() >= 0.9, (name, hit[eligible].sum(), eligible.sum())
+            assert matched.mean() >= 0.9, name
+            dens[e].append(p.density_per_mm2)
+    for i in range(3):  # at every site, not only on average
+        assert dens["A_good"][i] < dens["B_fair"][i] < dens["C_poor"][i]
+    assert 3 * np.mean(dens["A_good"]) < np.mean(dens["B_fair"])
 
 
 def test_sample_height_maps_rank_with_a_common_threshold():
-    """With the same threshold in µm on every map, the good layer A has the fewest protrusions per mm²."""
+    """With the same threshold in µm on every map (k=1, h_abs), A still has the fewest protrusions per mm²."""
     dens = {}
     for e in ("A_good", "B_fair", "C_poor"):
         maps = [_sample(f"electrode_{e}_site{i}.x3p") for i in (1, 2, 3)]
-        dens[e] = np.mean([ss.detect_protrusions(s, k=1, h_abs=0.5).density_per_mm2 for s in maps])
+        dens[e] = np.mean([ss.detect_protrusions(s, k=1, h_abs=0.55).density_per_mm2 for s in maps])
     assert dens["A_good"] < dens["B_fair"] < dens["C_poor"]
 
 
