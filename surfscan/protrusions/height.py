@@ -118,16 +118,20 @@ def _despike(h: np.ndarray, sq: float) -> tuple[np.ndarray, int]:
     return h, int(np.count_nonzero(spikes))
 
 
-def texture_k(h: np.ndarray, valid: np.ndarray, sq: float) -> tuple[float, float]:
-    """Automatic ``k`` and the texture's extreme level (µm) of heights ``h`` centred on 0.
+def texture_k(h: np.ndarray, valid: np.ndarray, sq: float, centre: float = 0.0) -> tuple[float, float]:
+    """Automatic ``k`` and the texture's extreme level (µm above ``centre``) of heights ``h``.
+
+    ``h`` is float32 with 0 at non-measured points (``valid`` False);
+    ``centre`` is its median and ``sq`` its robust rms.
 
     The peaks of the texture are the maxima of the 8-connected blobs above
     ``1 x sq`` on a 2 x 2 max-pooled copy (quicker; a blob keeps its
     maximum); :func:`.regions.tail_threshold` fits their upper tail with an
     exponential through the median and the 75th percentile of the peaks
-    (a map may hold only a few hundred blobs, of which protrusions can be
-    a tenth, so the 90th percentile is not used) and returns the level they
-    exceed 0.05 times per map. That tail is heavier than a Gaussian one, so
+    below ``3 sq``, ranked from the bottom (a map may hold only a few
+    hundred blobs, of which protrusions can be a tenth or more; above
+    ``3 sq`` they do not enter the fit) and returns the level the texture's
+    peaks exceed 0.05 times per map. That tail is heavier than a Gaussian one, so
     for a Gaussian texture the level lies above ``7 sq`` and ``k`` is capped
     at 6 (what a Gaussian texture needs); a bounded texture, flattened at
     the top as a packed particle layer is, gets ``level / sq``, never below
@@ -135,9 +139,11 @@ def texture_k(h: np.ndarray, valid: np.ndarray, sq: float) -> tuple[float, float
     """
     if sq <= 0:
         return K_GAUSSIAN, 0.0
-    low = np.where(valid, h, np.float32(-1e30)).astype(np.float32)
-    pooled = cv2.dilate(low, np.ones((2, 2), np.uint8), borderType=cv2.BORDER_REPLICATE)[::2, ::2]
-    level = tail_threshold(blob_peaks(pooled, sq), quantiles=_TAIL_Q, ceiling=K_FLOOR * sq)
+    if centre + sq <= 0:  # non-measured points (0) could reach the blob level: mask them
+        h = np.where(valid, h, np.float32(centre - 1e30)).astype(np.float32)
+    pooled = cv2.dilate(h, np.ones((2, 2), np.uint8), borderType=cv2.BORDER_REPLICATE)[::2, ::2]
+    peaks = blob_peaks(pooled, centre + sq) - centre
+    level = tail_threshold(peaks, quantiles=_TAIL_Q, ceiling=K_FLOOR * sq)
     if level <= 0:
         return K_GAUSSIAN, level
     return min(K_GAUSSIAN, max(K_FLOOR, level / sq)), level
@@ -173,7 +179,7 @@ def _levelled(surface: Surface, st: ProtrusionSettings) -> tuple[np.ndarray, np.
         h, n_spikes = _despike(h, s1)
         h += med1
     if st.k_fixed is None:
-        k, tail = texture_k(h - med1, valid, s1)
+        k, tail = texture_k(h, valid, s1, med1)
     else:
         k, tail = st.k_fixed, None
     half = max(st.h_abs, k * s1) / 2

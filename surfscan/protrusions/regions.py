@@ -118,9 +118,8 @@ def blob_peaks(band: np.ndarray, level: float) -> np.ndarray:
     """The highest value of each 8-connected region of ``band`` above ``level`` (one value per blob)."""
     mask = band > level
     n, lab = cv2.connectedComponents(mask.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
-    ys, xs = np.nonzero(mask)
     top = np.full(n, -np.inf, np.float32)
-    np.maximum.at(top, lab[ys, xs], band[ys, xs])
+    np.maximum.at(top, lab[mask], band[mask])
     return top[1:]
 
 
