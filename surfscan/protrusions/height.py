@@ -6,8 +6,9 @@
    candidates, pits and NaN (see :func:`.regions.robust_background`),
    done twice: a first pass with twice the cut-off (points further than 3
    robust rms left out), then the cut-off itself, excluding what the first
-   pass found (the coarse first pass cannot follow wide objects that rise
-   only a few rms, so they are excluded in the second).
+   pass found above half the core threshold (``k="auto"``: above 1.5 rms);
+   the coarse first pass cannot follow wide objects that rise only a few
+   rms, so they are excluded in the second.
 3. Spikes: a pixel that differs from its 3 x 3 median by more than
    ``max(6 Sq_robust, half its own height)`` is replaced by that median
    (a smooth bump's top differs from its median by far less than half
@@ -178,22 +179,41 @@ def _levelled(surface: Surface, st: ProtrusionSettings) -> tuple[np.ndarray, np.
         h -= med1
         h, n_spikes = _despike(h, s1)
         h += med1
-    if st.k_fixed is None:
-        k, tail = texture_k(h, valid, s1, med1)
-    else:
-        k, tail = st.k_fixed, None
-    half = max(st.h_abs, k * s1) / 2
     if lam_px:  # second pass: the background ignores candidates and pits found by the first
-        bg2 = robust_background(r, valid & (np.abs(h - med1) <= half), lam_px)
+        # (above half the core threshold; with k auto, the lowest it can be: 3 x rms)
+        quiet = max(st.h_abs, (st.k_fixed or K_FLOOR) * s1) / 2
+        bg2 = robust_background(r, valid & (np.abs(h - med1) <= quiet), lam_px)
         bg2 -= bg
         h -= bg2
-    hs = subsample(h, valid)
-    med, sq = robust_sigma(hs[np.abs(hs - med1) <= half])
+    h[~valid] = 0.0
+    half = max(st.h_abs, (st.k_fixed or K_GAUSSIAN) * s1) / 2  # auto: first with the highest k
+    med, sq, k, tail = _threshold_scale(h, valid, med1, half, st)
     h -= med
     h[~valid] = 0.0
     info = {"sq_robust": sq, "lambda_c_um": lam_um, "spikes_removed": n_spikes, "k": k,
-            "texture_level_k": None if tail is None else tail / s1}
+            "texture_level_um": tail}
     return h, valid, info
+
+
+def _threshold_scale(
+    h: np.ndarray, valid: np.ndarray, centre: float, half: float, st: ProtrusionSettings
+) -> tuple[float, float, float, float | None]:
+    """``(median, Sq_robust, k, texture level in µm or None)`` of the levelled heights.
+
+    ``Sq_robust`` comes from the points within ``h_thr / 2`` of the median
+    (candidates and pits left out); with ``k="auto"`` the texture level is
+    read first (:func:`texture_k`), and ``Sq_robust`` again with its ``h_thr``.
+    """
+    hs = subsample(h, valid)
+    med, sq = robust_sigma(hs[np.abs(hs - centre) <= half])
+    if st.k_fixed is not None:
+        return med, sq, st.k_fixed, None
+    _, tail = texture_k(h, valid, sq, med)
+    if tail > 0:
+        half = max(st.h_abs, min(K_GAUSSIAN * sq, max(K_FLOOR * sq, tail))) / 2
+        med, sq = robust_sigma(hs[np.abs(hs - centre) <= half])
+    k = K_GAUSSIAN if tail <= 0 or sq <= 0 else min(K_GAUSSIAN, max(K_FLOOR, tail / sq))
+    return med, sq, k, (tail if tail > 0 else None)
 
 
 def _cutoff_um(surface: Surface, st: ProtrusionSettings) -> float | None:
@@ -245,7 +265,7 @@ def detect_on_height_map(surface: Surface, st: ProtrusionSettings) -> Protrusion
             "sq_robust_um": sq,
             "k": k,
             "k_source": "given" if st.k_fixed is not None else "auto",
-            "texture_level_um": None if info["texture_level_k"] is None else info["texture_level_k"] * sq,
+            "texture_level_um": info["texture_level_um"],
             "min_area_um2": min_area,
             "statement": (
                 f"protrusions rising at least {thr:.3g} µm ({k:.3g} x Sq_robust {sq:.3g} µm"
