@@ -192,15 +192,15 @@ def particle_steps(micrograph: Micrograph, settings: dict[str, Any]) -> Generato
 def ecd_histogram(table: pd.DataFrame, bins: int | None = None) -> pd.DataFrame:
     """Counts of equivalent circular diameters per bin, split by shape class.
 
-    Bins are equal in width from 0 to the largest ECD (``bins`` of them;
-    default about sqrt(n), between 5 and 30). Columns: ``lower_um``,
+    Bins are equal in width from the smallest to the largest ECD (``bins``
+    of them; default about sqrt(n), between 5 and 30). Columns: ``lower_um``,
     ``upper_um``, ``point-like``, ``linear``, ``count``.
     """
     d = table["ecd_um"].to_numpy(float)
     if d.size == 0:
         return pd.DataFrame(columns=["lower_um", "upper_um", "point-like", "linear", "count"])
     n = bins or int(np.clip(round(np.sqrt(d.size)), 5, 30))
-    edges = np.linspace(0.0, float(d.max()) * (1 + 1e-9), n + 1)
+    edges = np.histogram_bin_edges(d, bins=n)
     out = pd.DataFrame({"lower_um": edges[:-1], "upper_um": edges[1:]})
     for cls in CLASS_COLORS:
         out[cls] = np.histogram(d[table["shape_class"].to_numpy() == cls], edges)[0]

@@ -129,7 +129,8 @@ def section_text(result: Any) -> tuple[str, str]:
     headline = f"porosity {result.porosity_percent:.1f} % ({lo:.1f}–{hi:.1f} %)"
     area = d.get("region_area_um2")
     region = f"{area:.4g} µm²" if area is not None else f"{d['region_pixels']} pixels"
-    details = (f"{d['pores']} pores below/above grey level {result.threshold:.4g} ({result.method}); "
+    side = "darker" if d["pores"] == "dark" else "brighter"
+    details = (f"pores: {side} than grey level {result.threshold:.4g}, {result.method}; "
                f"band: threshold ± {d['delta_grey']:.3g} grey levels; region {region}")
     return headline, details
 

@@ -15,6 +15,7 @@ from qtpy.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -171,6 +172,7 @@ class ParticleWidget(QWidget):
         self.d_table.verticalHeader().setVisible(False)
         self.d_table.verticalHeader().setDefaultSectionSize(20)
         self.d_table.setFixedHeight(4 * 20 + 6)
+        self.d_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.fractions_label = QLabel("")
         self.fractions_label.setWordWrap(True)
         self.histogram = HistogramCanvas()
@@ -271,7 +273,6 @@ class ParticleWidget(QWidget):
         self.warning_label.setText("\n".join(f"⚠ {w}" for w in summary.get("warnings", [])))
         self.warning_label.setVisible(bool(summary.get("warnings")))
         self.d_model.set_frame(d_value_table(summary))
-        fit_columns(self.d_table)
         self.fractions_label.setText(fractions_text(summary))
         self.histogram.show_result(result)
         self.status.setText(f"{self._source.name}: pixel size {result.pixel_size:.4g} µm")
@@ -323,7 +324,8 @@ class ParticleWidget(QWidget):
             self.labels_layer.selected_label = int(particle["id"])
             px = self.result.pixel_size
             centre = (particle["y_um"] / px, particle["x_um"] / px)
-            self.viewer.camera.center = tuple(self.labels_layer.data_to_world(centre))
+            camera = self.viewer.scene.camera if hasattr(self.viewer, "scene") else self.viewer.camera
+            camera.center = tuple(self.labels_layer.data_to_world(centre))
         finally:
             self._syncing = False
 

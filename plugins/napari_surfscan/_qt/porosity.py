@@ -6,18 +6,22 @@ from typing import Any
 
 import numpy as np
 from napari.layers import Labels, Shapes
-from qtpy.QtCore import Signal
+from qtpy.QtCore import QEvent, QSize, Signal
 from qtpy.QtGui import QFont
 from qtpy.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -63,7 +67,15 @@ def _spin(minimum: float, maximum: float, decimals: int, value: float, tip: str,
         w.setSpecialValueText(special)
     w.setValue(value)
     w.setToolTip(tip)
+    w.setMinimumWidth(70)  # the range's widest number would set the dock's width otherwise
     return w
+
+
+def _narrow(box: QComboBox) -> QComboBox:
+    """A combo box whose width does not follow its longest entry (long layer names)."""
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(8)
+    return box
 
 
 def _big(label: QLabel) -> QLabel:
@@ -72,6 +84,39 @@ def _big(label: QLabel) -> QLabel:
     font.setBold(True)
     label.setFont(font)
     return label
+
+
+class _VerticalScroll(QScrollArea):
+    """A frameless scroll area that asks for the width its content needs (it scrolls sideways only when the dock is narrower)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+
+    def setWidget(self, widget: QWidget) -> None:  # noqa: N802 - Qt name
+        super().setWidget(widget)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj: Any, event: QEvent) -> bool:  # noqa: N802 - Qt name
+        if obj is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the content's minimum width changed (styles, fonts): tell the dock
+        return super().eventFilter(obj, event)
+
+    def _width(self, hint: QSize, preferred: bool) -> QSize:
+        inner = self.widget()
+        if inner is not None:
+            inner.ensurePolished()  # napari's stylesheet (fonts, paddings) sets the real width
+            content = inner.sizeHint() if preferred else inner.minimumSizeHint()
+            bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+            hint.setWidth(content.width() + bar + 2 * self.frameWidth() + 4)
+        return hint
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt name
+        return self._width(super().minimumSizeHint(), preferred=False)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt name
+        return self._width(super().sizeHint(), preferred=True)
 
 
 class RegionChooser(QComboBox):
@@ -123,29 +168,37 @@ class PorosityWidget(QWidget):
         self.gravimetric_result: dict[str, Any] | None = None
         self.pores_layer = None
         self._source = None
+        inner = QWidget()
+        column = QVBoxLayout(inner)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self._section_box())
+        column.addWidget(self._gravimetric_box())
+        column.addStretch(1)
+        scroll = _VerticalScroll()  # napari docks do not scroll: a short window keeps every field usable
+        scroll.setWidget(inner)
         layout = QVBoxLayout(self)
-        layout.addWidget(self._section_box())
-        layout.addWidget(self._gravimetric_box())
-        layout.addStretch(1)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
 
     # -- cross-section -------------------------------------------------------------
     def _section_box(self) -> QGroupBox:
-        box = QGroupBox("Cross-section (SEM)")
-        self.layer_box = LayerChooser(self.viewer, accept=_is_sem_image)
-        self.region_box = RegionChooser(self.viewer)
+        box = QGroupBox("Cross-section")
+        self.layer_box = _narrow(LayerChooser(self.viewer, accept=_is_sem_image))
+        self.region_box = _narrow(RegionChooser(self.viewer))
         self.pores_box = QComboBox()
         self.pores_box.addItems(("dark", "bright"))
         self.pores_box.setToolTip("Pores (and resin) are dark in BSE images")
         self.method_box = QComboBox()
         self.method_box.addItems(SECTION_METHODS)
         self.method_box.setToolTip("Threshold computed inside the region, or a fixed grey level")
-        self.grey_level = _spin(-1e9, 1e9, 1, 128.0, "the threshold when 'grey level' is chosen")
-        self.delta = _spin(0.0, 1e9, 2, 0.0, "threshold shift of the sensitivity band, in grey levels "
+        self.grey_level = _spin(-1e6, 1e6, 1, 128.0, "the threshold when 'grey level' is chosen")
+        self.delta = _spin(0.0, 1e6, 2, 0.0, "threshold shift of the sensitivity band, in grey levels "
                            "(auto: 5 % of the 1-99 % grey range)", special="auto")
         self.smooth = _spin(0.0, 100.0, 1, 1.0, "Gaussian smoothing against noise", suffix="px")
         self.method_box.currentTextChanged.connect(lambda t: self.grey_level.setEnabled(t == GREY_LEVEL))
         self.grey_level.setEnabled(False)
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow docks: field under its label
         form.addRow("SEM image", self.layer_box)
         form.addRow("Region", self.region_box)
         form.addRow("Pores are", self.pores_box)
@@ -231,11 +284,11 @@ class PorosityWidget(QWidget):
 
     # -- gravimetric calculator --------------------------------------------------------
     def _gravimetric_box(self) -> QGroupBox:
-        box = QGroupBox("Gravimetric (areal mass and thickness)")
-        self.areal_mass = _spin(0.0, 1e6, 3, 0.0, "coating mass per area (current collector excluded)")
+        box = QGroupBox("Gravimetric")
+        self.areal_mass = _spin(0.0, 1e4, 3, 0.0, "coating mass per area (current collector excluded)")
         self.mass_unit = QComboBox()
         self.mass_unit.addItems(AREAL_MASS_UNITS)
-        self.thickness = _spin(0.0, 1e6, 2, 0.0, "coating thickness (current collector excluded)")
+        self.thickness = _spin(0.0, 1e5, 2, 0.0, "coating thickness (current collector excluded)")
         self.thickness_unit = QComboBox()
         self.thickness_unit.addItems(THICKNESS_UNITS)
         mass_row, thick_row = QHBoxLayout(), QHBoxLayout()
@@ -243,16 +296,21 @@ class PorosityWidget(QWidget):
         mass_row.addWidget(self.mass_unit)
         thick_row.addWidget(self.thickness, 1)
         thick_row.addWidget(self.thickness_unit)
+        for unit in (self.mass_unit, self.thickness_unit):
+            unit.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow docks: field under its label
         form.addRow("Areal mass", mass_row)
         form.addRow("Thickness", thick_row)
         self.composition = QTableWidget(4, 3)
-        self.composition.setHorizontalHeaderLabels(["material", "mass %", "density (g/cm³)"])
-        self.composition.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.composition.setHorizontalHeaderLabels(["material", "mass %", "g/cm³"])
+        header = self.composition.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.composition.verticalHeader().setDefaultSectionSize(22)
-        self.composition.setMinimumHeight(5 * 22 + 8)
+        self.composition.setFixedHeight(5 * 22 + 12)
+        self.composition.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         known = ", ".join(f"{k} {v:g}" for k, v in DENSITIES_G_CM3.items())
-        self.composition.setToolTip(f"One row per material. Empty density: the known value ({known} g/cm³); "
+        self.composition.setToolTip(f"One row per material: name, mass %, true density. Empty density: the known value ({known} g/cm³); "
                                     "a density may carry its unit, e.g. '1900 kg/m3'.")
         add = QPushButton("Add row")
         add.clicked.connect(lambda: self.composition.insertRow(self.composition.rowCount()))
