@@ -209,6 +209,11 @@ def test_sample_images_good_layer_passes_worse_layers_fail(tmp_path):
     assert g.loc["electrode_A_good", "Sa_n"] == 3
     assert 0.06 < g.loc["electrode_A_good", "Sa_mean"] < 0.08  # the lab's table: 0.07 / 0.13 / 0.18 um
     assert 0.16 < g.loc["electrode_C_poor", "Sa_mean"] < 0.20
+    if settings.defects:  # planted: 6 protrusions in 0.48 mm2 (12.5 per mm2) and 70 (146 per mm2); limit 50
+        sem = f.set_index("file")
+        assert sem.loc["sem_anode_smooth_100x.tif", "verdict"] == "pass"
+        assert sem.loc["sem_anode_protrusions_100x.tif", "verdict"] == "fail"
+        assert "sem_protrusion_density" in sem.loc["sem_anode_protrusions_100x.tif", "failed_rules"]
 
 
 def test_rerun_skips_done_work_and_redoes_changed_files(samples, tmp_path):
