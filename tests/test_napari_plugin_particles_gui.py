@@ -122,6 +122,8 @@ def test_particle_widget_labels_features_summary_and_selection_round_trip(make_n
     assert list(back["shape_class"]) == list(table["shape_class"])
 
     w.select_row(0)
+    viewer.window.resize(1300, 950)  # a larger canvas for the screenshot
+    qtbot.wait(50)
     viewer.reset_view()
     qtbot.wait(100)
     _screenshot(viewer, "particle_widget")
@@ -130,9 +132,13 @@ def test_particle_widget_labels_features_summary_and_selection_round_trip(make_n
 def test_particle_widget_warns_when_the_count_is_small(make_napari_viewer, qtbot):
     micrograph, _ = planted_particles(4, shape=(200, 260), n=12)
     viewer = make_napari_viewer()
-    viewer.add_image(micrograph.image, name="few", scale=(micrograph.pixel_size,) * 2, units="µm")
+    viewer.add_image(micrograph.image, name="few")  # no calibration yet
     _, w = viewer.window.add_plugin_dock_widget(PLUGIN, "Particles")
     w.layer_box.setCurrentText("few")
+    failures = []
+    w.failed.connect(failures.append)
+    assert w.run() is None and failures and "Pixel size" in w.status.text()
+    w.set_setting("pixel_size", micrograph.pixel_size)
     w.set_setting("threshold", "grey level")
     w.set_setting("grey_level", 120)
     assert w.settings()["threshold"] == 120.0

@@ -25,6 +25,8 @@ from qtpy.QtWidgets import (
 )
 from superqt import QCollapsible
 
+from surfscan import SurfscanError
+
 from .._layers import micrograph_from_layer
 from .._particles import (
     CLASS_COLORS,
@@ -229,8 +231,12 @@ class ParticleWidget(QWidget):
         if layer is None:
             self.status.setText("No image: open an SEM image first.")
             return None
+        settings = self.settings()
         try:
             micrograph = micrograph_from_layer(layer)
+            if micrograph.pixel_size is None and not settings.get("pixel_size"):
+                raise SurfscanError(f"{layer.name} has no pixel size in µm: give its scale and units, or set "
+                                    "'Pixel size' under More settings")
         except Exception as exc:
             self.status.setText(str(exc))
             self.failed.emit(exc)
@@ -240,7 +246,7 @@ class ParticleWidget(QWidget):
         self.progress.setValue(0)
         self.status.setText(f"Measuring particles on {layer.name} …")
         self.worker = start_steps(
-            _steps_and_warm_up, micrograph, self.settings(),
+            _steps_and_warm_up, micrograph, settings,
             total=PARTICLE_STEPS + 1, desc=f"Particles on {layer.name}",
             on_step=self._on_step, on_done=self._on_done, on_error=self._on_error,
         )
