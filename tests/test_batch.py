@@ -394,6 +394,22 @@ def test_spec_parameters_are_computed_even_when_not_asked_for(samples, tmp_path,
     assert "groups 1 pass, 1 fail" in printed and "poor: 3 files" in printed and "FAIL" in printed
 
 
+def test_defect_settings_reach_the_detector_and_the_table(samples, tmp_path, capsys):
+    from surfscan.batch.tasks import defects_available
+    from surfscan.cli import main
+
+    if not defects_available():
+        pytest.skip("surfscan.detect_protrusions is not available")
+    args = ["batch", str(samples / "good"), "-o", str(tmp_path / "o"), "--no-roughness", "--workers", "1",
+            "--export", "csv"]
+    assert main([*args, "--defect-setting", "bogus=1"]) == 1
+    assert "bogus" in capsys.readouterr().err
+    assert main([*args, "--defect-setting", "min_area=4.5", "--defect-setting", "polarity=bright"]) == 0
+    f = pd.read_csv(tmp_path / "o" / "files.csv")
+    assert (f["setting_defect_settings"] == '{"min_area": 4.5, "polarity": "bright"}').all()
+    assert (f["status"] == "ok").all() and "height_protrusion_count" in f.columns and "Sa" not in f.columns
+
+
 def test_progress_lines_when_not_a_terminal():
     buf = io.StringIO()
     with Progress(4, buf, live=False, every=0.0) as p:

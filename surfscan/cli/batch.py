@@ -44,6 +44,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="ISO 25178 parameters of height maps (default on)")
     p.add_argument("--defects", action=argparse.BooleanOptionalAction, default=None,
                    help="protrusion detection (default on when available)")
+    p.add_argument("--defect-setting", action="append", default=[], metavar="KEY=VALUE",
+                   help="a protrusion detector setting, e.g. min_size=5 or polarity=dark (repeatable; "
+                        "see 'surfscan defects --help')")
     add_roughness_options(p)
     p.add_argument("--params", default="all", metavar="LIST", help="roughness parameters or families (default all)")
     add_pixel_size_option(p)
@@ -52,6 +55,39 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto",
                    help="live bar (terminal) or plain lines (default: bar on a terminal)")
     return p
+
+
+def _value(text: str) -> object:
+    """``5`` -> 5, ``2.5`` -> 2.5, ``true`` -> True, ``none`` -> None, anything else stays text."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text.strip()
+
+
+def _defect_settings(items: list[str]) -> tuple[tuple[str, object], ...]:
+    """Parse and check ``--defect-setting KEY=VALUE`` items."""
+    out = {}
+    for item in items:
+        key, sep, val = item.partition("=")
+        if not sep or not key.strip():
+            raise SurfscanError(f"--defect-setting {item!r}: write KEY=VALUE, e.g. min_size=5")
+        out[key.strip()] = _value(val)
+    if out:
+        from ..protrusions import ProtrusionSettings
+
+        try:
+            ProtrusionSettings.from_kwargs(**out)
+        except TypeError as exc:
+            raise SurfscanError(f"--defect-setting: {exc}") from None
+    return tuple(sorted(out.items()))
 
 
 def _check_level(method: str) -> None:
@@ -84,6 +120,7 @@ def _settings(args: argparse.Namespace, spec=None):  # noqa: ANN001 - Spec, impo
     if not args.roughness and not defects:
         raise SurfscanError("nothing to do: both --no-roughness and --no-defects were given")
     return BatchSettings(roughness=args.roughness, defects=defects, roughness_settings=rough,
+                         defect_settings=_defect_settings(args.defect_setting) if defects else (),
                          pixel_size=args.pixel_size)
 
 
