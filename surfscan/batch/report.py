@@ -119,7 +119,8 @@ def _box_plots(t: Tables) -> str:
         ax = fig.add_subplot(1, len(cols), i + 1)
         data = [pd.to_numeric(ok.loc[ok["group"] == g, c], errors="coerce").dropna().to_numpy() for g in groups]
         keep = [j for j, d in enumerate(data) if d.size]
-        ax.boxplot([data[j] for j in keep], tick_labels=[groups[j] for j in keep], showmeans=True)
+        ax.boxplot([data[j] for j in keep], showmeans=True)
+        ax.set_xticks(range(1, len(keep) + 1), [groups[j] for j in keep])  # works on every matplotlib >= 3.5
         for j, d in zip(range(1, len(keep) + 1), (data[k] for k in keep)):
             ax.plot(np.full(d.size, j) + np.linspace(-0.08, 0.08, d.size), d, "k.", alpha=0.5, ms=4)
         for text, limit in _limits(t.spec, c, t.units.get(c), list(ok.columns)):
