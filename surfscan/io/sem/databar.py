@@ -2,18 +2,23 @@
 
 An information bar is a band of synthetic pixels across the full width at
 the bottom of the frame: a flat background, text and scale marks in a colour
-far from it, and often full-width separator lines. It is either appended
-below the image or drawn inside it (Zeiss data zone, Hitachi tabletop).
+far from it, often full-width separator lines, sometimes a panel of another
+flat grey. It is either appended below the image or drawn inside it (Zeiss
+data zone, Hitachi tabletop).
 
-The search looks at rows from the bottom up. A row belongs to the bar when
+The search works on row profiles of the bottom part of the frame:
 
-* it is a separator line: nearly all pixels equal one value, or
-* most pixels equal the bar background, the rest are "ink" far from it
-  (few intermediate grey levels, as text and marks have), and the ink does
-  not form long horizontal runs (natural texture does, text strokes do not).
+1. The bar background is the mode of the bottom rows; its tolerance comes
+   from the spread of the pixels around it (JPEG ringing included).
+2. Each row gets a score: +1 for a bar row (mostly background, or a uniform
+   separator line), -1 for an image row (texture in long runs), in between
+   for rows with text.
+3. The top is the split that maximises the summed scores below it.
+4. The top is moved onto the strongest step of the row profiles within one
+   JPEG block (8 rows) of it, when the rows there are smeared.
+5. The band is accepted only when it holds text-like ink, its background
+   dominates, and the rows above it are image.
 
-The bar is accepted only when its top row is clean (a line or plain
-background), rows just above it are not bar rows, and it holds text-like ink.
 Anything doubtful returns 0: no bar found means no crop, never a guess.
 """
 
@@ -24,18 +29,24 @@ from scipy import ndimage
 
 __all__ = ["find_databar", "to_grey"]
 
-_BOTTOM_ROWS = 12  # rows used to estimate the bar background
-_MIN_ROWS = 8  # shorter bands are not accepted as bars
 _MAX_FRACTION = 0.45  # a bar never covers more than this fraction of the frame
-_NEAR_MIN = 0.2  # fraction of background pixels in a text row
-_MOSTLY_BACKGROUND = 0.5  # rows this plain may hold JPEG ringing around text
-_MOSTLY_PLAIN = 0.7  # fraction of background in one of the first rows of a bar
-_CLEAN = 0.85  # fraction of one value in a line or plain background row
-_LONG_RUN_MAX = 0.25  # fraction of a row in long non-background runs (texture)
-_BOTTOM_SLACK = 2  # odd rows allowed at the very bottom (scan artefacts)
+_BOTTOM_ROWS = 8  # rows used to estimate the bar background
+_MIN_ROWS = 10  # shorter bands are not accepted as bars
+_EXACT_MIN = 0.3  # fraction of the bottom rows at the background in a drawn bar
+_LINE = 0.85  # fraction of a row within tolerance of its median: a separator line
+_MAX_LINE = 5  # a uniform off-background block thicker than this is image, not a line
+_LONG_RUN_MAX = 0.3  # fraction of a row in long textured runs: image
+_CLEAN = 0.85  # background fraction of a clean bar row
+_IMAGE_NEAR = 0.3  # background fraction at or below which a row is image
+_STRONG_MIN = 0.005  # fraction of strong ink in a text row
+_EDGE_STEP = 0.4  # rise in plain fraction from the row above to the bar's first row
 _MIN_GLYPH = 8  # pixels in a connected piece of text or mark; noise specks are smaller
-_EXACT_MIN = 0.35  # fraction of the bottom rows exactly at the background in a synthetic bar
-_MAX_LINE = 5  # a uniform block thicker than this is not a separator line
+_MIN_GLYPHS = 3  # glyph-sized pieces of ink in a bar
+_BLOCK = 8  # JPEG block rows
+_RINGING = 0.02  # pixels 1-3 levels off the background per exact one: JPEG
+_BLOCKY = 1.2  # steps at 8-pixel block edges over steps inside blocks: JPEG
+_RUN = 8  # pixels in a flat run: one JPEG block
+_PANEL = 32  # a flat run this long is a panel or a bar, not a text stroke
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -46,133 +57,260 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     return a
 
 
-def _normalise(grey: np.ndarray) -> np.ndarray:
-    a = np.asarray(grey, dtype=np.float32)
-    finite = np.isfinite(a)
-    if not finite.all():
-        a = np.where(finite, a, np.nan)
-    if not finite.any():
-        return np.zeros(a.shape, np.float32)
-    lo, hi = np.nanmin(a), np.nanmax(a)
-    if hi <= lo:
-        return np.zeros(a.shape, np.float32)
-    out = (a - lo) / (hi - lo)
-    return np.nan_to_num(out, nan=0.5)
+def _region(grey: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The bottom part of the frame that may hold a bar, scaled to [0, 1] by its range, and one data step.
+
+    The step is one level of the stored integers in the scaled units (1/255 for
+    float data): pixel values of a drawn bar are equal to within it.
+    """
+    rows = grey.shape[0]
+    start = max(0, rows - int(rows * _MAX_FRACTION) - 2 * _BLOCK)
+    a = np.asarray(grey[start:], dtype=np.float32)
+    if not np.isfinite(a).all():
+        a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
+    lo, hi = float(a.min()), float(a.max())
+    if not hi > lo:
+        return None
+    step = 1.0 / (hi - lo) if grey.dtype.kind in "ui" else 1.0 / 255
+    return (a - lo) * np.float32(1.0 / (hi - lo)), min(step, 1.0 / 255)
 
 
-def _background(region: np.ndarray) -> tuple[float, float]:
-    """Bar background value and the tolerance for "equal to it" (normalised units)."""
+def _background(region: np.ndarray, step: float) -> tuple[float, float, float, bool]:
+    """Bar background value, tolerance for "equal to it", fraction of bottom pixels at it, and JPEG ringing.
+
+    Drawn backgrounds are exact; JPEG adds ringing of a few levels around
+    text and edges. Ringing shows as many pixels one to three levels off the
+    background (the grey ramps of anti-aliased text put very few there).
+    """
     bottom = region[-_BOTTOM_ROWS:].ravel()
-    hist, edges = np.histogram(bottom, bins=128, range=(0.0, 1.0))
+    hist, edges = np.histogram(bottom, bins=256, range=(0.0, 1.0))
     k = int(hist.argmax())
-    sel = bottom[(bottom >= edges[max(k - 1, 0)]) & (bottom <= edges[min(k + 2, 128)])]
+    sel = bottom[(bottom >= edges[max(k - 1, 0)]) & (bottom <= edges[min(k + 2, 256)])]
     b = float(np.median(sel)) if sel.size else float(np.median(bottom))
-    close = bottom[np.abs(bottom - b) <= 0.1]  # background with its noise and JPEG ringing
-    sigma = 1.4826 * float(np.median(np.abs(close - b))) if close.size else 0.0
-    spread = float(np.percentile(np.abs(close - b), 90)) if close.size else 0.0
-    return b, float(np.clip(max(4.0 * sigma, 1.5 * spread), 0.008, 0.06))
+    dev = np.abs(bottom - b)
+    exact = float(np.mean(dev <= 2 * step))
+    close = dev[dev <= 0.1]  # background with its noise and JPEG ringing
+    spread = float(np.percentile(close, 90)) if close.size else 0.0
+    equal = int(np.count_nonzero(dev <= 0.5 * step))
+    ringing = int(np.count_nonzero((dev > 0.5 * step) & (dev <= 3.5 * step))) > _RINGING * max(equal, 1)
+    return b, float(np.clip(1.5 * spread, 2 * step, 0.06)), exact, ringing
 
 
-def _row_features(region: np.ndarray, b: float, tol: float) -> dict[str, np.ndarray]:
-    """Per-row fractions: background, ink, intermediate, long runs, and whether the row is a line."""
+def _blocky(region: np.ndarray) -> bool:
+    """Steps between 8-pixel column blocks stand out: the image went through JPEG."""
+    cols = (region.shape[1] - 1) // _BLOCK * _BLOCK
+    d = np.abs(np.diff(region[:: 2, : cols + 1], axis=1)).reshape(-1, cols // _BLOCK, _BLOCK).mean(axis=(0, 1))
+    return bool(d[-1] > _BLOCKY * max(float(d[:-1].mean()), 1e-9))
+
+
+def _flat_runs(region: np.ndarray, length: int, step: float) -> np.ndarray:
+    """Pixels inside a horizontal run of at least ``length`` pixels of one value (within half a step)."""
+    eq = (np.abs(np.diff(region, axis=1)) <= 0.5 * step).view(np.uint8)
+    run = ndimage.maximum_filter1d(ndimage.minimum_filter1d(eq, length - 1, axis=1), length - 1, axis=1)
+    flat = np.zeros(region.shape, bool)
+    flat[:, 1:] = run
+    flat[:, :-1] |= run.view(bool)
+    return flat
+
+
+def _row_features(region: np.ndarray, b: float, tol: float, step: float) -> dict[str, np.ndarray]:
+    """Per-row profiles: mean, background fraction, ink fraction, long textured runs, uniform lines."""
     cols = region.shape[1]
-    dev = np.abs(region - b)
+    dev = np.abs(region - np.float32(b))
     near = dev <= tol
-    ink = dev >= max(0.1, 2.0 * tol)
+    flat = _flat_runs(region, _RUN, step)
+    panel = _flat_runs(region, _PANEL, step)  # flat panels and lines: plain like the background
+    contrast = float(np.percentile(dev[-2 * _BOTTOM_ROWS :], 99.5))  # text and marks in the bottom rows
+    strong = dev >= max(0.1, 2.0 * tol, 0.5 * contrast)
+    ink = strong & ~panel
+    textured = (~near & ~flat).view(np.uint8)
     run = max(24, cols // 32)
-    step = np.abs(np.diff(region, axis=1)) > tol
-    varying = np.zeros_like(near)
-    varying[:, 1:] |= step
-    varying[:, :-1] |= step
-    textured = (~near & varying).astype(np.float32)  # natural texture; flat lines and strokes are not
-    inside = ndimage.uniform_filter1d(textured, run, axis=1, mode="constant") > 0.999
-    long_runs = ndimage.maximum_filter1d(inside.astype(np.uint8), run, axis=1, mode="constant") > 0
-    med = np.median(region, axis=1, keepdims=True)
-    line = np.mean(np.abs(region - med) <= tol, axis=1) >= _CLEAN
-    line_off = line & (np.abs(med[:, 0] - b) > tol)  # a line in a colour other than the background
-    f_near, f_ink = near.mean(axis=1), ink.mean(axis=1)
+    inside = ndimage.uniform_filter1d(textured.astype(np.float32), run, axis=1, mode="constant") > 0.999
+    long_runs = ndimage.maximum_filter1d(inside.view(np.uint8), run, axis=1, mode="constant")
+    med = np.median(region[:, :: max(1, cols // 256)], axis=1)
+    uniform = np.mean(np.abs(region - med[:, None]) <= tol, axis=1)
     return {
-        "near": f_near,
-        "ink": f_ink,
-        "mid": 1.0 - f_near - f_ink,
+        "mean": region.mean(axis=1),
+        "median": med,
+        "near": near.mean(axis=1),
+        "plain": (near | panel).mean(axis=1),
+        "flat_b": np.mean(flat & (dev <= 2 * step), axis=1),
+        "ink": ink.mean(axis=1),
+        "strong": strong.mean(axis=1),
         "long": long_runs.mean(axis=1),
-        "line": line,
-        "line_off": line_off,
+        "uniform": uniform,
+        "line": uniform >= _LINE,
+        "off": np.abs(med - b) > 0.99 * max(step, 0.5 * tol),  # another level than the background
         "ink_mask": ink,
     }
 
 
-def _bar_rows(f: dict[str, np.ndarray]) -> np.ndarray:
-    few_mid = (f["mid"] <= 0.06 + 0.8 * f["ink"]) | (f["near"] >= _MOSTLY_BACKGROUND)
-    text_row = (f["near"] >= _NEAR_MIN) & few_mid & (f["long"] <= _LONG_RUN_MAX)
-    return f["line"] | text_row
+def _thick_blocks(f: dict[str, np.ndarray], tol: float) -> np.ndarray:
+    """Rows in runs of more than _MAX_LINE uniform rows at one level other than the background.
 
-
-def _top_of_run(is_bar: np.ndarray) -> int | None:
-    """Index of the top row of the bar-row run reaching the bottom (one-row gaps bridged)."""
-    n = len(is_bar)
-    i = n - 1
-    slack = 0
-    while i >= 0 and not is_bar[i] and slack < _BOTTOM_SLACK:
-        i, slack = i - 1, slack + 1
-    if i < 0 or not is_bar[i]:
-        return None
-    top = i
-    while i > 0:
-        if is_bar[i - 1]:
-            i -= 1
-            top = i
-        elif i >= 3 and is_bar[i - 2] and is_bar[i - 3]:
-            i -= 2  # a single odd row inside the bar
-            top = i
-        else:
-            break
-    return top
-
-
-def _refine_top(f: dict[str, np.ndarray], top: int) -> int:
-    """Move the top down past a thick uniform block, or onto the separator under plain background.
-
-    A uniform block thicker than a separator line is a clipped image region
-    (or a frame colour), not part of the bar. Plain background rows directly
-    above a full-width ink line are image rows of the bar's colour: the line
-    is the bar's top edge.
+    Such a block is a clipped image region or a frame, not a separator line.
+    JPEG smears a line into a few uniform rows at different levels; those
+    are not one block.
     """
-    n = len(f["line"])
-    i = n - 1
-    while i >= top:  # lowest block of uniform off-background rows thicker than a line
-        if f["line_off"][i]:
-            j = i
-            while j - 1 >= top and f["line_off"][j - 1]:
-                j -= 1
-            if i - j + 1 > _MAX_LINE:
-                top = i + 1
-                break
-            i = j
-        i -= 1
+    block = f["line"] & f["off"]
+    same = np.zeros_like(block)
+    same[1:] = np.abs(np.diff(f["median"])) <= tol
+    starts = block & ~(same & np.concatenate([[False], block[:-1]]))  # a new block starts here
+    ids = np.cumsum(starts) * block
+    sizes = np.bincount(ids)
+    sizes[0] = 0
+    return sizes[ids] > _MAX_LINE
+
+
+def _row_classes(f: dict[str, np.ndarray], tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rows that are clearly bar (a line, or background nearly everywhere) and clearly image (texture)."""
+    clean = f["line"] | (f["plain"] >= _CLEAN)
+    image = ~f["line"] & ((f["plain"] <= _IMAGE_NEAR) | (f["long"] > _LONG_RUN_MAX))
+    thick = _thick_blocks(f, tol)
+    return clean & ~thick, image | thick
+
+
+def _row_scores(f: dict[str, np.ndarray]) -> np.ndarray:
+    """+1 clean bar row, -1 image row; rows in between score by background fraction when they hold ink.
+
+    A row between clean and image without any strong ink (a dark, partly
+    clipped image row) scores negative.
+    """
+    s = np.clip((f["plain"] - _IMAGE_NEAR) / 0.5, 0.0, 0.5)
+    s[f["strong"] < _STRONG_MIN] = -0.5
+    s[f["clean"]] = 1.0
+    s[f["image"]] = -1.0
+    return s
+
+
+def _split(s: np.ndarray) -> int | None:
+    """The row that maximises the summed scores below it (the lowest such row on ties)."""
+    if len(s) < _MIN_ROWS:
+        return None
+    below = np.cumsum(s[::-1])[::-1][: len(s) - _MIN_ROWS + 1]  # below[t] = sum of s[t:]
+    best = float(below.max())
+    if best <= 0:
+        return None
+    return int(np.flatnonzero(below >= best - 1e-6)[-1])
+
+
+def _refine(f: dict[str, np.ndarray], top: int) -> int:
+    """Adjust the split: onto a separator line under plain rows, or onto the edge JPEG smeared.
+
+    Plain background rows right above a full-width line of another colour are
+    image rows of the bar's colour (a clipped region): the line is the top.
+    Otherwise a crisp split (an image row right above a clean bar row) is kept,
+    and a smeared one moves to the strongest step of the row profiles within
+    one JPEG block above it.
+    """
+    n = len(f["near"])
     j = top
-    while j < n and f["near"][j] >= _CLEAN and f["ink"][j] <= 0.002:
+    while j < n and f["clean"][j] and not f["off"][j] and f["ink"][j] <= 0.002:
         j += 1
-    if top < j < n and f["line_off"][j] and f["ink"][j] >= _CLEAN:
-        top = j
-    return top
+    if top < j < n - _MIN_ROWS and f["line"][j] and f["off"][j]:
+        return j
+    if top < 1 or (f["clean"][top] and f["image"][top - 1]):
+        return top
+    lo = max(1, top - _BLOCK + 1)
+    m, q, u = f["mean"], f["near"], f["uniform"]
+    r = np.arange(lo, top + 1)
+    strength = np.abs(m[r] - m[r - 1]) + np.abs(q[r] - q[r - 1]) + np.abs(u[r] - u[r - 1])
+    return int(r[int(np.argmax(strength))])
+
+
+def _sharp_edge(f: dict[str, np.ndarray], top: int, jpeg: bool) -> bool:
+    """The bar's first row is clean and the image ends right above it (within one JPEG block for JPEG).
+
+    Uncompressed: the row above the top is image, or a clearly less plain
+    row, or the top row is a separator line of its own level. JPEG smears
+    the edge over up to one block: image rows end and clean rows start
+    within about eight rows.
+    """
+    n = len(f["near"])
+    if not jpeg:
+        if not f["clean"][top] or f["clean"][top - 1]:
+            return False
+        step = f["plain"][top] - f["plain"][top - 1]
+        return bool(f["image"][top - 1] or step >= _EDGE_STEP or (f["line"][top] and f["off"][top]))
+    image = np.flatnonzero(f["image"][max(0, top - _BLOCK - 2) : top])
+    clean = np.flatnonzero(f["clean"][top : min(n, top + _BLOCK + 2)])
+    if image.size == 0 or clean.size == 0:
+        return False
+    last_image = max(0, top - _BLOCK - 2) + int(image[-1])
+    first_clean = top + int(clean[0])
+    return first_clean - last_image <= _BLOCK + 2
 
 
 def _text_like(f: dict[str, np.ndarray], top: int) -> bool:
-    """The band holds ink in short strokes (text, marks), not only lines or blobs."""
-    band = f["ink_mask"][top:][~f["line"][top:]]
-    if band.size == 0:
-        return False
-    count = int(band.sum())
+    """The band holds strong ink in glyph-sized pieces (text, marks), not only lines, panels or specks.
+
+    Pieces touching the band's first rows are left out: they can be image
+    reaching into the band (a ragged edge), while text sits inside the bar.
+    """
+    separators = f["line"][top:] & f["off"][top:]
+    band = f["ink_mask"][top:][~separators]
+    count = int(np.count_nonzero(band))
     if count < max(20, 0.002 * band.size):
         return False
-    rows_with_ink = int((band.sum(axis=1) > 0).sum())
-    edges = int(np.count_nonzero(np.diff(band.astype(np.int8), axis=1)))
-    if rows_with_ink < 3 or edges < 0.15 * count:
-        return False
     labels, n = ndimage.label(band, structure=np.ones((3, 3)))
-    sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]
-    return int(sizes[sizes >= _MIN_GLYPH].sum()) >= 0.5 * count  # strokes, not noise specks
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    sizes[0] = 0
+    sizes[np.unique(labels[:2])] = 0
+    glyphs = sizes >= _MIN_GLYPH
+    return int(np.count_nonzero(glyphs)) >= _MIN_GLYPHS and int(sizes[glyphs].sum()) >= 0.5 * count
+
+
+def _rejection(f: dict[str, np.ndarray], top: int, jpeg: bool) -> str:
+    """Why the band from ``top`` down is not a bar ("" when it is one)."""
+    n = len(f["near"])
+    if n - top < _MIN_ROWS or top < _BLOCK + 2:
+        return "too short or reaches the search limit"
+    if not _sharp_edge(f, top, jpeg):
+        return "no sharp top edge"
+    if not _text_like(f, top):
+        return "no text-like ink"
+    return ""
+
+
+def _band_tolerance(region: np.ndarray, b: float, top: int, step: float) -> float:
+    """Tolerance for the background from the whole candidate band (JPEG rings around all its text)."""
+    band = region[top:]
+    dev = np.abs(band[:: max(1, len(band) // 64)] - b)
+    close = dev[dev <= 0.1]
+    spread = float(np.percentile(close, 90)) if close.size else 0.0
+    return float(np.clip(1.5 * spread, 2 * step, 0.06))
+
+
+def _search(region: np.ndarray, b: float, tol: float, step: float) -> dict:
+    f = _row_features(region, b, tol, step)
+    f["clean"], f["image"] = _row_classes(f, tol)
+    f["s"] = _row_scores(f)
+    top = _split(f["s"])
+    f["top"] = None if top is None else _refine(f, top)
+    f.update(b=b, tol=tol)
+    return f
+
+
+def _analyse(grey: np.ndarray) -> tuple[int, dict] | None:
+    out = _region(grey)
+    if out is None:
+        return None
+    region, step = out
+    b, tol, exact, ringing = _background(region, step)
+    if exact < _EXACT_MIN:
+        return None  # the bottom is noisy image, not a drawn background
+    f = _search(region, b, tol, step)
+    jpeg = ringing or _blocky(region)
+    if f["top"] is not None and jpeg:
+        wider = _band_tolerance(region, b, f["top"], step)
+        if wider > 1.5 * tol:  # ringing higher up in the bar than in its bottom rows
+            f = _search(region, b, wider, step)
+    f["exact"] = exact
+    top = f["top"]
+    f["why"] = "no split" if top is None else _rejection(f, top, jpeg)
+    if f["why"]:
+        return 0, f
+    return len(f["s"]) - top, f
 
 
 def find_databar(image: np.ndarray) -> int:
@@ -191,24 +329,23 @@ def find_databar(image: np.ndarray) -> int:
     grey = to_grey(image)
     if grey.ndim != 2 or grey.shape[0] < 4 * _MIN_ROWS or grey.shape[1] < 32:
         return 0
-    rows = grey.shape[0]
-    start = rows - int(rows * _MAX_FRACTION) - 4
-    region = _normalise(grey)[start:]
-    b, tol = _background(region)
-    if np.mean(np.abs(region[-_BOTTOM_ROWS:] - b) <= 0.008) < _EXACT_MIN:
-        return 0  # the bottom is noisy image, not a drawn background
-    f = _row_features(region, b, tol)
-    is_bar = _bar_rows(f)
-    top = _top_of_run(is_bar)
-    if top is None:
-        return 0
-    refined = _refine_top(f, top)
-    if refined == top and (top < 4 or int(is_bar[top - 3 : top].sum()) > 1):
-        return 0  # the run reaches the search limit, or the rows above it look like bar rows too
-    top = refined
-    height = len(is_bar) - top
-    head = slice(top, top + 4)  # JPEG blocks smear the first rows of the bar
-    clean_top = bool(np.any(f["line"][head] | (f["near"][head] >= _MOSTLY_PLAIN)))
-    if height < _MIN_ROWS or not clean_top or not _text_like(f, top):
-        return 0
-    return height
+    out = _analyse(grey)
+    return 0 if out is None else out[0]
+
+
+def _debug(image: np.ndarray, truth: int, around: int = 14) -> None:  # pragma: no cover - development aid
+    grey = to_grey(image)
+    out = _analyse(grey)
+    if out is None:
+        print("rejected at background")
+        return
+    rows, f = out
+    n = len(f["s"])
+    print(f"b={f['b']:.3f} tol={f['tol']:.3f} exact={f['exact']:.2f} found={rows} split={f['top'] and n - f['top']} {f['why']}")
+    t = n - truth if truth else (f["top"] if f["top"] is not None else n - 1)
+    for r in range(max(0, t - around), min(n, t + around)):
+        mark = "<-- top" if r == t else ""
+        print(
+            f"{r - t:+4d} {'C' if f['clean'][r] else ('I' if f['image'][r] else '.')} s={f['s'][r]:+.2f} near={f['near'][r]:.2f} fb={f['flat_b'][r]:.2f} uni={f['uniform'][r]:.2f} ink={f['ink'][r]:.2f} long={f['long'][r]:.2f} "
+            f"st={f['strong'][r]:.3f} line={int(f['line'][r])} mean={f['mean'][r]:.3f} med={f['median'][r]:.3f} {mark}"
+        )
