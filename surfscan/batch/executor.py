@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import threading
@@ -45,9 +46,40 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)
 
 
+_BLAS_SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
+                 "openblas_set_num_threads", "MKL_Set_Num_Threads")
+
+
+def _one_thread_each() -> None:
+    """Keep each worker process on one core: N processes for N cores, no oversubscription."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+        os.environ[var] = "1"  # for libraries loaded from now on
+    if "cv2" in sys.modules:
+        sys.modules["cv2"].setNumThreads(1)
+    if "numba" in sys.modules:
+        try:
+            sys.modules["numba"].set_num_threads(1)
+        except Exception:  # numba's threading layer not started: nothing to limit
+            pass
+    try:  # BLAS already loaded with numpy (Linux: find it among the mapped libraries)
+        import ctypes
+
+        with open("/proc/self/maps") as fh:
+            libs = {parts[-1] for line in fh if len(parts := line.split()) >= 6
+                    and re.search(r"(openblas|mkl_rt)[^/]*\.so", parts[-1])}
+        for lib in sorted(libs):
+            handle = ctypes.CDLL(lib)
+            for name in _BLAS_SETTERS:
+                if hasattr(handle, name):
+                    getattr(handle, name)(1)
+    except OSError:
+        pass
+
+
 def _worker_init(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the batch process
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    _one_thread_each()
 
 
 def _context() -> multiprocessing.context.BaseContext:
