@@ -32,7 +32,7 @@ __all__ = ["find_databar", "to_grey"]
 _MAX_FRACTION = 0.45  # a bar never covers more than this fraction of the frame
 _BOTTOM_ROWS = 8  # rows used to estimate the bar background
 _MIN_ROWS = 10  # shorter bands are not accepted as bars
-_EXACT_MIN = 0.3  # fraction of the bottom rows at the background in a drawn bar
+_EXACT_MIN = 0.25  # fraction of the bottom rows at the background (within 4 levels) in a drawn bar
 _LINE = 0.85  # fraction of a row within tolerance of its median: a separator line
 _MAX_LINE = 5  # a uniform off-background block thicker than this is image, not a line
 _LONG_RUN_MAX = 0.3  # fraction of a row in long textured runs: image
@@ -42,6 +42,11 @@ _STRONG_MIN = 0.005  # fraction of strong ink in a text row
 _EDGE_STEP = 0.4  # rise in plain fraction from the row above to the bar's first row
 _MIN_GLYPH = 8  # pixels in a connected piece of text or mark; noise specks are smaller
 _MIN_GLYPHS = 3  # glyph-sized pieces of ink in a bar
+_SEPARATOR = 0.6  # fraction of a band column in ink: a vertical separator line
+_FLAT_RAW = 0.6  # share of background pixels in exact runs: drawn, uncompressed
+_FLAT_JPEG = 0.3  # the same after JPEG (ringing around text breaks runs)
+_STEP_PLAIN = 0.4  # change in plain fraction over three rows at a JPEG edge
+_STEP_MEAN = 0.1  # change in row mean over three rows at a JPEG edge
 _BLOCK = 8  # JPEG block rows
 _RINGING = 0.02  # pixels 1-3 levels off the background per exact one: JPEG
 _BLOCKY = 1.2  # steps at 8-pixel block edges over steps inside blocks: JPEG
@@ -64,7 +69,7 @@ def _region(grey: np.ndarray) -> tuple[np.ndarray, float] | None:
     float data): pixel values of a drawn bar are equal to within it.
     """
     rows = grey.shape[0]
-    start = max(0, rows - int(rows * _MAX_FRACTION) - 2 * _BLOCK)
+    start = max(0, rows - int(rows * _MAX_FRACTION) - 2 * _BLOCK) // _BLOCK * _BLOCK  # on the JPEG block grid
     a = np.asarray(grey[start:], dtype=np.float32)
     if not np.isfinite(a).all():
         a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
@@ -88,7 +93,7 @@ def _background(region: np.ndarray, step: float) -> tuple[float, float, float, b
     sel = bottom[(bottom >= edges[max(k - 1, 0)]) & (bottom <= edges[min(k + 2, 256)])]
     b = float(np.median(sel)) if sel.size else float(np.median(bottom))
     dev = np.abs(bottom - b)
-    exact = float(np.mean(dev <= 2 * step))
+    exact = float(np.mean(dev <= 4 * step))
     close = dev[dev <= 0.1]  # background with its noise and JPEG ringing
     spread = float(np.percentile(close, 90)) if close.size else 0.0
     equal = int(np.count_nonzero(dev <= 0.5 * step))
@@ -218,37 +223,40 @@ def _refine(f: dict[str, np.ndarray], top: int) -> int:
     return int(r[int(np.argmax(strength))])
 
 
-def _sharp_edge(f: dict[str, np.ndarray], top: int, jpeg: bool) -> bool:
-    """The bar's first row is clean and the image ends right above it (within one JPEG block for JPEG).
+def _sharp_edge(f: dict[str, np.ndarray], top: int) -> bool:
+    """The image ends right above the bar's first row, or JPEG smeared the edge within one block.
 
-    Uncompressed: the row above the top is image, or a clearly less plain
-    row, or the top row is a separator line of its own level. JPEG smears
-    the edge over up to one block: image rows end and clean rows start
-    within about eight rows.
+    Crisp edge: the top row is a separator line, or a clean row right under
+    an image row (or under a clearly less plain row). JPEG codes 8 x 8 blocks
+    on a grid from the frame's corner (the search region starts on it): it
+    smears the edge only inside the block holding it, so image rows reach
+    that block, clean bar rows start at the next block at the latest, and
+    the row profiles step there.
     """
     n = len(f["near"])
-    if not jpeg:
-        if not f["clean"][top] or f["clean"][top - 1]:
-            return False
-        step = f["plain"][top] - f["plain"][top - 1]
-        return bool(f["image"][top - 1] or step >= _EDGE_STEP or (f["line"][top] and f["off"][top]))
-    image = np.flatnonzero(f["image"][max(0, top - _BLOCK - 2) : top])
-    clean = np.flatnonzero(f["clean"][top : min(n, top + _BLOCK + 2)])
-    if image.size == 0 or clean.size == 0:
+    if f["line"][top] and f["off"][top]:  # a separator line, different from the row above
+        return not (f["line"][top - 1] and abs(f["median"][top] - f["median"][top - 1]) <= f["tol"])
+    if f["clean"][top] and not f["clean"][top - 1]:
+        if f["image"][top - 1] or f["plain"][top] - f["plain"][top - 1] >= _EDGE_STEP:
+            return True
+    block = top // _BLOCK * _BLOCK
+    image = np.flatnonzero(f["image"][max(0, block - 2) : top])
+    clean = np.flatnonzero(f["clean"][top : min(n, block + 2 * _BLOCK)])
+    if image.size == 0 or clean.size == 0 or top + int(clean[0]) > block + _BLOCK:
         return False
-    last_image = max(0, top - _BLOCK - 2) + int(image[-1])
-    first_clean = top + int(clean[0])
-    return first_clean - last_image <= _BLOCK + 2
+    return _jpeg_step(f, top)
 
 
 def _text_like(f: dict[str, np.ndarray], top: int) -> bool:
     """The band holds strong ink in glyph-sized pieces (text, marks), not only lines, panels or specks.
 
-    Pieces touching the band's first rows are left out: they can be image
-    reaching into the band (a ragged edge), while text sits inside the bar.
+    Separator lines (full rows and full-height columns) are left out, and so
+    are pieces touching the band's first two rows: they can be image
+    reaching into the band (a ragged edge, JPEG ringing), while text sits
+    inside the bar.
     """
-    separators = f["line"][top:] & f["off"][top:]
-    band = f["ink_mask"][top:][~separators]
+    band = f["ink_mask"][top:][~(f["line"][top:] & f["off"][top:])]
+    band = band & ~(band.mean(axis=0) >= _SEPARATOR)[None, :]
     count = int(np.count_nonzero(band))
     if count < max(20, 0.002 * band.size):
         return False
@@ -260,13 +268,35 @@ def _text_like(f: dict[str, np.ndarray], top: int) -> bool:
     return int(np.count_nonzero(glyphs)) >= _MIN_GLYPHS and int(sizes[glyphs].sum()) >= 0.5 * count
 
 
+def _drawn_background(f: dict[str, np.ndarray], top: int, jpeg: bool) -> bool:
+    """The band's background is drawn: flat in long exact runs, not a clipped, speckled image region.
+
+    Below the first JPEG block of the band, most background pixels lie in
+    exact horizontal runs (JPEG keeps blocks without ink exactly flat).
+    """
+    n = len(f["near"])
+    rows = slice(top + _BLOCK, n) if n - top > 2 * _BLOCK else slice(top, n)
+    near = float(f["near"][rows].sum())
+    return near > 0 and float(f["flat_b"][rows].sum()) >= (_FLAT_JPEG if jpeg else _FLAT_RAW) * near
+
+
+def _jpeg_step(f: dict[str, np.ndarray], top: int) -> bool:
+    """A JPEG-smeared edge is still a step: plain fraction or row mean changes fast near the top."""
+    n = len(f["near"])
+    r = np.arange(max(3, top - _BLOCK), min(n, top + 3))
+    p, m = f["plain"], f["mean"]
+    return bool(np.max(np.abs(p[r] - p[r - 3])) >= _STEP_PLAIN or np.max(np.abs(m[r] - m[r - 3])) >= _STEP_MEAN)
+
+
 def _rejection(f: dict[str, np.ndarray], top: int, jpeg: bool) -> str:
     """Why the band from ``top`` down is not a bar ("" when it is one)."""
     n = len(f["near"])
     if n - top < _MIN_ROWS or top < _BLOCK + 2:
         return "too short or reaches the search limit"
-    if not _sharp_edge(f, top, jpeg):
+    if not _sharp_edge(f, top):
         return "no sharp top edge"
+    if not _drawn_background(f, top, jpeg):
+        return "background not drawn"
     if not _text_like(f, top):
         return "no text-like ink"
     return ""
