@@ -35,6 +35,8 @@ _MIN_ROWS = 10  # shorter bands are not accepted as bars
 _EXACT_MIN = 0.25  # fraction of the bottom rows at the background (within 4 levels) in a drawn bar
 _LINE = 0.85  # fraction of a row within tolerance of its median: a separator line
 _MAX_LINE = 5  # a uniform off-background block thicker than this is image, not a line
+_SEPARATOR_CONTRAST = 0.1  # a separator line differs this much from the background
+_LEVEL = 0.02  # rows of a uniform block within this of each other are one level (JPEG shifts them a little)
 _LONG_RUN_MAX = 0.3  # fraction of a row in long textured runs: image
 _CLEAN = 0.85  # background fraction of a clean bar row
 _IMAGE_NEAR = 0.3  # background fraction at or below which a row is image
@@ -49,7 +51,11 @@ _STEP_PLAIN = 0.4  # change in plain fraction over three rows at a JPEG edge
 _STEP_MEAN = 0.1  # change in row mean over three rows at a JPEG edge
 _BLOCK = 8  # JPEG block rows
 _RINGING = 0.02  # pixels 1-3 levels off the background per exact one: JPEG
-_BLOCKY = 1.2  # steps at 8-pixel block edges over steps inside blocks: JPEG
+_FLAT_ROW = 0.2  # fraction of a row in exact background runs: a bar row
+_FLAT_CLEAN = 0.1  # exact background runs in a clean row with JPEG ringing
+_FLAT_SOME = 0.02  # some exact background runs: not image
+_DCT_BLOCKS = 600  # textured blocks sampled for the JPEG test
+_LATTICE = 0.18  # peak of DCT phase coherence over its neighbours: JPEG quantisation
 _RUN = 8  # pixels in a flat run: one JPEG block
 _PANEL = 32  # a flat run this long is a panel or a bar, not a text stroke
 
@@ -62,7 +68,7 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     return a
 
 
-def _region(grey: np.ndarray) -> tuple[np.ndarray, float] | None:
+def _region(grey: np.ndarray) -> tuple[np.ndarray, float, int] | None:
     """The bottom part of the frame that may hold a bar, scaled to [0, 1] by its range, and one data step.
 
     The step is one level of the stored integers in the scaled units (1/255 for
@@ -77,7 +83,7 @@ def _region(grey: np.ndarray) -> tuple[np.ndarray, float] | None:
     if not hi > lo:
         return None
     step = 1.0 / (hi - lo) if grey.dtype.kind in "ui" else 1.0 / 255
-    return (a - lo) * np.float32(1.0 / (hi - lo)), min(step, 1.0 / 255)
+    return (a - lo) * np.float32(1.0 / (hi - lo)), min(step, 1.0 / 255), start
 
 
 def _background(region: np.ndarray, step: float) -> tuple[float, float, float, bool]:
@@ -101,11 +107,49 @@ def _background(region: np.ndarray, step: float) -> tuple[float, float, float, b
     return b, float(np.clip(1.5 * spread, 2 * step, 0.06)), exact, ringing
 
 
-def _blocky(region: np.ndarray) -> bool:
-    """Steps between 8-pixel column blocks stand out: the image went through JPEG."""
-    cols = (region.shape[1] - 1) // _BLOCK * _BLOCK
-    d = np.abs(np.diff(region[:: 2, : cols + 1], axis=1)).reshape(-1, cols // _BLOCK, _BLOCK).mean(axis=(0, 1))
-    return bool(d[-1] > _BLOCKY * max(float(d[:-1].mean()), 1e-9))
+def _dct_basis() -> np.ndarray:
+    k, n = np.meshgrid(np.arange(_BLOCK), np.arange(_BLOCK), indexing="ij")
+    basis = np.sqrt(np.where(k == 0, 1.0, 2.0) / _BLOCK) * np.cos((2 * n + 1) * k * np.pi / (2 * _BLOCK))
+    return basis.astype(np.float32)
+
+
+_DCT = _dct_basis()  # orthonormal 8-point DCT-II: JPEG's coefficient scale
+_DCT_TERMS = ((0, 1), (1, 0), (1, 1), (2, 2), (3, 3), (0, 4), (4, 0), (4, 4), (2, 5), (5, 2))
+_QUANT_STEPS = np.arange(2, 41, dtype=np.float32)
+
+
+def _jpeg_compressed(grey: np.ndarray, start: int) -> bool:
+    """The 8-bit frame went through JPEG: its 8 x 8 block DCT coefficients sit on a quantisation lattice.
+
+    JPEG stores each coefficient as a multiple of its quantisation step;
+    decoding and rounding keep the coefficients of the decoded blocks within
+    about one level of those multiples. For each of a few coefficients the
+    phase coherence ``|mean(exp(2 pi i c / q))|`` over the textured blocks is
+    computed for steps q = 2..40: a lattice gives a sharp peak at its step,
+    uncompressed data a smooth curve. Blocks are taken on the grid from the
+    frame's corner (``start`` is a multiple of 8).
+    """
+    a = np.asarray(grey[start:], dtype=np.float32)
+    if grey.dtype != np.uint8 and not (grey.dtype.kind == "f" and 2.0 < float(np.nanmax(a)) <= 255.5):
+        return False
+    h, w = a.shape[0] // _BLOCK * _BLOCK, a.shape[1] // _BLOCK * _BLOCK
+    blocks = a[:h, :w].reshape(h // _BLOCK, _BLOCK, w // _BLOCK, _BLOCK).swapaxes(1, 2).reshape(-1, _BLOCK, _BLOCK)
+    textured = np.flatnonzero(blocks.reshape(len(blocks), -1).std(axis=1) > 1.0)
+    if textured.size < 30:
+        return False
+    textured = textured[:: max(1, textured.size // _DCT_BLOCKS)]
+    coef = _DCT @ np.nan_to_num(blocks[textured]) @ _DCT.T
+    w_q = (2 * np.pi / _QUANT_STEPS)[:, None]
+    for u, v in _DCT_TERMS:
+        c = coef[:, u, v]
+        c = np.unique(np.round(c[np.abs(c) >= 1.0], 2))  # repeated blocks (lines) count once
+        if c.size < 30:
+            continue
+        phase = w_q * c[None, :]
+        coherence = np.hypot(np.cos(phase).mean(axis=1), np.sin(phase).mean(axis=1))
+        if float(np.max(coherence[1:-1] - 0.5 * (coherence[:-2] + coherence[2:]))) >= _LATTICE:
+            return True
+    return False
 
 
 def _flat_runs(region: np.ndarray, length: int, step: float) -> np.ndarray:
@@ -118,17 +162,23 @@ def _flat_runs(region: np.ndarray, length: int, step: float) -> np.ndarray:
     return flat
 
 
-def _row_features(region: np.ndarray, b: float, tol: float, step: float) -> dict[str, np.ndarray]:
-    """Per-row profiles: mean, background fraction, ink fraction, long textured runs, uniform lines."""
+def _row_features(region: np.ndarray, b: float, tol: float, wide: float, step: float) -> dict[str, np.ndarray]:
+    """Per-row profiles: mean, background fractions, ink, long textured runs, uniform lines.
+
+    ``tol`` is the background's own tolerance (exact in uncompressed data),
+    ``wide`` also takes in the JPEG ringing around text; it judges rows with
+    text and texture, ``tol`` judges clean rows and lines.
+    """
     cols = region.shape[1]
     dev = np.abs(region - np.float32(b))
     near = dev <= tol
+    near_wide = dev <= wide
     flat = _flat_runs(region, _RUN, step)
     panel = _flat_runs(region, _PANEL, step)  # flat panels and lines: plain like the background
     contrast = float(np.percentile(dev[-2 * _BOTTOM_ROWS :], 99.5))  # text and marks in the bottom rows
-    strong = dev >= max(0.1, 2.0 * tol, 0.5 * contrast)
+    strong = dev >= max(0.1, 2.0 * wide, 0.5 * contrast)
     ink = strong & ~panel
-    textured = (~near & ~flat).view(np.uint8)
+    textured = (~near_wide & ~flat).view(np.uint8)
     run = max(24, cols // 32)
     inside = ndimage.uniform_filter1d(textured.astype(np.float32), run, axis=1, mode="constant") > 0.999
     long_runs = ndimage.maximum_filter1d(inside.view(np.uint8), run, axis=1, mode="constant")
@@ -139,6 +189,7 @@ def _row_features(region: np.ndarray, b: float, tol: float, step: float) -> dict
         "median": med,
         "near": near.mean(axis=1),
         "plain": (near | panel).mean(axis=1),
+        "plain_wide": (near_wide | panel).mean(axis=1),
         "flat_b": np.mean(flat & (dev <= 2 * step), axis=1),
         "ink": ink.mean(axis=1),
         "strong": strong.mean(axis=1),
@@ -159,7 +210,7 @@ def _thick_blocks(f: dict[str, np.ndarray], tol: float) -> np.ndarray:
     """
     block = f["line"] & f["off"]
     same = np.zeros_like(block)
-    same[1:] = np.abs(np.diff(f["median"])) <= tol
+    same[1:] = np.abs(np.diff(f["median"])) <= max(tol, _LEVEL)
     starts = block & ~(same & np.concatenate([[False], block[:-1]]))  # a new block starts here
     ids = np.cumsum(starts) * block
     sizes = np.bincount(ids)
@@ -169,8 +220,9 @@ def _thick_blocks(f: dict[str, np.ndarray], tol: float) -> np.ndarray:
 
 def _row_classes(f: dict[str, np.ndarray], tol: float) -> tuple[np.ndarray, np.ndarray]:
     """Rows that are clearly bar (a line, or background nearly everywhere) and clearly image (texture)."""
-    clean = f["line"] | (f["plain"] >= _CLEAN)
-    image = ~f["line"] & ((f["plain"] <= _IMAGE_NEAR) | (f["long"] > _LONG_RUN_MAX))
+    ringing = (f["plain_wide"] >= _CLEAN) & (f["flat_b"] >= _FLAT_CLEAN)  # JPEG: background with ringing
+    clean = f["line"] | (f["plain"] >= _CLEAN) | ringing
+    image = ~f["line"] & ((f["plain_wide"] <= _IMAGE_NEAR) | (f["long"] > _LONG_RUN_MAX))
     thick = _thick_blocks(f, tol)
     return clean & ~thick, image | thick
 
@@ -178,11 +230,12 @@ def _row_classes(f: dict[str, np.ndarray], tol: float) -> tuple[np.ndarray, np.n
 def _row_scores(f: dict[str, np.ndarray]) -> np.ndarray:
     """+1 clean bar row, -1 image row; rows in between score by background fraction when they hold ink.
 
-    A row between clean and image without any strong ink (a dark, partly
-    clipped image row) scores negative.
+    A row between clean and image without any strong ink scores negative (a
+    dark, partly clipped image row), or zero when it holds exact runs of the
+    background (a bar row with JPEG ringing).
     """
-    s = np.clip((f["plain"] - _IMAGE_NEAR) / 0.5, 0.0, 0.5)
-    s[f["strong"] < _STRONG_MIN] = -0.5
+    s = np.clip((f["plain_wide"] - _IMAGE_NEAR) / 0.5, 0.0, 0.5)
+    s[(f["strong"] < _STRONG_MIN)] = np.where(f["flat_b"] > _FLAT_SOME, 0.0, -0.5)[f["strong"] < _STRONG_MIN]
     s[f["clean"]] = 1.0
     s[f["image"]] = -1.0
     return s
@@ -209,14 +262,18 @@ def _refine(f: dict[str, np.ndarray], top: int) -> int:
     one JPEG block above it.
     """
     n = len(f["near"])
+    separator = f["line"] & (np.abs(f["median"] - f["b"]) >= _SEPARATOR_CONTRAST)
     j = top
-    while j < n and f["clean"][j] and not f["off"][j] and f["ink"][j] <= 0.002:
+    while j < n and f["clean"][j] and not separator[j] and f["ink"][j] <= 0.002:
         j += 1
-    if top < j < n - _MIN_ROWS and f["line"][j] and f["off"][j]:
+    if top < j < n - _MIN_ROWS and separator[j]:
         return j
     if top < 1 or (f["clean"][top] and f["image"][top - 1]):
         return top
     lo = max(1, top - _BLOCK + 1)
+    image = np.flatnonzero(f["image"][lo - 1 : top])
+    if image.size:  # the rows between the last image row and the split are the bar's smeared first rows
+        return lo + int(image[-1])
     m, q, u = f["mean"], f["near"], f["uniform"]
     r = np.arange(lo, top + 1)
     strength = np.abs(m[r] - m[r - 1]) + np.abs(q[r] - q[r - 1]) + np.abs(u[r] - u[r - 1])
@@ -302,22 +359,30 @@ def _rejection(f: dict[str, np.ndarray], top: int, jpeg: bool) -> str:
     return ""
 
 
-def _band_tolerance(region: np.ndarray, b: float, top: int, step: float) -> float:
-    """Tolerance for the background from the whole candidate band (JPEG rings around all its text)."""
-    band = region[top:]
-    dev = np.abs(band[:: max(1, len(band) // 64)] - b)
+def _ringing_tolerance(region: np.ndarray, f: dict[str, np.ndarray], step: float) -> float:
+    """Tolerance for the background that takes in JPEG ringing, from all rows of the bar's background.
+
+    Rows holding exact runs of the background are bar rows (JPEG keeps blocks
+    without ink exactly flat; image rows hardly ever have such runs); the
+    spread of their near-background pixels is the ringing around the text.
+    """
+    rows = np.flatnonzero(f["flat_b"] >= _FLAT_ROW)
+    if rows.size == 0:
+        return f["tol"]
+    dev = np.abs(region[rows[:: max(1, rows.size // 64)]] - f["b"])
     close = dev[dev <= 0.1]
     spread = float(np.percentile(close, 90)) if close.size else 0.0
     return float(np.clip(1.5 * spread, 2 * step, 0.06))
 
 
-def _search(region: np.ndarray, b: float, tol: float, step: float) -> dict:
-    f = _row_features(region, b, tol, step)
+def _search(region: np.ndarray, b: float, tol: float, wide: float, step: float) -> dict:
+    f = _row_features(region, b, tol, wide, step)
     f["clean"], f["image"] = _row_classes(f, tol)
     f["s"] = _row_scores(f)
+    f["b"] = b
     top = _split(f["s"])
     f["top"] = None if top is None else _refine(f, top)
-    f.update(b=b, tol=tol)
+    f.update(b=b, tol=tol, wide=wide)
     return f
 
 
@@ -325,16 +390,16 @@ def _analyse(grey: np.ndarray) -> tuple[int, dict] | None:
     out = _region(grey)
     if out is None:
         return None
-    region, step = out
+    region, step, start = out
     b, tol, exact, ringing = _background(region, step)
     if exact < _EXACT_MIN:
         return None  # the bottom is noisy image, not a drawn background
-    f = _search(region, b, tol, step)
-    jpeg = ringing or _blocky(region)
-    if f["top"] is not None and jpeg:
-        wider = _band_tolerance(region, b, f["top"], step)
-        if wider > 1.5 * tol:  # ringing higher up in the bar than in its bottom rows
-            f = _search(region, b, wider, step)
+    f = _search(region, b, tol, tol, step)
+    jpeg = _jpeg_compressed(grey, start)
+    if jpeg:
+        wide = _ringing_tolerance(region, f, step)
+        if wide > 1.5 * tol:  # ringing higher up in the bar than in its bottom rows
+            f = _search(region, b, tol, wide, step)
     f["exact"] = exact
     top = f["top"]
     f["why"] = "no split" if top is None else _rejection(f, top, jpeg)
