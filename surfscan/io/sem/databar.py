@@ -33,7 +33,8 @@ _MAX_FRACTION = 0.45  # a bar never covers more than this fraction of the frame
 _BOTTOM_ROWS = 8  # rows used to estimate the bar background
 _MIN_ROWS = 10  # shorter bands are not accepted as bars
 _EXACT_MIN = 0.25  # fraction of the bottom rows at the background (within 4 levels) in a drawn bar
-_LINE = 0.85  # fraction of a row within tolerance of its median: a separator line
+_LINE = 0.85  # fraction of a row within tolerance of its median: a uniform row at the background
+_SEPARATOR_LINE = 0.97  # the same for a separator line at another level (noisy clipped rows are less)
 _MAX_LINE = 5  # a uniform off-background block thicker than this is image, not a line
 _SEPARATOR_CONTRAST = 0.1  # a separator line differs this much from the background
 _LEVEL = 0.02  # rows of a uniform block within this of each other are one level (JPEG shifts them a little)
@@ -50,7 +51,6 @@ _FLAT_JPEG = 0.3  # the same after JPEG (ringing around text breaks runs)
 _STEP_PLAIN = 0.4  # change in plain fraction over three rows at a JPEG edge
 _STEP_MEAN = 0.1  # change in row mean over three rows at a JPEG edge
 _BLOCK = 8  # JPEG block rows
-_RINGING = 0.02  # pixels 1-3 levels off the background per exact one: JPEG
 _FLAT_ROW = 0.2  # fraction of a row in exact background runs: a bar row
 _FLAT_CLEAN = 0.1  # exact background runs in a clean row with JPEG ringing
 _FLAT_SOME = 0.02  # some exact background runs: not image
@@ -86,12 +86,11 @@ def _region(grey: np.ndarray) -> tuple[np.ndarray, float, int] | None:
     return (a - lo) * np.float32(1.0 / (hi - lo)), min(step, 1.0 / 255), start
 
 
-def _background(region: np.ndarray, step: float) -> tuple[float, float, float, bool]:
-    """Bar background value, tolerance for "equal to it", fraction of bottom pixels at it, and JPEG ringing.
+def _background(region: np.ndarray, step: float) -> tuple[float, float, float]:
+    """Bar background value, tolerance for "equal to it", and the fraction of bottom pixels at it.
 
-    Drawn backgrounds are exact; JPEG adds ringing of a few levels around
-    text and edges. Ringing shows as many pixels one to three levels off the
-    background (the grey ramps of anti-aliased text put very few there).
+    The background is the mode of the bottom rows. Drawn backgrounds are
+    exact; the tolerance grows with JPEG ringing seen there.
     """
     bottom = region[-_BOTTOM_ROWS:].ravel()
     hist, edges = np.histogram(bottom, bins=256, range=(0.0, 1.0))
@@ -102,9 +101,7 @@ def _background(region: np.ndarray, step: float) -> tuple[float, float, float, b
     exact = float(np.mean(dev <= 4 * step))
     close = dev[dev <= 0.1]  # background with its noise and JPEG ringing
     spread = float(np.percentile(close, 90)) if close.size else 0.0
-    equal = int(np.count_nonzero(dev <= 0.5 * step))
-    ringing = int(np.count_nonzero((dev > 0.5 * step) & (dev <= 3.5 * step))) > _RINGING * max(equal, 1)
-    return b, float(np.clip(1.5 * spread, 2 * step, 0.06)), exact, ringing
+    return b, float(np.clip(1.5 * spread, 2 * step, 0.06)), exact
 
 
 def _dct_basis() -> np.ndarray:
@@ -152,53 +149,79 @@ def _jpeg_compressed(grey: np.ndarray, start: int) -> bool:
     return False
 
 
-def _flat_runs(region: np.ndarray, length: int, step: float) -> np.ndarray:
-    """Pixels inside a horizontal run of at least ``length`` pixels of one value (within half a step)."""
-    eq = (np.abs(np.diff(region, axis=1)) <= 0.5 * step).view(np.uint8)
-    run = ndimage.maximum_filter1d(ndimage.minimum_filter1d(eq, length - 1, axis=1), length - 1, axis=1)
-    flat = np.zeros(region.shape, bool)
+def _opening(mask: np.ndarray, length: int) -> np.ndarray:
+    """Cells of ``mask`` (uint8) inside a horizontal run of at least ``length`` set cells."""
+    return ndimage.maximum_filter1d(ndimage.minimum_filter1d(mask, length, axis=1), length, axis=1)
+
+
+def _flat_runs(equal: np.ndarray, length: int) -> np.ndarray:
+    """Pixels inside a horizontal run of at least ``length`` equal pixels (``equal``: neighbour equality)."""
+    run = _opening(equal, length - 1)
+    flat = np.zeros((equal.shape[0], equal.shape[1] + 1), bool)
     flat[:, 1:] = run
     flat[:, :-1] |= run.view(bool)
     return flat
 
 
-def _row_features(region: np.ndarray, b: float, tol: float, wide: float, step: float) -> dict[str, np.ndarray]:
-    """Per-row profiles: mean, background fractions, ink, long textured runs, uniform lines.
+def _fraction(mask: np.ndarray) -> np.ndarray:
+    return np.count_nonzero(mask, axis=1) / mask.shape[1]
 
-    ``tol`` is the background's own tolerance (exact in uncompressed data),
-    ``wide`` also takes in the JPEG ringing around text; it judges rows with
-    text and texture, ``tol`` judges clean rows and lines.
-    """
+
+def _base_features(region: np.ndarray, b: float, tol: float, step: float) -> dict[str, np.ndarray]:
+    """Per-row profiles that depend on the background's own tolerance: plain rows, exact runs, lines."""
     cols = region.shape[1]
     dev = np.abs(region - np.float32(b))
     near = dev <= tol
-    near_wide = dev <= wide
-    flat = _flat_runs(region, _RUN, step)
-    panel = _flat_runs(region, _PANEL, step)  # flat panels and lines: plain like the background
-    contrast = float(np.percentile(dev[-2 * _BOTTOM_ROWS :], 99.5))  # text and marks in the bottom rows
-    strong = dev >= max(0.1, 2.0 * wide, 0.5 * contrast)
-    ink = strong & ~panel
-    textured = (~near_wide & ~flat).view(np.uint8)
-    run = max(24, cols // 32)
-    inside = ndimage.uniform_filter1d(textured.astype(np.float32), run, axis=1, mode="constant") > 0.999
-    long_runs = ndimage.maximum_filter1d(inside.view(np.uint8), run, axis=1, mode="constant")
+    equal = (np.abs(np.diff(region, axis=1)) <= 0.5 * step).view(np.uint8)
+    flat = _flat_runs(equal, _RUN)
+    panel = _flat_runs(equal, _PANEL)  # flat panels and lines: plain like the background
     med = np.median(region[:, :: max(1, cols // 256)], axis=1)
-    uniform = np.mean(np.abs(region - med[:, None]) <= tol, axis=1)
+    uniform = _fraction(np.abs(region - med[:, None]) <= tol)
     return {
+        "region": region,
+        "tol": tol,
+        "dev": dev,
+        "flat_mask": flat,
+        "panel_mask": panel,
         "mean": region.mean(axis=1),
         "median": med,
-        "near": near.mean(axis=1),
-        "plain": (near | panel).mean(axis=1),
-        "plain_wide": (near_wide | panel).mean(axis=1),
-        "flat_b": np.mean(flat & (dev <= 2 * step), axis=1),
-        "ink": ink.mean(axis=1),
-        "strong": strong.mean(axis=1),
-        "long": long_runs.mean(axis=1),
+        "near": _fraction(near),
+        "plain": _fraction(near | panel),
+        "flat_b": _fraction(flat & (dev <= 2 * step)),
         "uniform": uniform,
-        "line": uniform >= _LINE,
         "off": np.abs(med - b) > 0.99 * max(step, 0.5 * tol),  # another level than the background
-        "ink_mask": ink,
+        "contrast": float(np.percentile(dev[-2 * _BOTTOM_ROWS :], 99.5)),  # text and marks in the bottom rows
     }
+
+
+def _row_features(base: dict[str, np.ndarray], wide: float) -> dict[str, np.ndarray]:
+    """Add the profiles judged with ``wide``, the tolerance that also takes in JPEG ringing around text.
+
+    ``wide`` judges rows with text and texture (strong ink, long textured
+    runs); the background's own tolerance judges clean rows and lines.
+    """
+    dev, flat, panel = base["dev"], base["flat_mask"], base["panel_mask"]
+    cols = dev.shape[1]
+    near_wide = dev <= wide
+    strong = dev >= max(0.1, 2.0 * wide, 0.5 * base["contrast"])
+    ink = strong & ~panel
+    textured = (~near_wide & ~flat).view(np.uint8)
+    long_runs = _opening(textured, max(24, cols // 32))
+    uniform = base["uniform"]
+    if wide > base["tol"]:
+        uniform = np.maximum(uniform, _fraction(np.abs(base["region"] - base["median"][:, None]) <= wide))
+    off = base["off"]
+    line = np.where(off, uniform >= _SEPARATOR_LINE, base["uniform"] >= _LINE)  # separators are near perfect
+    f = dict(base)
+    f.update(
+        line=line,
+        plain_wide=_fraction(near_wide | panel),
+        ink=_fraction(ink),
+        strong=_fraction(strong),
+        long=_fraction(long_runs),
+        ink_mask=ink,
+    )
+    return f
 
 
 def _thick_blocks(f: dict[str, np.ndarray], tol: float) -> np.ndarray:
@@ -208,7 +231,7 @@ def _thick_blocks(f: dict[str, np.ndarray], tol: float) -> np.ndarray:
     JPEG smears a line into a few uniform rows at different levels; those
     are not one block.
     """
-    block = f["line"] & f["off"]
+    block = f["off"] & (f["uniform"] >= _LINE)
     same = np.zeros_like(block)
     same[1:] = np.abs(np.diff(f["median"])) <= max(tol, _LEVEL)
     starts = block & ~(same & np.concatenate([[False], block[:-1]]))  # a new block starts here
@@ -252,14 +275,14 @@ def _split(s: np.ndarray) -> int | None:
     return int(np.flatnonzero(below >= best - 1e-6)[-1])
 
 
-def _refine(f: dict[str, np.ndarray], top: int) -> int:
+def _refine(f: dict[str, np.ndarray], top: int, jpeg: bool) -> int:
     """Adjust the split: onto a separator line under plain rows, or onto the edge JPEG smeared.
 
     Plain background rows right above a full-width line of another colour are
     image rows of the bar's colour (a clipped region): the line is the top.
-    Otherwise a crisp split (an image row right above a clean bar row) is kept,
-    and a smeared one moves to the strongest step of the row profiles within
-    one JPEG block above it.
+    Otherwise the split is kept, unless the image went through JPEG and the
+    edge is smeared: then the top moves up to the row after the last image
+    row within one block, or else to the strongest step of the row profiles.
     """
     n = len(f["near"])
     separator = f["line"] & (np.abs(f["median"] - f["b"]) >= _SEPARATOR_CONTRAST)
@@ -268,7 +291,7 @@ def _refine(f: dict[str, np.ndarray], top: int) -> int:
         j += 1
     if top < j < n - _MIN_ROWS and separator[j]:
         return j
-    if top < 1 or (f["clean"][top] and f["image"][top - 1]):
+    if not jpeg or top < 1 or (f["clean"][top] and f["image"][top - 1]):
         return top
     lo = max(1, top - _BLOCK + 1)
     image = np.flatnonzero(f["image"][lo - 1 : top])
@@ -375,14 +398,13 @@ def _ringing_tolerance(region: np.ndarray, f: dict[str, np.ndarray], step: float
     return float(np.clip(1.5 * spread, 2 * step, 0.06))
 
 
-def _search(region: np.ndarray, b: float, tol: float, wide: float, step: float) -> dict:
-    f = _row_features(region, b, tol, wide, step)
+def _search(base: dict[str, np.ndarray], b: float, tol: float, wide: float, jpeg: bool) -> dict:
+    f = _row_features(base, wide)
+    f.update(b=b, tol=tol, wide=wide)
     f["clean"], f["image"] = _row_classes(f, tol)
     f["s"] = _row_scores(f)
-    f["b"] = b
     top = _split(f["s"])
-    f["top"] = None if top is None else _refine(f, top)
-    f.update(b=b, tol=tol, wide=wide)
+    f["top"] = None if top is None else _refine(f, top, jpeg)
     return f
 
 
@@ -391,15 +413,16 @@ def _analyse(grey: np.ndarray) -> tuple[int, dict] | None:
     if out is None:
         return None
     region, step, start = out
-    b, tol, exact, ringing = _background(region, step)
+    b, tol, exact = _background(region, step)
     if exact < _EXACT_MIN:
         return None  # the bottom is noisy image, not a drawn background
-    f = _search(region, b, tol, tol, step)
+    base = _base_features(region, b, tol, step)
     jpeg = _jpeg_compressed(grey, start)
+    f = _search(base, b, tol, tol, jpeg)
     if jpeg:
         wide = _ringing_tolerance(region, f, step)
         if wide > 1.5 * tol:  # ringing higher up in the bar than in its bottom rows
-            f = _search(region, b, tol, wide, step)
+            f = _search(base, b, tol, wide, jpeg)
     f["exact"] = exact
     top = f["top"]
     f["why"] = "no split" if top is None else _rejection(f, top, jpeg)
