@@ -410,6 +410,23 @@ def test_defect_settings_reach_the_detector_and_the_table(samples, tmp_path, cap
     assert (f["status"] == "ok").all() and "height_protrusion_count" in f.columns and "Sa" not in f.columns
 
 
+def test_batch_after_in_process_analysis_does_not_hang(samples, tmp_path):
+    """Worker processes forked after OpenCV and BLAS ran threads in the parent must still work."""
+    code = f"""
+import io, cv2, numpy as np
+cv2.GaussianBlur(np.random.rand(2048, 2048).astype(np.float32), (0, 0), 3)  # OpenCV's thread pool starts
+np.random.rand(600, 600) @ np.random.rand(600, 600)  # and BLAS's
+from surfscan.batch import run_batch
+s = run_batch([{str(samples)!r}], {str(tmp_path / "o")!r}, recursive=True, workers=2, progress=io.StringIO(),
+              live=False, exports=())
+assert (s.tables.files["status"] == "ok").all()
+print(cv2.getNumThreads())
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.split()[-1]) == __import__("cv2").getNumThreads()  # the caller's setting is restored
+
+
 def test_progress_lines_when_not_a_terminal():
     buf = io.StringIO()
     with Progress(4, buf, live=False, every=0.0) as p:

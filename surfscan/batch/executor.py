@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Any
 
 from ..errors import SurfscanError
@@ -46,40 +47,57 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)
 
 
-_BLAS_SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
-                 "openblas_set_num_threads", "MKL_Set_Num_Threads")
+_BLAS = (("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+         ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
+         ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
+         ("openblas_get_num_threads", "openblas_set_num_threads"))
 
 
-def _one_thread_each() -> None:
-    """Keep each worker process on one core: N processes for N cores, no oversubscription."""
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-        os.environ[var] = "1"  # for libraries loaded from now on
+def _thread_knobs() -> list[tuple[Any, Any]]:
+    """(get, set) pairs for the thread counts of OpenCV and of every loaded OpenBLAS."""
+    knobs = []
     if "cv2" in sys.modules:
-        sys.modules["cv2"].setNumThreads(1)
-    if "numba" in sys.modules:
-        try:
-            sys.modules["numba"].set_num_threads(1)
-        except Exception:  # numba's threading layer not started: nothing to limit
-            pass
-    try:  # BLAS already loaded with numpy (Linux: find it among the mapped libraries)
+        cv2 = sys.modules["cv2"]
+        knobs.append((cv2.getNumThreads, cv2.setNumThreads))
+    try:
         import ctypes
 
         with open("/proc/self/maps") as fh:
             libs = {parts[-1] for line in fh if len(parts := line.split()) >= 6
-                    and re.search(r"(openblas|mkl_rt)[^/]*\.so", parts[-1])}
+                    and re.search(r"openblas[^/]*\.so", parts[-1])}
         for lib in sorted(libs):
             handle = ctypes.CDLL(lib)
-            for name in _BLAS_SETTERS:
-                if hasattr(handle, name):
-                    getattr(handle, name)(1)
-    except OSError:
+            knobs += [(getattr(handle, g), getattr(handle, s)) for g, s in _BLAS
+                      if hasattr(handle, g) and hasattr(handle, s)]
+    except OSError:  # not Linux, or a library that cannot be opened again: leave it as it is
         pass
+    return knobs
+
+
+@contextmanager
+def _one_thread_per_process() -> Iterator[None]:
+    """Fork worker processes with OpenCV and BLAS at one thread, then restore the caller's settings.
+
+    N processes for N cores, no oversubscription. The counts are set in the
+    parent around the fork: changing OpenCV's thread count inside a forked
+    child can hang on locks copied from the parent's thread pool.
+    """
+    knobs = _thread_knobs()
+    before = [get() for get, _ in knobs]
+    try:
+        for _, set_ in knobs:
+            set_(1)
+        yield
+    finally:
+        for (_, set_), n in zip(knobs, before):
+            set_(n)
 
 
 def _worker_init(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the batch process
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    _one_thread_each()
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+        os.environ[var] = "1"  # for libraries loaded from now on
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -108,7 +126,8 @@ class LocalExecutor:
             self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_worker_init,
                                          initargs=(os.getpid(),))
-        self._pool.submit(os.getpid).result()  # start the worker processes now (all at once under fork)
+        with _one_thread_per_process():
+            self._pool.submit(os.getpid).result()  # start the worker processes now (all at once under fork)
         return self._pool
 
     def results(self, paths: Iterable[str], settings: BatchSettings) -> Iterator[dict[str, Any]]:
