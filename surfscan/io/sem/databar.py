@@ -42,6 +42,7 @@ _LONG_RUN_MAX = 0.3  # fraction of a row in long textured runs: image
 _CLEAN = 0.85  # background fraction of a clean bar row
 _IMAGE_NEAR = 0.3  # background fraction at or below which a row is image
 _STRONG_MIN = 0.005  # fraction of strong ink in a text row
+_SOME_BACKGROUND = 0.1  # a bar row that is not a line shows at least this much background
 _EDGE_STEP = 0.4  # rise in plain fraction from the row above to the bar's first row
 _MIN_GLYPH = 8  # pixels in a connected piece of text or mark; noise specks are smaller
 _MIN_GLYPHS = 3  # glyph-sized pieces of ink in a bar
@@ -90,16 +91,19 @@ def _background(region: np.ndarray, step: float) -> tuple[float, float, float]:
     """Bar background value, tolerance for "equal to it", and the fraction of bottom pixels at it.
 
     The background is the mode of the bottom rows. Drawn backgrounds are
-    exact; the tolerance grows with JPEG ringing seen there.
+    exact; the tolerance grows with JPEG ringing seen there (flat runs at
+    another level, panels, are not ringing).
     """
-    bottom = region[-_BOTTOM_ROWS:].ravel()
+    rows = region[-_BOTTOM_ROWS:]
+    bottom = rows.ravel()
     hist, edges = np.histogram(bottom, bins=256, range=(0.0, 1.0))
     k = int(hist.argmax())
     sel = bottom[(bottom >= edges[max(k - 1, 0)]) & (bottom <= edges[min(k + 2, 256)])]
     b = float(np.median(sel)) if sel.size else float(np.median(bottom))
     dev = np.abs(bottom - b)
     exact = float(np.mean(dev <= 4 * step))
-    close = dev[dev <= 0.1]  # background with its noise and JPEG ringing
+    panel = _flat_runs((np.abs(np.diff(rows, axis=1)) <= 0.5 * step).view(np.uint8), _RUN).ravel() & (dev > step)
+    close = dev[(dev <= 0.1) & ~panel]  # background with its noise and JPEG ringing, not flat panels
     spread = float(np.percentile(close, 90)) if close.size else 0.0
     return b, float(np.clip(1.5 * spread, 2 * step, 0.06)), exact
 
@@ -216,6 +220,7 @@ def _row_features(base: dict[str, np.ndarray], wide: float) -> dict[str, np.ndar
     f.update(
         line=line,
         plain_wide=_fraction(near_wide | panel),
+        near_wide=_fraction(near_wide),
         ink=_fraction(ink),
         strong=_fraction(strong),
         long=_fraction(long_runs),
@@ -245,7 +250,8 @@ def _row_classes(f: dict[str, np.ndarray], tol: float) -> tuple[np.ndarray, np.n
     """Rows that are clearly bar (a line, or background nearly everywhere) and clearly image (texture)."""
     ringing = (f["plain_wide"] >= _CLEAN) & (f["flat_b"] >= _FLAT_CLEAN)  # JPEG: background with ringing
     clean = f["line"] | (f["plain"] >= _CLEAN) | ringing
-    image = ~f["line"] & ((f["plain_wide"] <= _IMAGE_NEAR) | (f["long"] > _LONG_RUN_MAX))
+    texture = (f["plain_wide"] <= _IMAGE_NEAR) | (f["long"] > _LONG_RUN_MAX) | (f["near_wide"] < _SOME_BACKGROUND)
+    image = ~f["line"] & texture
     thick = _thick_blocks(f, tol)
     return clean & ~thick, image | thick
 
