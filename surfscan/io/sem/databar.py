@@ -59,6 +59,7 @@ _DCT_BLOCKS = 600  # textured blocks sampled for the JPEG test
 _LATTICE = 0.18  # peak of DCT phase coherence over its neighbours: JPEG quantisation
 _RUN = 8  # pixels in a flat run: one JPEG block
 _PANEL = 32  # a flat run this long is a panel or a bar, not a text stroke
+_PANEL_SHARE = 0.08  # share of the bottom rows at one level other than the background: a panel
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -87,12 +88,13 @@ def _region(grey: np.ndarray) -> tuple[np.ndarray, float, int] | None:
     return (a - lo) * np.float32(1.0 / (hi - lo)), min(step, 1.0 / 255), start
 
 
-def _background(region: np.ndarray, step: float) -> tuple[float, float, float]:
-    """Bar background value, tolerance for "equal to it", and the fraction of bottom pixels at it.
+def _background(region: np.ndarray, step: float) -> tuple[float, float, float, list[float]]:
+    """Bar background value, tolerance for "equal to it", fraction of bottom pixels at it, and panel levels.
 
     The background is the mode of the bottom rows. Drawn backgrounds are
     exact; the tolerance grows with JPEG ringing seen there (flat runs at
-    another level, panels, are not ringing).
+    another level, panels, are not ringing). Panels are other levels that
+    cover a good share of the bottom rows mostly in long flat runs.
     """
     rows = region[-_BOTTOM_ROWS:]
     bottom = rows.ravel()
@@ -102,10 +104,29 @@ def _background(region: np.ndarray, step: float) -> tuple[float, float, float]:
     b = float(np.median(sel)) if sel.size else float(np.median(bottom))
     dev = np.abs(bottom - b)
     exact = float(np.mean(dev <= 4 * step))
-    panel = _flat_runs((np.abs(np.diff(rows, axis=1)) <= 0.5 * step).view(np.uint8), _RUN).ravel() & (dev > step)
+    equal = (np.abs(np.diff(rows, axis=1)) <= 0.5 * step).view(np.uint8)
+    panel = _flat_runs(equal, _RUN).ravel() & (dev > step)
     close = dev[(dev <= 0.1) & ~panel]  # background with its noise and JPEG ringing, not flat panels
     spread = float(np.percentile(close, 90)) if close.size else 0.0
-    return b, float(np.clip(1.5 * spread, 2 * step, 0.06)), exact
+    tol = float(np.clip(1.5 * spread, 2 * step, 0.06))
+    return b, tol, exact, _panel_levels(bottom, hist, edges, b, tol, _flat_runs(equal, _PANEL).ravel())
+
+
+def _panel_levels(bottom: np.ndarray, hist: np.ndarray, edges: np.ndarray, b: float, tol: float, long_flat) -> list:
+    """Levels other than the background that fill panels: common in the bottom rows, mostly in long flat runs."""
+    levels = []
+    hist = hist.copy()
+    hist[np.abs(0.5 * (edges[:-1] + edges[1:]) - b) <= max(tol, 2.0 / 256)] = 0
+    for _ in range(2):
+        k = int(hist.argmax())
+        if hist[k] < _PANEL_SHARE * bottom.size:
+            break
+        at = (bottom >= edges[max(k - 1, 0)]) & (bottom <= edges[min(k + 2, 256)])
+        hist[max(k - 2, 0) : k + 3] = 0
+        runs = (at & long_flat).reshape(_BOTTOM_ROWS, -1)
+        if runs.sum() >= 0.5 * at.sum() and np.count_nonzero(runs.any(axis=1)) == _BOTTOM_ROWS:
+            levels.append(float(np.median(bottom[at & long_flat])))  # in every bottom row: not a line or mark
+    return levels
 
 
 def _dct_basis() -> np.ndarray:
@@ -171,14 +192,21 @@ def _fraction(mask: np.ndarray) -> np.ndarray:
     return np.count_nonzero(mask, axis=1) / mask.shape[1]
 
 
-def _base_features(region: np.ndarray, b: float, tol: float, step: float) -> dict[str, np.ndarray]:
-    """Per-row profiles that depend on the background's own tolerance: plain rows, exact runs, lines."""
+def _base_features(region: np.ndarray, b: float, tol: float, step: float, levels: list) -> dict[str, np.ndarray]:
+    """Per-row profiles that depend on the background's own tolerance: plain rows, exact runs, lines.
+
+    Plain pixels are the background, long flat runs (panels, lines) and the
+    levels of panels seen in the bottom rows (JPEG rings inside panels too).
+    """
     cols = region.shape[1]
     dev = np.abs(region - np.float32(b))
     near = dev <= tol
     equal = (np.abs(np.diff(region, axis=1)) <= 0.5 * step).view(np.uint8)
     flat = _flat_runs(equal, _RUN)
-    panel = _flat_runs(equal, _PANEL)  # flat panels and lines: plain like the background
+    runs = _flat_runs(equal, _PANEL)  # flat panels and lines: plain like the background
+    panel = runs.copy()
+    for level in levels:
+        panel |= np.abs(region - np.float32(level)) <= max(tol, 2 * step)
     med = np.median(region[:, :: max(1, cols // 256)], axis=1)
     uniform = _fraction(np.abs(region - med[:, None]) <= tol)
     return {
@@ -187,6 +215,7 @@ def _base_features(region: np.ndarray, b: float, tol: float, step: float) -> dic
         "dev": dev,
         "flat_mask": flat,
         "panel_mask": panel,
+        "runs_mask": runs,
         "mean": region.mean(axis=1),
         "median": med,
         "near": _fraction(near),
@@ -208,8 +237,16 @@ def _row_features(base: dict[str, np.ndarray], wide: float) -> dict[str, np.ndar
     cols = dev.shape[1]
     near_wide = dev <= wide
     strong = dev >= max(0.1, 2.0 * wide, 0.5 * base["contrast"])
-    ink = strong & ~panel
-    textured = (~near_wide & ~flat).view(np.uint8)
+    region = base["region"]
+    ink_rows = region[-2 * _BOTTOM_ROWS :][strong[-2 * _BOTTOM_ROWS :]]
+    if ink_rows.size:  # the ink colour: the commonest strong level in the bottom rows
+        hist, edges = np.histogram(ink_rows, bins=64, range=(0.0, 1.0))
+        level = 0.5 * (edges[int(hist.argmax())] + edges[int(hist.argmax()) + 1])
+        inky = np.abs(region - np.float32(level)) <= max(wide, 1.0 / 64)
+    else:
+        inky = np.zeros_like(strong)
+    ink = strong & ~base["runs_mask"]
+    textured = (~near_wide & ~flat & ~inky).view(np.uint8)
     long_runs = _opening(textured, max(24, cols // 32))
     uniform = base["uniform"]
     if wide > base["tol"]:
@@ -221,6 +258,7 @@ def _row_features(base: dict[str, np.ndarray], wide: float) -> dict[str, np.ndar
         line=line,
         plain_wide=_fraction(near_wide | panel),
         near_wide=_fraction(near_wide),
+        inky=_fraction(inky & ~near_wide),
         ink=_fraction(ink),
         strong=_fraction(strong),
         long=_fraction(long_runs),
@@ -250,7 +288,8 @@ def _row_classes(f: dict[str, np.ndarray], tol: float) -> tuple[np.ndarray, np.n
     """Rows that are clearly bar (a line, or background nearly everywhere) and clearly image (texture)."""
     ringing = (f["plain_wide"] >= _CLEAN) & (f["flat_b"] >= _FLAT_CLEAN)  # JPEG: background with ringing
     clean = f["line"] | (f["plain"] >= _CLEAN) | ringing
-    texture = (f["plain_wide"] <= _IMAGE_NEAR) | (f["long"] > _LONG_RUN_MAX) | (f["near_wide"] < _SOME_BACKGROUND)
+    drawn = f["plain_wide"] + f["inky"]  # background, panels and ink: what a bar row is made of
+    texture = (drawn <= _IMAGE_NEAR) | (f["long"] > _LONG_RUN_MAX) | (f["near_wide"] < _SOME_BACKGROUND)
     image = ~f["line"] & texture
     thick = _thick_blocks(f, tol)
     return clean & ~thick, image | thick
@@ -309,15 +348,15 @@ def _refine(f: dict[str, np.ndarray], top: int, jpeg: bool) -> int:
     return int(r[int(np.argmax(strength))])
 
 
-def _sharp_edge(f: dict[str, np.ndarray], top: int) -> bool:
+def _sharp_edge(f: dict[str, np.ndarray], top: int, jpeg: bool) -> bool:
     """The image ends right above the bar's first row, or JPEG smeared the edge within one block.
 
     Crisp edge: the top row is a separator line, or a clean row right under
     an image row (or under a clearly less plain row). JPEG codes 8 x 8 blocks
     on a grid from the frame's corner (the search region starts on it): it
     smears the edge only inside the block holding it, so image rows reach
-    that block, clean bar rows start at the next block at the latest, and
-    the row profiles step there.
+    that block, the next block holds no image row, and the row profiles step
+    there.
     """
     n = len(f["near"])
     if f["line"][top] and f["off"][top]:  # a separator line, different from the row above
@@ -325,12 +364,12 @@ def _sharp_edge(f: dict[str, np.ndarray], top: int) -> bool:
     if f["clean"][top] and not f["clean"][top - 1]:
         if f["image"][top - 1] or f["plain"][top] - f["plain"][top - 1] >= _EDGE_STEP:
             return True
-    block = top // _BLOCK * _BLOCK
-    image = np.flatnonzero(f["image"][max(0, block - 2) : top])
-    clean = np.flatnonzero(f["clean"][top : min(n, block + 2 * _BLOCK)])
-    if image.size == 0 or clean.size == 0 or top + int(clean[0]) > block + _BLOCK:
+    if not jpeg:
         return False
-    return _jpeg_step(f, top)
+    block = top // _BLOCK * _BLOCK
+    image_above = bool(f["image"][max(0, block - 2) : top].any())
+    bar_below = not f["image"][block + _BLOCK : min(n, block + 2 * _BLOCK)].any()
+    return image_above and bar_below and _jpeg_step(f, top)
 
 
 def _text_like(f: dict[str, np.ndarray], top: int) -> bool:
@@ -379,7 +418,7 @@ def _rejection(f: dict[str, np.ndarray], top: int, jpeg: bool) -> str:
     n = len(f["near"])
     if n - top < _MIN_ROWS or top < _BLOCK + 2:
         return "too short or reaches the search limit"
-    if not _sharp_edge(f, top):
+    if not _sharp_edge(f, top, jpeg):
         return "no sharp top edge"
     if not _drawn_background(f, top, jpeg):
         return "background not drawn"
@@ -419,10 +458,10 @@ def _analyse(grey: np.ndarray) -> tuple[int, dict] | None:
     if out is None:
         return None
     region, step, start = out
-    b, tol, exact = _background(region, step)
+    b, tol, exact, levels = _background(region, step)
     if exact < _EXACT_MIN:
         return None  # the bottom is noisy image, not a drawn background
-    base = _base_features(region, b, tol, step)
+    base = _base_features(region, b, tol, step, levels)
     jpeg = _jpeg_compressed(grey, start)
     f = _search(base, b, tol, tol, jpeg)
     if jpeg:
