@@ -22,7 +22,7 @@ import math
 import warnings
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import ndimage
 
 from .errors import SurfscanError, SurfscanWarning
 from .model import Surface
@@ -57,6 +57,8 @@ def _convolve_axis(a: np.ndarray, k: np.ndarray, axis: int) -> np.ndarray:
         return a * k[0]
     if k.size <= _FFT_TAPS or a.shape[axis] < 2:
         return ndimage.correlate1d(a, k, axis=axis, mode="constant", cval=0.0)
+    from scipy import signal  # imported on first use: it adds ~0.5 s to `import surfscan`
+
     kk = k[None, :] if axis == 1 else k[:, None]
     return signal.oaconvolve(a, kk, mode="same", axes=axis)
 

@@ -23,7 +23,6 @@ import cv2
 import numpy as np
 import pandas as pd
 from scipy import ndimage
-from skimage import filters, measure, morphology, segmentation
 
 from .errors import SurfscanError, SurfscanWarning
 from .model import Micrograph
@@ -88,6 +87,8 @@ def weighted_percentiles(values: np.ndarray, weights: np.ndarray, q: list[float]
 
 
 def _segment(grey: np.ndarray, polarity: str, threshold: float | str, smooth_px: float, background_px: float):
+    from skimage import filters  # scikit-image is imported on first use (it slows `import surfscan`)
+
     img = grey if polarity == "bright" else -grey
     if background_px > 0:
         img = img - cv2.GaussianBlur(img, (0, 0), background_px, borderType=cv2.BORDER_REFLECT)
@@ -113,6 +114,8 @@ def _split(mask: np.ndarray, neck_depth: float) -> np.ndarray:
     inscribed radius) deeper than the smaller of the two bulges it joins:
     two touching discs split, an elongated particle stays whole.
     """
+    from skimage import morphology, segmentation
+
     comp, n = ndimage.label(mask)
     dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
     dist = cv2.GaussianBlur(dist, (0, 0), 1.0) * mask
@@ -127,6 +130,8 @@ def _split(mask: np.ndarray, neck_depth: float) -> np.ndarray:
 
 
 def _measure(labels: np.ndarray, px: float, linear_above: float) -> pd.DataFrame:
+    from skimage import measure
+
     rows = []
     for r in measure.regionprops(labels):
         fmax, fmin, angle = feret_diameters(r.coords)
@@ -214,6 +219,8 @@ def measure_particles(
         raise SurfscanError(f"measure_particles needs an SEM image (Micrograph), not {type(micrograph).__name__}")
     if polarity not in ("bright", "dark"):
         raise SurfscanError(f"polarity must be 'bright' or 'dark', not {polarity!r}")
+    from skimage import morphology, segmentation
+
     px = micrograph.require_pixel_size("the particle size distribution")
     grey = grey_image(micrograph.image)
     smooth_px = 1.0 if smooth_um is None else smooth_um / px

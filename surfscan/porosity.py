@@ -20,7 +20,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-from skimage import filters
 
 from .errors import SurfscanError
 from .model import Micrograph
@@ -225,6 +224,8 @@ def porosity_from_section(
     if vals.size < 100:
         raise SurfscanError("the region holds fewer than 100 pixels")
     if isinstance(method, str):
+        from skimage import filters
+
         fns = {"otsu": filters.threshold_otsu, "li": filters.threshold_li, "triangle": filters.threshold_triangle}
         if method not in fns:
             raise SurfscanError(f"unknown threshold method {method!r}; use {', '.join(fns)} or a grey level")
