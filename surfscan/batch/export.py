@@ -3,8 +3,9 @@
 The file table has one row per file of the latest run, sorted by path:
 its group, status, verdict, error, shape and calibration, every roughness
 parameter, the protrusion summary (``sem_protrusion_*`` for SEM images,
-``height_protrusion_*`` for height maps), the settings and the
-timings. Columns that differ between two runs of the same batch are all
+``height_protrusion_*`` for height maps), the particle and porosity values
+of SEM images (``particles_*``, ``porosity_*``; empty for height maps), the
+settings and the timings. Columns that differ between two runs of the same batch are all
 named ``time_*`` (``time_read_s``, ``time_total_s``, ``time_finished``).
 """
 
@@ -23,7 +24,7 @@ import pandas as pd
 from ..errors import SurfscanError, SurfscanWarning
 from .discover import Candidate, assign_groups
 from .groups import group_table
-from .spec import Spec, column_unit, defect_base, judge, parse_spec
+from .spec import Spec, column_unit, defect_base, is_sem_measure, judge, parse_spec
 from .store import ResultStore
 
 __all__ = ["Tables", "build_tables", "write_exports", "EXPORT_FORMATS"]
@@ -68,6 +69,7 @@ def _file_row(d: dict[str, Any], group: str) -> dict[str, Any]:
     row.update({k: d[k] for k in _HEAD[3:] if k in d and k not in ("verdict", "failed_rules")})
     row.update(d["roughness"])
     row.update({f"{d['kind']}_protrusion_{k}": v for k, v in d["defects"].items()})
+    row.update(d.get("measures") or {})
     row["warnings"] = "; ".join(d["warnings"])
     row["content_hash"], row["settings_hash"] = d["content_hash"], d["settings_hash"]
     row.update(_settings_columns(d["settings"]))
@@ -91,6 +93,7 @@ def _units(rows: list[dict[str, Any]], done: list[dict[str, Any]]) -> dict[str, 
 def _order(columns: list[str], roughness: list[str]) -> list[str]:
     head = [c for c in [*_HEAD, *roughness] if c in columns]
     prot = sorted(c for c in columns if defect_base(c).startswith("protrusion_"))
+    prot += sorted(c for c in columns if is_sem_measure(c))
     tail = [c for c in _TAIL_TIMES if c in columns]
     rest = [c for c in columns if c not in head and c not in prot and c not in tail]
     return [*head, *prot, *rest, *tail]
@@ -142,7 +145,8 @@ def build_tables(store: ResultStore, spec: Spec | None = None, group_by: str | N
     for c in ("rows", "cols", "file_size"):
         if c in files:
             files[c] = pd.array(files[c].tolist(), dtype="Int64")
-    metrics = [c for c in files.columns if (c in roughness or defect_base(c).startswith("protrusion_"))
+    metrics = [c for c in files.columns
+               if (c in roughness or defect_base(c).startswith("protrusion_") or is_sem_measure(c))
                and c != "status" and pd.api.types.is_numeric_dtype(pd.to_numeric(files[c], errors="coerce"))
                and pd.to_numeric(files[c], errors="coerce").notna().sum() == files[c].notna().sum()]
     verdicts = [judge(spec, r, units) if r.get("status") == "ok" else ((r.get("status") or "") if spec else "", [])

@@ -175,7 +175,7 @@ def print_summary(summary: BatchSummary, stream: IO[str] | None = None, max_erro
               f"groups {int((g['verdict'] == 'pass').sum())} pass, {int((g['verdict'] == 'fail').sum())} fail; "
               f"files {int((f['verdict'] == 'pass').sum())} pass, {int((f['verdict'] == 'fail').sum())} fail",
               file=stream)
-    shown = [c for m in ("Sa", "Sz", "protrusion_density") for c in metric_columns(m, t.metrics)]
+    shown = [c for m in ("Sa", "Sz", "protrusion_density", "particles_d50", "porosity") for c in metric_columns(m, t.metrics)]
     for i, (_, row) in enumerate(t.groups.iterrows()):
         if i == max_groups:
             print(f"  ... and {len(t.groups) - max_groups} more groups (see groups.csv)", file=stream)

@@ -15,7 +15,12 @@ Metrics are ISO 25178 parameter names (``Sa``, ``Sz``, ...) or protrusion
 summary values (``protrusion_density``, ``protrusion_count``, ...); a
 protrusion metric applies to SEM images and height maps alike, while
 ``sem_protrusion_density`` or ``height_protrusion_density`` picks one kind
-(an SEM at 100x and a confocal field of 0.02 mm² count differently). Units:
+(an SEM at 100x and a confocal field of 0.02 mm² count differently).
+SEM images measured with ``--particles`` and ``--porosity`` carry
+``particles_*`` values (``particles_d50_um``, ``particles_count``,
+``particles_linear_fraction`` ...) and ``porosity_percent``,
+``porosity_band_low_percent``, ``porosity_band_high_percent``; the unit
+suffix may be left out of the rule (``particles_d50 < 5 um``). Units:
 lengths ``nm um µm mm cm m`` with powers (``um2``, ``µm³/µm²``), densities
 (``per mm2``, ``/mm2``, ``1/um2``, ``mm-2``), ``%`` and ``1``; the limit is
 converted to the metric's own unit, and a unit of the wrong kind (``Sa < 5
@@ -41,7 +46,7 @@ import pandas as pd
 from ..errors import SurfscanError
 
 __all__ = ["Rule", "Spec", "Unit", "parse_unit", "load_spec", "parse_spec", "column_unit", "metric_column", "metric_columns",
-           "judge", "defect_base", "KINDS"]
+           "judge", "defect_base", "is_sem_measure", "KINDS"]
 
 _LENGTHS = {"nm": 1e-3, "um": 1.0, "micron": 1.0, "microns": 1.0, "mm": 1e3, "cm": 1e4, "m": 1e6}
 _OPS = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__}
@@ -56,6 +61,32 @@ KINDS = ("sem", "height")
 #: Unit suffixes of protrusion summary keys (``density_per_mm2``) -> unit.
 KEY_SUFFIXES = (("_per_mm2", "1/mm2"), ("_per_um2", "1/um2"), ("_mm2", "mm2"), ("_um2", "um2"), ("_um", "um"),
                 ("_mm", "mm"), ("_pct", "%"), ("_percent", "%"), ("_fraction", "1"))
+
+
+#: Prefixes of the SEM particle and porosity values (``particles_d50_um``, ``porosity_percent``).
+SEM_MEASURE_PREFIXES = ("particles_", "porosity_")
+
+#: SEM measure metrics known before any file is analysed -> unit.
+SEM_MEASURE_UNITS = {
+    **{f"particles_{k}": "um" for k in ("mean_ecd_um", "d10_um", "d50_um", "d90_um", "d10_v_um", "d50_v_um",
+                                         "d90_v_um")},
+    **{f"particles_{k}": "1" for k in ("count", "excluded_border", "point_like_fraction", "linear_fraction",
+                                        "mean_aspect_ratio")},
+    **{f"porosity_{k}": "%" for k in ("percent", "band_low_percent", "band_high_percent")},
+}
+
+
+def is_sem_measure(name: str) -> bool:
+    """True for particle and porosity values of SEM images (``particles_*``, ``porosity_*``)."""
+    return name.startswith(SEM_MEASURE_PREFIXES)
+
+
+def _sem_measure_unit(metric: str) -> str | None:
+    """The unit of an SEM measure metric, with or without its unit suffix (``particles_d50`` -> um)."""
+    for name in (metric, *(metric + suffix for suffix, _ in KEY_SUFFIXES)):
+        if name in SEM_MEASURE_UNITS:
+            return SEM_MEASURE_UNITS[name]
+    return column_unit(metric) if is_sem_measure(metric) else None
 
 
 def defect_base(name: str) -> str:
@@ -115,7 +146,7 @@ def column_unit(column: str, roughness_units: dict[str, str] | None = None) -> s
     if roughness_units and column in roughness_units:
         return roughness_units[column]
     base = defect_base(column)
-    if base.startswith("protrusion_"):
+    if base.startswith("protrusion_") or is_sem_measure(base):
         for suffix, unit in KEY_SUFFIXES:
             if base.endswith(suffix):
                 return unit
@@ -213,8 +244,10 @@ def _check(rule: Rule, where: str) -> Rule:
         unit = DEFECT_UNITS[defect_base(rule.metric)]
     elif defect_base(rule.metric).startswith("protrusion_"):
         unit = column_unit(rule.metric)
+    elif _sem_measure_unit(rule.metric) is not None:
+        unit = _sem_measure_unit(rule.metric)
     else:
-        known = ", ".join([*units, *DEFECT_UNITS])
+        known = ", ".join([*units, *DEFECT_UNITS, *SEM_MEASURE_UNITS])
         raise SurfscanError(f"{where}: rule {rule.text!r}: unknown metric {rule.metric!r}; known: {known}")
     parse_unit(rule.unit)
     if unit is not None:

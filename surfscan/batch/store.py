@@ -4,8 +4,8 @@ Tables
 ------
 ``results``
     One row per (file content hash, settings hash): every setting, the
-    roughness values, the defect summary, status, error text, warnings and
-    timings. Files that could not be read at all are keyed by ``path:`` plus
+    roughness values, the defect summary, the particle and porosity values
+    of SEM images (``measures``), status, error text, warnings and timings. Files that could not be read at all are keyed by ``path:`` plus
     a hash of their path, and are tried again on the next run.
 ``objects``
     The per-object defect table of a result (column lists as JSON).
@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS results (
     time_total_s REAL,
     worker TEXT,
     finished_at TEXT,
+    measures TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (content_hash, settings_hash)
 );
 CREATE TABLE IF NOT EXISTS objects (
@@ -97,7 +98,7 @@ CREATE TABLE IF NOT EXISTS run_files (
 );
 """
 
-_JSON_COLUMNS = ("settings", "roughness", "units", "defects", "warnings")
+_JSON_COLUMNS = ("settings", "roughness", "units", "defects", "warnings", "measures")
 
 
 def _now() -> str:
@@ -127,9 +128,16 @@ class ResultStore:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
+            self._add_missing_columns()
         except (OSError, sqlite3.Error) as exc:
             raise SurfscanError(f"{self.path}: cannot open the results database ({exc})") from None
         self.db.row_factory = sqlite3.Row
+
+    def _add_missing_columns(self) -> None:
+        """Bring a database written by an older surfscan up to date (``measures`` came later)."""
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(results)")}
+        if "measures" not in have:
+            self.db.execute("ALTER TABLE results ADD COLUMN measures TEXT NOT NULL DEFAULT '{}'")
 
     def close(self) -> None:
         """Close the database."""
@@ -196,7 +204,8 @@ class ResultStore:
                result.get("invalid_fraction"), result.get("file_size"), json.dumps(settings, sort_keys=True),
                json.dumps(result.get("roughness") or {}), json.dumps(result.get("units") or {}),
                json.dumps(result.get("defects") or {}), json.dumps(result.get("warnings") or []),
-               t.get("read"), t.get("roughness"), t.get("defects"), t.get("total"), result.get("worker"), _now())
+               t.get("read"), t.get("roughness"), t.get("defects"), t.get("total"), result.get("worker"), _now(),
+               json.dumps(result.get("measures") or {}))
         size, mtime = stat if stat is not None else (None, None)
         with self._transaction() as db:
             db.execute(f"INSERT OR REPLACE INTO results VALUES ({', '.join('?' * len(row))})", row)

@@ -1,4 +1,4 @@
-"""The work done for one file of a batch: read -> roughness -> defects.
+"""The work done for one file of a batch: read -> roughness -> defects -> particles, porosity.
 
 :func:`analyse_file` never raises for a bad file: every failure becomes a
 result with ``status="error"`` and one line of error text, so the batch goes
@@ -47,6 +47,12 @@ class BatchSettings:
         Keyword settings passed to ``detect_protrusions``.
     pixel_size : float or None
         Pixel size in µm overriding the calibration of SEM images.
+    particles : bool
+        Particle size distribution of SEM images (surfscan.measure_particles).
+    porosity : bool
+        Pore area fraction of SEM cross-sections (surfscan.porosity_from_section).
+    particle_settings : tuple of (str, value)
+        Keyword settings passed to ``measure_particles``.
     """
 
     roughness: bool = True
@@ -54,6 +60,9 @@ class BatchSettings:
     roughness_settings: RoughnessSettings = field(default_factory=RoughnessSettings)
     defect_settings: tuple[tuple[str, Any], ...] = ()
     pixel_size: float | None = None
+    particles: bool = False
+    porosity: bool = False
+    particle_settings: tuple[tuple[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict of every setting, units in the key names."""
@@ -70,6 +79,9 @@ class BatchSettings:
             **rough,
             "defect_settings": {k: v for k, v in self.defect_settings},
             "pixel_size_um": self.pixel_size,
+            "particles": self.particles,
+            "porosity": self.porosity,
+            "particle_settings": {k: v for k, v in self.particle_settings},
         }
 
     @property
@@ -204,8 +216,26 @@ def _defects(obj: Any, settings: BatchSettings) -> tuple[dict[str, Any], dict[st
     return summary, objects
 
 
+def _sem_measures(obj: Any, settings: BatchSettings) -> dict[str, Any]:
+    """Particle summary (``particles_*``) and section porosity (``porosity_*``) of an SEM image, flat scalars."""
+    import surfscan
+
+    out: dict[str, Any] = {}
+    if settings.particles:
+        summary = dict(surfscan.measure_particles(obj, **dict(settings.particle_settings)).summary)
+        summary.pop("warnings", None)  # raised as SurfscanWarnings, kept in the result's warnings
+        out.update({f"particles_{k}": v for k, v in _flatten(summary).items()})
+    if settings.porosity:
+        found = surfscan.porosity_from_section(obj)
+        out.update({"porosity_percent": _scalar(found.porosity_percent),
+                    "porosity_band_low_percent": _scalar(found.band_percent[0]),
+                    "porosity_band_high_percent": _scalar(found.band_percent[1]),
+                    "porosity_threshold": _scalar(found.threshold), "porosity_method": found.method})
+    return out
+
+
 def _analyse(path: str, settings: BatchSettings, out: dict[str, Any], clock: dict[str, float]) -> None:
-    from ..model import Surface
+    from ..model import Micrograph, Surface
     from ..pipeline import measure_roughness
 
     t = time.perf_counter()
@@ -229,6 +259,10 @@ def _analyse(path: str, settings: BatchSettings, out: dict[str, Any], clock: dic
         t = time.perf_counter()
         out["defects"], out["objects"] = _defects(obj, settings)
         clock["defects"] = time.perf_counter() - t
+    if (settings.particles or settings.porosity) and isinstance(obj, Micrograph):
+        t = time.perf_counter()
+        out["measures"] = _sem_measures(obj, settings)
+        clock["sem_measures"] = time.perf_counter() - t
 
 
 def analyse_file(path: str, settings: BatchSettings) -> dict[str, Any]:
@@ -249,12 +283,14 @@ def analyse_file(path: str, settings: BatchSettings) -> dict[str, Any]:
         ``kind``, ``format``, ``rows``, ``cols``, ``dx_um``, ``dy_um``,
         ``roughness`` and ``units`` (dicts), ``defects`` (the protrusion
         summary), ``objects`` (the per-object table as column lists),
+        ``measures`` (flat ``particles_*`` and ``porosity_*`` values of SEM
+        images; empty for height maps),
         ``warnings`` (list of str), ``timings`` (seconds per stage) and
         ``worker`` (host:pid).
     """
     t0 = time.perf_counter()
     out: dict[str, Any] = {"path": path, "content_hash": None, "status": "ok", "error": None, "roughness": {},
-                           "units": {}, "defects": {}, "objects": None, "settings_hash": settings.hash}
+                           "units": {}, "defects": {}, "measures": {}, "objects": None, "settings_hash": settings.hash}
     clock: dict[str, float] = {}
     with _captured_warnings() as caught:
         try:

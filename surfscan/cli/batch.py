@@ -47,6 +47,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--defect-setting", action="append", default=[], metavar="KEY=VALUE",
                    help="a protrusion detector setting, e.g. min_size=5 or polarity=dark (repeatable; "
                         "see 'surfscan defects --help')")
+    p.add_argument("--particles", action=argparse.BooleanOptionalAction, default=False,
+                   help="particle size distribution of SEM images: particles_count, particles_d50_um ... "
+                        "(default off; height maps skip it)")
+    p.add_argument("--particle-setting", action="append", default=[], metavar="KEY=VALUE",
+                   help="a particle measurement setting, e.g. polarity=dark or min_diameter_um=0.5 (repeatable; "
+                        "see 'surfscan particles --help')")
+    p.add_argument("--porosity", action=argparse.BooleanOptionalAction, default=False,
+                   help="pore area fraction of SEM cross-sections (whole image, Otsu): porosity_percent with its "
+                        "+-delta band (default off; height maps skip it)")
     add_roughness_options(p)
     p.add_argument("--params", default="all", metavar="LIST", help="roughness parameters or families (default all)")
     add_pixel_size_option(p)
@@ -72,14 +81,34 @@ def _value(text: str) -> object:
     return text.strip()
 
 
-def _defect_settings(items: list[str]) -> tuple[tuple[str, object], ...]:
-    """Parse and check ``--defect-setting KEY=VALUE`` items."""
+def _key_values(items: list[str], option: str, example: str) -> dict[str, object]:
+    """Parse ``KEY=VALUE`` items of one option."""
     out = {}
     for item in items:
         key, sep, val = item.partition("=")
         if not sep or not key.strip():
-            raise SurfscanError(f"--defect-setting {item!r}: write KEY=VALUE, e.g. min_size=5")
+            raise SurfscanError(f"{option} {item!r}: write KEY=VALUE, e.g. {example}")
         out[key.strip()] = _value(val)
+    return out
+
+
+def _particle_settings(items: list[str]) -> tuple[tuple[str, object], ...]:
+    """Parse and check ``--particle-setting KEY=VALUE`` items against ``measure_particles``'s keywords."""
+    import inspect
+
+    from surfscan import measure_particles
+
+    out = _key_values(items, "--particle-setting", "polarity=dark")
+    known = [n for n, p in inspect.signature(measure_particles).parameters.items() if p.kind is p.KEYWORD_ONLY]
+    for key in out:
+        if key not in known:
+            raise SurfscanError(f"--particle-setting: unknown setting {key!r}; known: {', '.join(known)}")
+    return tuple(sorted(out.items()))
+
+
+def _defect_settings(items: list[str]) -> tuple[tuple[str, object], ...]:
+    """Parse and check ``--defect-setting KEY=VALUE`` items."""
+    out = _key_values(items, "--defect-setting", "min_size=5")
     if out:
         from ..protrusions import ProtrusionSettings
 
@@ -117,11 +146,12 @@ def _settings(args: argparse.Namespace, spec=None):  # noqa: ANN001 - Spec, impo
         names = tuple(dict.fromkeys([*names, *(r.metric for r in spec.rules if r.metric in known)]))
     rough = RoughnessSettings(level=args.level, lambda_s=args.lambda_s, lambda_c=args.lambda_c, robust=args.robust,
                               params=names)
-    if not args.roughness and not defects:
+    if not (args.roughness or defects or args.particles or args.porosity):
         raise SurfscanError("nothing to do: both --no-roughness and --no-defects were given")
     return BatchSettings(roughness=args.roughness, defects=defects, roughness_settings=rough,
                          defect_settings=_defect_settings(args.defect_setting) if defects else (),
-                         pixel_size=args.pixel_size)
+                         pixel_size=args.pixel_size, particles=args.particles, porosity=args.porosity,
+                         particle_settings=_particle_settings(args.particle_setting) if args.particles else ())
 
 
 def run(args: argparse.Namespace) -> int:
