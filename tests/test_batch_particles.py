@@ -107,3 +107,24 @@ def test_unknown_particle_setting_is_refused(folder, tmp_path: Path, capsys) -> 
     root, _ = folder
     assert _batch(root, tmp_path / "out", "--particles", "--particle-setting", "colour=red") != 0
     assert "unknown setting 'colour'" in capsys.readouterr().err
+
+
+def test_store_written_before_measures_existed_is_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    from surfscan.batch import ResultStore
+    from surfscan.batch.store import _SCHEMA, STORE_NAME
+
+    old = _SCHEMA.replace("    measures TEXT NOT NULL DEFAULT '{}',\n", "")
+    assert old != _SCHEMA
+    tmp_path.mkdir(exist_ok=True)
+    db = sqlite3.connect(tmp_path / STORE_NAME)
+    db.executescript(old)
+    db.close()
+    with ResultStore(tmp_path) as store:
+        result = {"path": "/x/a.tif", "content_hash": "c1", "settings_hash": "s1", "status": "ok",
+                  "measures": {"particles_d50_um": 2.5, "porosity_percent": 40.0}}
+        store.record(result, {}, (1, 2))
+        run = store.start_run({}, "s1", {}, [("/x/a.tif", "/x")])
+        (row,) = store.run_files(run)
+    assert row["measures"] == {"particles_d50_um": 2.5, "porosity_percent": 40.0}
