@@ -285,7 +285,7 @@ def make_image(rng: np.random.Generator, with_bar: bool = True, cols: int | None
             img = texture(rng, rows, cols) if rows != img.shape[0] else img
             img[-bar_rows:] = bar
         _real_edge(rng, img, img.shape[0] - bar_rows)
-    elif rng.random() < 0.15 and np.ptp(img[-4:]) > 0:  # never on a flat band: that would be a bar
+    elif rng.random() < 0.15 and float(np.std(img[-40:])) >= 0.05:  # on texture: on a flat or clipped band it is a bar
         _overlay(rng, img)
     out, q = _to_dtype(rng, img)
     return SynthImage(out, bar_rows, placement, style, q)

@@ -59,6 +59,7 @@ _DCT_BLOCKS = 600  # textured blocks sampled for the JPEG test
 _LATTICE = 0.18  # peak of DCT phase coherence over its neighbours: JPEG quantisation
 _RUN = 8  # pixels in a flat run: one JPEG block
 _PANEL = 32  # a flat run this long is a panel or a bar, not a text stroke
+_PANEL_MAX = 0.5  # panels fill at most this share of a bar row; more is a uniform image region
 _PANEL_SHARE = 0.08  # share of the bottom rows at one level other than the background: a panel
 
 
@@ -219,8 +220,8 @@ def _base_features(region: np.ndarray, b: float, tol: float, step: float, levels
         "mean": region.mean(axis=1),
         "median": med,
         "near": _fraction(near),
-        "plain": _fraction(near | panel),
-        "flat_b": _fraction(flat & (dev <= 2 * step)),
+        "plain": _fraction(near) + np.minimum(_fraction(panel & ~near), _PANEL_MAX),
+        "flat_b": _fraction(flat & (dev <= max(2 * step, tol))),
         "uniform": uniform,
         "off": np.abs(med - b) > 0.99 * max(step, 0.5 * tol),  # another level than the background
         "contrast": float(np.percentile(dev[-2 * _BOTTOM_ROWS :], 99.5)),  # text and marks in the bottom rows
@@ -256,7 +257,7 @@ def _row_features(base: dict[str, np.ndarray], wide: float) -> dict[str, np.ndar
     f = dict(base)
     f.update(
         line=line,
-        plain_wide=_fraction(near_wide | panel),
+        plain_wide=_fraction(near_wide) + np.minimum(_fraction(panel & ~near_wide), _PANEL_MAX),
         near_wide=_fraction(near_wide),
         inky=_fraction(inky & ~near_wide),
         ink=_fraction(ink),
@@ -367,7 +368,7 @@ def _sharp_edge(f: dict[str, np.ndarray], top: int, jpeg: bool) -> bool:
     if not jpeg:
         return False
     block = top // _BLOCK * _BLOCK
-    image_above = bool(f["image"][max(0, block - 2) : top].any())
+    image_above = bool((f["s"][max(0, block - 2) : top] <= -0.5).any())  # image, or image-like near the background
     bar_below = not f["image"][block + _BLOCK : min(n, block + 2 * _BLOCK)].any()
     return image_above and bar_below and _jpeg_step(f, top)
 
@@ -406,11 +407,16 @@ def _drawn_background(f: dict[str, np.ndarray], top: int, jpeg: bool) -> bool:
 
 
 def _jpeg_step(f: dict[str, np.ndarray], top: int) -> bool:
-    """A JPEG-smeared edge is still a step: plain fraction or row mean changes fast near the top."""
+    """A JPEG-smeared edge is still a step: plain fraction or row mean changes fast around the top.
+
+    The rows looked at run from one block above the top to the end of the
+    block holding it (where JPEG stops smearing).
+    """
     n = len(f["near"])
-    r = np.arange(max(3, top - _BLOCK), min(n, top + 3))
-    p, m = f["plain"], f["mean"]
-    return bool(np.max(np.abs(p[r] - p[r - 3])) >= _STEP_PLAIN or np.max(np.abs(m[r] - m[r - 3])) >= _STEP_MEAN)
+    r = np.arange(max(3, top - _BLOCK), min(n, top // _BLOCK * _BLOCK + _BLOCK + 3))
+    m = f["mean"]
+    plain = np.maximum(np.abs(f["plain"][r] - f["plain"][r - 3]), np.abs(f["plain_wide"][r] - f["plain_wide"][r - 3]))
+    return bool(np.max(plain) >= _STEP_PLAIN or np.max(np.abs(m[r] - m[r - 3])) >= _STEP_MEAN)
 
 
 def _rejection(f: dict[str, np.ndarray], top: int, jpeg: bool) -> str:
