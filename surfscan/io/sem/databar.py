@@ -209,7 +209,7 @@ def _base_features(region: np.ndarray, b: float, tol: float, step: float, levels
     for level in levels:
         panel |= np.abs(region - np.float32(level)) <= max(tol, 2 * step)
     med = np.median(region[:, :: max(1, cols // 256)], axis=1)
-    uniform = _fraction(np.abs(region - med[:, None]) <= tol)
+    uniform = _fraction((np.abs(region - med[:, None]) <= tol) | panel)  # panels do not break a uniform row
     return {
         "region": region,
         "tol": tol,
@@ -251,7 +251,7 @@ def _row_features(base: dict[str, np.ndarray], wide: float) -> dict[str, np.ndar
     long_runs = _opening(textured, max(24, cols // 32))
     uniform = base["uniform"]
     if wide > base["tol"]:
-        uniform = np.maximum(uniform, _fraction(np.abs(base["region"] - base["median"][:, None]) <= wide))
+        uniform = np.maximum(uniform, _fraction((np.abs(base["region"] - base["median"][:, None]) <= wide) | panel))
     off = base["off"]
     line = np.where(off, uniform >= _SEPARATOR_LINE, base["uniform"] >= _LINE)  # separators are near perfect
     f = dict(base)
