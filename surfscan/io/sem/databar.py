@@ -193,7 +193,9 @@ def _fraction(mask: np.ndarray) -> np.ndarray:
     return np.count_nonzero(mask, axis=1) / mask.shape[1]
 
 
-def _base_features(region: np.ndarray, b: float, tol: float, step: float, levels: list) -> dict[str, np.ndarray]:
+def _base_features(
+    region: np.ndarray, b: float, tol: float, step: float, levels: list, jpeg: bool
+) -> dict[str, np.ndarray]:
     """Per-row profiles that depend on the background's own tolerance: plain rows, exact runs, lines.
 
     Plain pixels are the background, long flat runs (panels, lines) and the
@@ -224,6 +226,7 @@ def _base_features(region: np.ndarray, b: float, tol: float, step: float, levels
         "flat_b": _fraction(flat & (dev <= max(2 * step, tol))),
         "uniform": uniform,
         "off": np.abs(med - b) > 0.99 * max(step, 0.5 * tol),  # another level than the background
+        "away": np.abs(med - b) > 0.99 * (max(1.5 * step, 0.5 * tol) if jpeg else step),  # JPEG shifts levels a little
         "contrast": float(np.percentile(dev[-2 * _BOTTOM_ROWS :], 99.5)),  # text and marks in the bottom rows
     }
 
@@ -275,7 +278,7 @@ def _thick_blocks(f: dict[str, np.ndarray], tol: float) -> np.ndarray:
     JPEG smears a line into a few uniform rows at different levels; those
     are not one block.
     """
-    block = f["off"] & (f["uniform"] >= _LINE)
+    block = f["away"] & (f["uniform"] >= _LINE)
     same = np.zeros_like(block)
     same[1:] = np.abs(np.diff(f["median"])) <= max(tol, _LEVEL)
     starts = block & ~(same & np.concatenate([[False], block[:-1]]))  # a new block starts here
@@ -467,8 +470,8 @@ def _analyse(grey: np.ndarray) -> tuple[int, dict] | None:
     b, tol, exact, levels = _background(region, step)
     if exact < _EXACT_MIN:
         return None  # the bottom is noisy image, not a drawn background
-    base = _base_features(region, b, tol, step, levels)
     jpeg = _jpeg_compressed(grey, start)
+    base = _base_features(region, b, tol, step, levels, jpeg)
     f = _search(base, b, tol, tol, jpeg)
     if jpeg:
         wide = _ringing_tolerance(region, f, step)
