@@ -100,7 +100,7 @@ def _background(region: np.ndarray, step: float) -> tuple[float, float, float, l
     rows = region[-_BOTTOM_ROWS:]
     bottom = rows.ravel()
     hist, edges = np.histogram(bottom, bins=256, range=(0.0, 1.0))
-    k = int(hist.argmax())
+    k = _widest_level(rows, hist, edges)
     sel = bottom[(bottom >= edges[max(k - 1, 0)]) & (bottom <= edges[min(k + 2, 256)])]
     b = float(np.median(sel)) if sel.size else float(np.median(bottom))
     dev = np.abs(bottom - b)
@@ -111,6 +111,27 @@ def _background(region: np.ndarray, step: float) -> tuple[float, float, float, l
     spread = float(np.percentile(close, 90)) if close.size else 0.0
     tol = float(np.clip(1.5 * spread, 2 * step, 0.06))
     return b, tol, exact, _panel_levels(bottom, hist, edges, b, tol, _flat_runs(equal, _PANEL).ravel())
+
+
+def _widest_level(rows: np.ndarray, hist: np.ndarray, edges: np.ndarray) -> int:
+    """Histogram bin of the background: of the commonest levels, the one found across most columns.
+
+    A panel or bold text can outnumber the background in the bottom rows
+    (JPEG ringing spreads the background around text), but only the
+    background runs across the whole width.
+    """
+    hist = hist.copy()
+    best, best_cover = int(hist.argmax()), -1.0
+    for _ in range(3):
+        k = int(hist.argmax())
+        if hist[k] == 0:
+            break
+        at = (rows >= edges[max(k - 1, 0)]) & (rows <= edges[min(k + 2, 256)])
+        cover = float(np.mean(at.mean(axis=0) >= 0.5))  # columns where it fills half the rows (not a line)
+        if cover > best_cover + 0.05:
+            best, best_cover = k, cover
+        hist[max(k - 2, 0) : k + 3] = 0
+    return best
 
 
 def _panel_levels(bottom: np.ndarray, hist: np.ndarray, edges: np.ndarray, b: float, tol: float, long_flat) -> list:
