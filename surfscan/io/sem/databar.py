@@ -35,7 +35,7 @@ _MIN_ROWS = 10  # shorter bands are not accepted as bars
 _EXACT_MIN = 0.25  # fraction of the bottom rows at the background (within 4 levels) in a drawn bar
 _LINE = 0.85  # fraction of a row within tolerance of its median: a uniform row at the background
 _SEPARATOR_LINE = 0.97  # the same for a separator line at another level (noisy clipped rows are less)
-_MAX_LINE = 5  # a uniform off-background block thicker than this is image, not a line
+_MAX_LINE = 3  # a uniform off-background block thicker than this is image, not a line
 _SEPARATOR_CONTRAST = 0.1  # a separator line differs this much from the background
 _LEVEL = 0.02  # rows of a uniform block within this of each other are one level (JPEG shifts them a little)
 _LONG_RUN_MAX = 0.3  # fraction of a row in long textured runs: image
@@ -299,7 +299,8 @@ def _thick_blocks(f: dict[str, np.ndarray], tol: float) -> np.ndarray:
     JPEG smears a line into a few uniform rows at different levels; those
     are not one block.
     """
-    block = f["away"] & (f["uniform"] >= _LINE)
+    away = f["away"] & (np.abs(f["median"] - f["b"]) > 0.5 * f["wide"])  # beyond JPEG ringing levels
+    block = away & (f["uniform"] >= _LINE)
     same = np.zeros_like(block)
     same[1:] = np.abs(np.diff(f["median"])) <= max(tol, _LEVEL)
     starts = block & ~(same & np.concatenate([[False], block[:-1]]))  # a new block starts here
