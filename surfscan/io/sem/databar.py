@@ -55,6 +55,7 @@ _BLOCK = 8  # JPEG block rows
 _FLAT_ROW = 0.2  # fraction of a row in exact background runs: a bar row
 _FLAT_CLEAN = 0.1  # exact background runs in a clean row with JPEG ringing
 _FLAT_SOME = 0.02  # some exact background runs: not image
+_JPEG_LEVELS = 4  # least background tolerance after JPEG, in data steps
 _DCT_BLOCKS = 600  # textured blocks sampled for the JPEG test
 _LATTICE = 0.18  # peak of DCT phase coherence over its neighbours: JPEG quantisation
 _RUN = 8  # pixels in a flat run: one JPEG block
@@ -127,7 +128,7 @@ def _widest_level(rows: np.ndarray, hist: np.ndarray, edges: np.ndarray) -> int:
         if hist[k] == 0:
             break
         at = (rows >= edges[max(k - 1, 0)]) & (rows <= edges[min(k + 2, 256)])
-        cover = float(np.mean(at.mean(axis=0) >= 0.5))  # columns where it fills half the rows (not a line)
+        cover = float(np.mean(at.mean(axis=0) >= 0.25))  # columns where it fills a quarter of the rows (not a line)
         if cover > best_cover + 0.05:
             best, best_cover = k, cover
         hist[max(k - 2, 0) : k + 3] = 0
@@ -493,6 +494,8 @@ def _analyse(grey: np.ndarray) -> tuple[int, dict] | None:
     if exact < _EXACT_MIN:
         return None  # the bottom is noisy image, not a drawn background
     jpeg = _jpeg_compressed(grey, start)
+    if jpeg:  # JPEG codes flat blocks near text at levels a few steps apart
+        tol = max(tol, _JPEG_LEVELS * step)
     base = _base_features(region, b, tol, step, levels, jpeg)
     f = _search(base, b, tol, tol, jpeg)
     if jpeg:
