@@ -26,7 +26,7 @@ from sem_synth import draw_bar, make_batch, make_image, texture  # noqa: E402
 from surfscan import read  # noqa: E402
 from surfscan.errors import SurfscanWarning  # noqa: E402
 from surfscan.io.sem import find_databar  # noqa: E402
-from surfscan.io.sem.databar import _jpeg_compressed  # noqa: E402
+from surfscan.io.sem.jpegtrace import jpeg_compressed  # noqa: E402
 
 N = 400  # images per class: 99 % within two rows allows 4 misses, < 0.5 % false bars allows 1
 
@@ -100,9 +100,9 @@ def test_jpeg_detected_from_its_quantisation():
     img = np.round(np.vstack([texture(rng, 300, 480), draw_bar(rng, 480, 40)[0]]) * 255).astype(np.uint8)
     for quality in (50, 75, 95):
         decoded = cv2.imdecode(cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_GRAYSCALE)
-        assert _jpeg_compressed(decoded, 0), quality
-    assert not _jpeg_compressed(img, 0)
-    assert not _jpeg_compressed((img.astype(np.uint16) * 257), 0)
+        assert jpeg_compressed(decoded, 0), quality
+    assert not jpeg_compressed(img, 0)
+    assert not jpeg_compressed((img.astype(np.uint16) * 257), 0)
 
 
 def test_rgb_and_degenerate_inputs():

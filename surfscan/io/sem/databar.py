@@ -1,23 +1,29 @@
 """Find an SEM information bar (data bar, data zone) at the bottom of an image.
 
 An information bar is a band of synthetic pixels across the full width at
-the bottom of the frame: a flat background, text and scale marks in a colour
-far from it, often full-width separator lines, sometimes a panel of another
+the bottom of the frame: a flat background, text, scale bars and logos in an
+ink colour, often full-width separator lines, sometimes panels of another
 flat grey. It is either appended below the image or drawn inside it (Zeiss
 data zone, Hitachi tabletop).
 
 The search works on row profiles of the bottom part of the frame:
 
-1. The bar background is the mode of the bottom rows; its tolerance comes
-   from the spread of the pixels around it (JPEG ringing included).
-2. Each row gets a score: +1 for a bar row (mostly background, or a uniform
-   separator line), -1 for an image row (texture in long runs), in between
-   for rows with text.
-3. The top is the split that maximises the summed scores below it.
-4. The top is moved onto the strongest step of the row profiles within one
-   JPEG block (8 rows) of it, when the rows there are smeared.
-5. The band is accepted only when it holds text-like ink, its background
-   dominates, and the rows above it are image.
+1. The background is the level of the bottom rows that fills most columns;
+   its tolerance comes from the spread of the pixels around it. When the
+   frame went through JPEG (:mod:`.jpegtrace`) a wider tolerance, measured on
+   the bar's rows with exact background runs, takes in the ringing.
+2. Each row is clean (background or panels nearly everywhere, or a
+   uniform separator line), image (texture in long runs, little of the
+   background, panels and ink), or in between (text rows, judged by their
+   ink and exact background runs). Thick uniform blocks at another level are
+   clipped image, not lines.
+3. The top is the split that maximises the summed row scores below it;
+   plain rows above a separator line give way to the line, and a JPEG-smeared
+   edge moves to where the image rows end within its 8-row block.
+4. The band is accepted only with a sharp top edge (crisp, a separator
+   line, or smeared within one JPEG block with a step in the profiles), a
+   drawn background (exact horizontal runs, not a clipped or speckled image
+   region) and text-like ink (glyph-sized pieces away from the band's top).
 
 Anything doubtful returns 0: no bar found means no crop, never a guess.
 """
@@ -26,6 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
+
+from .jpegtrace import jpeg_compressed
 
 __all__ = ["find_databar", "to_grey"]
 
@@ -56,8 +64,6 @@ _FLAT_ROW = 0.2  # fraction of a row in exact background runs: a bar row
 _FLAT_CLEAN = 0.1  # exact background runs in a clean row with JPEG ringing
 _FLAT_SOME = 0.02  # some exact background runs: not image
 _JPEG_LEVELS = 4  # least background tolerance after JPEG, in data steps
-_DCT_BLOCKS = 600  # textured blocks sampled for the JPEG test
-_LATTICE = 0.18  # peak of DCT phase coherence over its neighbours: JPEG quantisation
 _RUN = 8  # pixels in a flat run: one JPEG block
 _PANEL = 32  # a flat run this long is a panel or a bar, not a text stroke
 _PANEL_MAX = 0.5  # panels fill at most this share of a bar row; more is a uniform image region
@@ -107,11 +113,12 @@ def _background(region: np.ndarray, step: float) -> tuple[float, float, float, l
     dev = np.abs(bottom - b)
     exact = float(np.mean(dev <= 4 * step))
     equal = (np.abs(np.diff(rows, axis=1)) <= 0.5 * step).view(np.uint8)
-    panel = _flat_runs(equal, _RUN).ravel() & (dev > step)
+    short, long_flat = _flat_runs(equal, _RUN, _PANEL)
+    panel = short.ravel() & (dev > step)
     close = dev[(dev <= 0.1) & ~panel]  # background with its noise and JPEG ringing, not flat panels
     spread = float(np.percentile(close, 90)) if close.size else 0.0
     tol = float(np.clip(1.5 * spread, 2 * step, 0.06))
-    return b, tol, exact, _panel_levels(bottom, hist, edges, b, tol, _flat_runs(equal, _PANEL).ravel())
+    return b, tol, exact, _panel_levels(bottom, hist, edges, b, tol, long_flat.ravel())
 
 
 def _widest_level(rows: np.ndarray, hist: np.ndarray, edges: np.ndarray) -> int:
@@ -152,63 +159,35 @@ def _panel_levels(bottom: np.ndarray, hist: np.ndarray, edges: np.ndarray, b: fl
     return levels
 
 
-def _dct_basis() -> np.ndarray:
-    k, n = np.meshgrid(np.arange(_BLOCK), np.arange(_BLOCK), indexing="ij")
-    basis = np.sqrt(np.where(k == 0, 1.0, 2.0) / _BLOCK) * np.cos((2 * n + 1) * k * np.pi / (2 * _BLOCK))
-    return basis.astype(np.float32)
-
-
-_DCT = _dct_basis()  # orthonormal 8-point DCT-II: JPEG's coefficient scale
-_DCT_TERMS = ((0, 1), (1, 0), (1, 1), (2, 2), (3, 3), (0, 4), (4, 0), (4, 4), (2, 5), (5, 2))
-_QUANT_STEPS = np.arange(2, 41, dtype=np.float32)
-
-
-def _jpeg_compressed(grey: np.ndarray, start: int) -> bool:
-    """The 8-bit frame went through JPEG: its 8 x 8 block DCT coefficients sit on a quantisation lattice.
-
-    JPEG stores each coefficient as a multiple of its quantisation step;
-    decoding and rounding keep the coefficients of the decoded blocks within
-    about one level of those multiples. For each of a few coefficients the
-    phase coherence ``|mean(exp(2 pi i c / q))|`` over the textured blocks is
-    computed for steps q = 2..40: a lattice gives a sharp peak at its step,
-    uncompressed data a smooth curve. Blocks are taken on the grid from the
-    frame's corner (``start`` is a multiple of 8).
-    """
-    a = np.asarray(grey[start:], dtype=np.float32)
-    if grey.dtype != np.uint8 and not (grey.dtype.kind == "f" and 2.0 < float(np.nanmax(a)) <= 255.5):
-        return False
-    h, w = a.shape[0] // _BLOCK * _BLOCK, a.shape[1] // _BLOCK * _BLOCK
-    blocks = a[:h, :w].reshape(h // _BLOCK, _BLOCK, w // _BLOCK, _BLOCK).swapaxes(1, 2).reshape(-1, _BLOCK, _BLOCK)
-    textured = np.flatnonzero(blocks.reshape(len(blocks), -1).std(axis=1) > 1.0)
-    if textured.size < 30:
-        return False
-    textured = textured[:: max(1, textured.size // _DCT_BLOCKS)]
-    coef = _DCT @ np.nan_to_num(blocks[textured]) @ _DCT.T
-    w_q = (2 * np.pi / _QUANT_STEPS)[:, None]
-    for u, v in _DCT_TERMS:
-        c = coef[:, u, v]
-        c = np.unique(np.round(c[np.abs(c) >= 1.0], 2))  # repeated blocks (lines) count once
-        if c.size < 30:
-            continue
-        phase = w_q * c[None, :]
-        coherence = np.hypot(np.cos(phase).mean(axis=1), np.sin(phase).mean(axis=1))
-        if float(np.max(coherence[1:-1] - 0.5 * (coherence[:-2] + coherence[2:]))) >= _LATTICE:
-            return True
-    return False
+def _run_lengths(mask: np.ndarray) -> np.ndarray:
+    """Length of the horizontal run of set cells holding each cell of a 2-D uint8/bool mask (0 where unset)."""
+    rows, cols = mask.shape
+    padded = np.zeros((rows, cols + 1), np.int8)  # a zero after each row ends its last run
+    padded[:, :cols] = mask
+    flat = padded.ravel()
+    edges = np.diff(flat, prepend=np.int8(0))
+    lengths = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+    out = np.zeros(flat.size, np.int32)
+    out[flat.view(bool)] = np.repeat(lengths, lengths)
+    return out.reshape(rows, cols + 1)[:, :cols]
 
 
 def _opening(mask: np.ndarray, length: int) -> np.ndarray:
     """Cells of ``mask`` (uint8) inside a horizontal run of at least ``length`` set cells."""
-    return ndimage.maximum_filter1d(ndimage.minimum_filter1d(mask, length, axis=1), length, axis=1)
+    return ndimage.maximum_filter1d(ndimage.minimum_filter1d(mask, length, axis=1), length, axis=1).view(bool)
 
 
-def _flat_runs(equal: np.ndarray, length: int) -> np.ndarray:
-    """Pixels inside a horizontal run of at least ``length`` equal pixels (``equal``: neighbour equality)."""
-    run = _opening(equal, length - 1)
-    flat = np.zeros((equal.shape[0], equal.shape[1] + 1), bool)
-    flat[:, 1:] = run
-    flat[:, :-1] |= run.view(bool)
-    return flat
+def _flat_runs(equal: np.ndarray, *lengths: int) -> list[np.ndarray]:
+    """Pixels inside horizontal runs of at least each of ``lengths`` equal pixels (``equal``: neighbour equality)."""
+    runs = _run_lengths(equal)
+    out = []
+    for length in lengths:
+        run = runs >= length - 1
+        flat = np.zeros((equal.shape[0], equal.shape[1] + 1), bool)
+        flat[:, 1:] = run
+        flat[:, :-1] |= run
+        out.append(flat)
+    return out
 
 
 def _fraction(mask: np.ndarray) -> np.ndarray:
@@ -227,8 +206,7 @@ def _base_features(
     dev = np.abs(region - np.float32(b))
     near = dev <= tol
     equal = (np.abs(np.diff(region, axis=1)) <= 0.5 * step).view(np.uint8)
-    flat = _flat_runs(equal, _RUN)
-    runs = _flat_runs(equal, _PANEL)  # flat panels and lines: plain like the background
+    flat, runs = _flat_runs(equal, _RUN, _PANEL)  # long runs: flat panels and lines, plain like the background
     panel = runs.copy()
     for level in levels:
         panel |= np.abs(region - np.float32(level)) <= max(tol, 2 * step)
@@ -493,7 +471,7 @@ def _analyse(grey: np.ndarray) -> tuple[int, dict] | None:
     b, tol, exact, levels = _background(region, step)
     if exact < _EXACT_MIN:
         return None  # the bottom is noisy image, not a drawn background
-    jpeg = _jpeg_compressed(grey, start)
+    jpeg = jpeg_compressed(grey, start)
     if jpeg:  # JPEG codes flat blocks near text at levels a few steps apart
         tol = max(tol, _JPEG_LEVELS * step)
     base = _base_features(region, b, tol, step, levels, jpeg)
@@ -528,21 +506,3 @@ def find_databar(image: np.ndarray) -> int:
         return 0
     out = _analyse(grey)
     return 0 if out is None else out[0]
-
-
-def _debug(image: np.ndarray, truth: int, around: int = 14) -> None:  # pragma: no cover - development aid
-    grey = to_grey(image)
-    out = _analyse(grey)
-    if out is None:
-        print("rejected at background")
-        return
-    rows, f = out
-    n = len(f["s"])
-    print(f"b={f['b']:.3f} tol={f['tol']:.3f} exact={f['exact']:.2f} found={rows} split={f['top'] and n - f['top']} {f['why']}")
-    t = n - truth if truth else (f["top"] if f["top"] is not None else n - 1)
-    for r in range(max(0, t - around), min(n, t + around)):
-        mark = "<-- top" if r == t else ""
-        print(
-            f"{r - t:+4d} {'C' if f['clean'][r] else ('I' if f['image'][r] else '.')} s={f['s'][r]:+.2f} near={f['near'][r]:.2f} fb={f['flat_b'][r]:.2f} uni={f['uniform'][r]:.2f} ink={f['ink'][r]:.2f} long={f['long'][r]:.2f} "
-            f"st={f['strong'][r]:.3f} line={int(f['line'][r])} mean={f['mean'][r]:.3f} med={f['median'][r]:.3f} {mark}"
-        )
