@@ -10,7 +10,7 @@ import pandas as pd
 from napari.layers import Image
 from napari.qt.threading import GeneratorWorker, create_worker
 from napari.utils.notifications import show_error
-from qtpy.QtCore import QAbstractTableModel, QModelIndex, Qt
+from qtpy.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt
 from qtpy.QtGui import QColor
 from qtpy.QtWidgets import QAbstractItemView, QComboBox, QTableView
 
@@ -181,3 +181,29 @@ def start_steps(
     worker.errored.connect(_errored)
     worker.start()
     return worker
+
+
+class TableLabelSelection:
+    """Table row <-> label lookups shared by the widgets that list one row per label.
+
+    The widget provides ``self.result`` (with a ``table`` that has an ``id``
+    column of label values), ``self.table`` (a QTableView) and ``self.model``.
+    """
+
+    def _row_of_label(self, label: int) -> int | None:
+        if self.result is None:
+            return None
+        rows = np.flatnonzero(self.result.table["id"].to_numpy() == label)
+        return int(rows[0]) if rows.size else None
+
+    def select_row(self, row: int) -> None:
+        """Select table row ``row`` (and, through the selection signal, its label)."""
+        sel = self.table.selectionModel()
+        sel.select(self.model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                   | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(self.model.index(row, 0))
+
+    def selected_row(self) -> int | None:
+        """The selected table row, or None."""
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else None

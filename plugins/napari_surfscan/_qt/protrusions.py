@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 from napari.layers import Labels
-from qtpy.QtCore import QItemSelectionModel, Signal
+from qtpy.QtCore import Signal
 from qtpy.QtGui import QFont
 from qtpy.QtWidgets import (
     QCheckBox,
@@ -35,7 +35,7 @@ from .._protrusions import (
     settings_from_form,
     summary_text,
 )
-from ._common import FrameModel, LayerChooser, fit_columns, make_table_view, start_steps
+from ._common import FrameModel, LayerChooser, TableLabelSelection, fit_columns, make_table_view, start_steps
 
 __all__ = ["ProtrusionWidget"]
 
@@ -87,7 +87,7 @@ def _value(w: QWidget) -> Any:
     return w.value()
 
 
-class ProtrusionWidget(QWidget):
+class ProtrusionWidget(TableLabelSelection, QWidget):
     """Find protrusions with :func:`surfscan.detect_protrusions` and inspect them.
 
     Adds a Labels layer (``features``: one row per label, row 0 = background)
@@ -247,24 +247,6 @@ class ProtrusionWidget(QWidget):
         self.viewer.layers.selection.active = self.labels_layer
 
     # -- selection round trip ----------------------------------------------------
-    def _row_of_label(self, label: int) -> int | None:
-        if self.result is None:
-            return None
-        rows = np.flatnonzero(self.result.table["id"].to_numpy() == label)
-        return int(rows[0]) if rows.size else None
-
-    def select_row(self, row: int) -> None:
-        """Select table row ``row`` (and, through the selection signal, its label)."""
-        sel = self.table.selectionModel()
-        sel.select(self.model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
-                   | QItemSelectionModel.SelectionFlag.Rows)
-        self.table.scrollTo(self.model.index(row, 0))
-
-    def selected_row(self) -> int | None:
-        """The selected table row, or None."""
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].row() if rows else None
-
     def _on_row_selected(self, *args: Any) -> None:
         row = self.selected_row()
         if self._syncing or row is None or self.result is None or self.labels_layer is None:
