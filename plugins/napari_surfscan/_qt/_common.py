@@ -207,3 +207,30 @@ class TableLabelSelection:
         """The selected table row, or None."""
         rows = self.table.selectionModel().selectedRows()
         return rows[0].row() if rows else None
+
+
+class StepRunner:
+    """Thread-worker bookkeeping shared by widgets that run one analysis at a time.
+
+    The widget provides ``self.worker``, ``self.run_button``, ``self.progress``
+    (a QProgressBar advanced once per step), ``self.status`` (a QLabel),
+    ``self._source`` (the layer being analysed) and a ``failed`` signal.
+    """
+
+    @property
+    def running(self) -> bool:
+        """True while an analysis is in progress."""
+        return self.worker is not None
+
+    def _on_step(self, step: str) -> None:
+        self.progress.setValue(self.progress.value() + 1)
+        self.status.setText(f"{self._source.name}: {step} …")
+
+    def _on_finished(self) -> None:
+        self.worker = None
+        self.run_button.setEnabled(True)
+
+    def _on_error(self, exc: Exception) -> None:
+        self.progress.setValue(0)
+        self.status.setText(f"Failed: {exc}")
+        self.failed.emit(exc)

@@ -44,7 +44,15 @@ from .._particles import (
     settings_from_form,
     summary_text,
 )
-from ._common import FrameModel, LayerChooser, TableLabelSelection, fit_columns, make_table_view, start_steps
+from ._common import (
+    FrameModel,
+    LayerChooser,
+    StepRunner,
+    TableLabelSelection,
+    fit_columns,
+    make_table_view,
+    start_steps,
+)
 from .protrusions import _field_widget, _value
 
 __all__ = ["ParticleWidget", "HistogramCanvas"]
@@ -116,7 +124,7 @@ class HistogramCanvas(QWidget):
         self.canvas.draw_idle()
 
 
-class ParticleWidget(TableLabelSelection, QWidget):
+class ParticleWidget(TableLabelSelection, StepRunner, QWidget):
     """Measure particle sizes and shapes with :func:`surfscan.measure_particles` and inspect them.
 
     Adds a Labels layer whose ``features`` hold one row per label (row 0 =
@@ -218,11 +226,6 @@ class ParticleWidget(TableLabelSelection, QWidget):
         else:
             w.setValue(float(value))
 
-    @property
-    def running(self) -> bool:
-        """True while a measurement is in progress."""
-        return self.worker is not None
-
     def run(self) -> Any:
         """Start the measurement on the chosen layer in a thread worker; returns the worker."""
         if self.running:
@@ -252,19 +255,6 @@ class ParticleWidget(TableLabelSelection, QWidget):
         )
         self.worker.finished.connect(self._on_finished)
         return self.worker
-
-    def _on_step(self, step: str) -> None:
-        self.progress.setValue(self.progress.value() + 1)
-        self.status.setText(f"{self._source.name}: {step} …")
-
-    def _on_finished(self) -> None:
-        self.worker = None
-        self.run_button.setEnabled(True)
-
-    def _on_error(self, exc: Exception) -> None:
-        self.progress.setValue(0)
-        self.status.setText(f"Failed: {exc}")
-        self.failed.emit(exc)
 
     def _on_done(self, result: ParticleResult) -> None:
         self.result = result

@@ -35,7 +35,15 @@ from .._protrusions import (
     settings_from_form,
     summary_text,
 )
-from ._common import FrameModel, LayerChooser, TableLabelSelection, fit_columns, make_table_view, start_steps
+from ._common import (
+    FrameModel,
+    LayerChooser,
+    StepRunner,
+    TableLabelSelection,
+    fit_columns,
+    make_table_view,
+    start_steps,
+)
 
 __all__ = ["ProtrusionWidget"]
 
@@ -87,7 +95,7 @@ def _value(w: QWidget) -> Any:
     return w.value()
 
 
-class ProtrusionWidget(TableLabelSelection, QWidget):
+class ProtrusionWidget(TableLabelSelection, StepRunner, QWidget):
     """Find protrusions with :func:`surfscan.detect_protrusions` and inspect them.
 
     Adds a Labels layer (``features``: one row per label, row 0 = background)
@@ -164,11 +172,6 @@ class ProtrusionWidget(TableLabelSelection, QWidget):
         else:
             w.setValue(float(value))
 
-    @property
-    def running(self) -> bool:
-        """True while a detection is in progress."""
-        return self.worker is not None
-
     def run(self) -> Any:
         """Start the detection on the chosen layer in a thread worker; returns the worker."""
         if self.running:
@@ -194,19 +197,6 @@ class ProtrusionWidget(TableLabelSelection, QWidget):
         )
         self.worker.finished.connect(self._on_finished)
         return self.worker
-
-    def _on_step(self, step: str) -> None:
-        self.progress.setValue(self.progress.value() + 1)
-        self.status.setText(f"{self._source.name}: {step} …")
-
-    def _on_finished(self) -> None:
-        self.worker = None
-        self.run_button.setEnabled(True)
-
-    def _on_error(self, exc: Exception) -> None:
-        self.progress.setValue(0)
-        self.status.setText(f"Failed: {exc}")
-        self.failed.emit(exc)
 
     def _on_done(self, result: ProtrusionResult) -> None:
         self.result = result
