@@ -9,9 +9,7 @@ xauth; pytest-xvfb then starts one).
 from __future__ import annotations
 
 import math
-import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -23,36 +21,15 @@ import surfscan as ss
 napari = pytest.importorskip("napari", reason="napari not installed (pip install surfscan[napari])")
 pytest.importorskip("pytestqt", reason="pytest-qt not installed (pip install surfscan[test])")
 
+from napari_gui import GUI_MARKS, screenshot  # noqa: E402
 
-def _have_display() -> bool:
-    if sys.platform in ("win32", "darwin"):
-        return True
-    if os.environ.get("QT_QPA_PLATFORM", "") == "offscreen":
-        return False  # napari's canvas cannot render offscreen
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-pytestmark = [
-    pytest.mark.gui,
-    pytest.mark.skipif(not _have_display(), reason="no display for napari: install Xvfb and xauth "
-                       "(pytest-xvfb starts it), or run under a desktop session"),
-]
+pytestmark = GUI_MARKS
 
 from napari_surfscan._layers import DIVERGING_COLORMAP, surface_from_layer  # noqa: E402
 from napari_surfscan._sample_data import sample_path  # noqa: E402
 
 PLUGIN = "surfscan"
 ROOT = Path(__file__).resolve().parents[1]
-SHOTS = ROOT / "tests" / "_screenshots"
-
-
-def _screenshot(viewer, name: str) -> Path:
-    """Save the whole window (canvas and docked widgets) as tests/_screenshots/NAME.png."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    viewer.screenshot(str(path), canvas_only=False, flash=False)
-    assert path.stat().st_size > 10_000
-    return path
 
 
 def _sample(key: str) -> Path:
@@ -125,7 +102,7 @@ def test_roughness_widget_levels_measures_and_shows_3d(make_napari_viewer, qtbot
     assert QApplication.clipboard().text() == text and "Sa\t" in text and "µm" in text
 
     qtbot.wait(100)
-    _screenshot(viewer, "roughness_widget")
+    screenshot(viewer, "roughness_widget")
 
     assert not [lay for lay in viewer.layers if lay._type_string == "surface"]  # 3-D only on demand
     w.view_3d_button.setChecked(True)
@@ -141,7 +118,7 @@ def test_roughness_widget_levels_measures_and_shows_3d(make_napari_viewer, qtbot
     assert valid.any()
     assert viewer.dims.ndisplay == 3 and mesh.visible and not levelled.visible
     qtbot.wait(100)
-    _screenshot(viewer, "roughness_widget_3d")
+    screenshot(viewer, "roughness_widget_3d")
     w.view_3d_button.setChecked(False)
     assert viewer.dims.ndisplay == 2 and levelled.visible
     assert not [lay for lay in viewer.layers if lay._type_string == "surface"]
@@ -193,7 +170,7 @@ def test_protrusion_widget_labels_features_points_and_selection_round_trip(make_
     assert w.count_label.text().startswith(f"{summary['count']} protrusion")
     assert f"{summary['density_per_mm2']:.4g} per mm²" in w.count_label.text()
     qtbot.wait(100)
-    _screenshot(viewer, "protrusion_widget")
+    screenshot(viewer, "protrusion_widget")
 
 
 def test_batch_widget_runs_a_folder_and_shows_group_verdicts(make_napari_viewer, qtbot, tmp_path):
@@ -231,7 +208,7 @@ def test_batch_widget_runs_a_folder_and_shows_group_verdicts(make_napari_viewer,
     html = Path(report.args[0])
     assert html.is_file() and html.suffix == ".html" and "A_good" in html.read_text(encoding="utf-8")
     qtbot.wait(100)
-    _screenshot(viewer, "batch_widget")
+    screenshot(viewer, "batch_widget")
 
 
 def _ticks_while(qtbot, widget, start, timeout_ms: int) -> tuple[float, list[float], float]:

@@ -8,9 +8,6 @@ display (install Xvfb and xauth; pytest-xvfb then starts one).
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -23,34 +20,13 @@ from surfscan.testing.particles import planted_particles, planted_section
 napari = pytest.importorskip("napari", reason="napari not installed (pip install surfscan[napari])")
 pytest.importorskip("pytestqt", reason="pytest-qt not installed (pip install surfscan[test])")
 
+from napari_gui import GUI_MARKS, screenshot  # noqa: E402
 
-def _have_display() -> bool:
-    if sys.platform in ("win32", "darwin"):
-        return True
-    if os.environ.get("QT_QPA_PLATFORM", "") == "offscreen":
-        return False  # napari's canvas cannot render offscreen
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-pytestmark = [
-    pytest.mark.gui,
-    pytest.mark.skipif(not _have_display(), reason="no display for napari: install Xvfb and xauth "
-                       "(pytest-xvfb starts it), or run under a desktop session"),
-]
+pytestmark = GUI_MARKS
 
 from napari_surfscan._particles import CLASS_COLORS  # noqa: E402
 
 PLUGIN = "surfscan"
-SHOTS = Path(__file__).resolve().parents[1] / "tests" / "_screenshots"
-
-
-def _screenshot(viewer, name: str) -> Path:
-    """Save the whole window (canvas and docked widgets) as tests/_screenshots/NAME.png."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    viewer.screenshot(str(path), canvas_only=False, flash=False)
-    assert path.stat().st_size > 10_000
-    return path
 
 
 def _wait_done(qtbot, widget, timeout_ms: int) -> None:
@@ -126,7 +102,7 @@ def test_particle_widget_labels_features_summary_and_selection_round_trip(make_n
     qtbot.wait(50)
     viewer.reset_view()
     qtbot.wait(100)
-    _screenshot(viewer, "particle_widget")
+    screenshot(viewer, "particle_widget")
 
 
 def test_particle_widget_warns_when_the_count_is_small(make_napari_viewer, qtbot):
@@ -185,7 +161,7 @@ def test_porosity_widget_section_in_a_drawn_rectangle_and_the_calculator(make_na
     assert result["porosity_percent"] == pytest.approx(expected["porosity_percent"], rel=1e-12)
     assert w.gravimetric_label.text() == f"porosity {expected['porosity_percent']:.1f} %"
     qtbot.wait(100)
-    _screenshot(viewer, "porosity_widget")
+    screenshot(viewer, "porosity_widget")
 
     w.set_composition([("Ag", "30", ""), ("PVdF", "10", "")])
     assert w.compute_gravimetric() is None and "add up" in w.gravimetric_details.text()

@@ -1,0 +1,37 @@
+"""Shared set-up of the napari GUI tests: display check, markers and screenshots."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+SHOTS = Path(__file__).resolve().parent / "_screenshots"
+
+
+def have_display() -> bool:
+    """True when napari's canvas can render (a desktop, or Xvfb started by pytest-xvfb)."""
+    if sys.platform in ("win32", "darwin"):
+        return True
+    if os.environ.get("QT_QPA_PLATFORM", "") == "offscreen":
+        return False  # napari's canvas cannot render offscreen
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+#: ``pytestmark`` of every GUI test module.
+GUI_MARKS = [
+    pytest.mark.gui,
+    pytest.mark.skipif(not have_display(), reason="no display for napari: install Xvfb and xauth "
+                       "(pytest-xvfb starts it), or run under a desktop session"),
+]
+
+
+def screenshot(viewer, name: str) -> Path:
+    """Save the whole window (canvas and docked widgets) as tests/_screenshots/NAME.png."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    viewer.screenshot(str(path), canvas_only=False, flash=False)
+    assert path.stat().st_size > 10_000
+    return path
