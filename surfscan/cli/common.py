@@ -26,6 +26,7 @@ __all__ = [
     "add_pixel_size_option",
     "positive_float",
     "load",
+    "each_file",
 ]
 
 
@@ -144,3 +145,26 @@ def load(path: str | Path, pixel_size: float | None = None):
         meta = dict(obj.meta, pixel_size_source="user (--pixel-size)", pixel_size_file_um=obj.pixel_size)
         obj = obj.replace(pixel_size=float(pixel_size), meta=meta)
     return obj
+
+
+def each_file(args: argparse.Namespace, measure) -> tuple[list[Any], int]:
+    """Apply ``measure(path)`` to every file of ``args.files``.
+
+    A file that fails is reported in one line (a traceback with ``--debug``)
+    and the others go on.
+
+    Returns
+    -------
+    records : list
+        ``measure``'s results for the files that worked, in order.
+    failed : int
+        How many files failed.
+    """
+    records, failed = [], 0
+    for path in args.files:
+        try:
+            records.append(measure(path))
+        except Exception as exc:  # reported per file; the others go on
+            report_error(path, exc, getattr(args, "debug", False))
+            failed += 1
+    return records, failed

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..model import Micrograph, Surface
-from .common import add_pixel_size_option, load, print_json, report_error
+from .common import add_pixel_size_option, each_file, load, print_json
 
 _HIDDEN_META = {"full_frame", "history"}
 
@@ -63,14 +63,7 @@ def _print_text(rec: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    records, failed = [], 0
-    for path in args.files:
-        try:
-            obj = load(path, args.pixel_size)
-            records.append(describe(obj, path))
-        except Exception as exc:  # reported per file; the others go on
-            report_error(path, exc, getattr(args, "debug", False))
-            failed += 1
+    records, failed = each_file(args, lambda path: describe(load(path, args.pixel_size), path))
     if args.json:
         if records:
             print_json(records[0] if len(args.files) == 1 else records)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import SurfscanError
 from ..model import Micrograph
 from ..particles import measure_particles
-from .common import add_pixel_size_option, load, positive_float, print_json, print_table, report_error
+from .common import add_pixel_size_option, each_file, load, positive_float, print_json, print_table
 
 _UNITS = {k: "um" for k in ("mean_ecd_um", "d10_um", "d50_um", "d90_um", "d10_v_um", "d50_v_um", "d90_v_um")}
 
@@ -34,23 +35,20 @@ def _threshold(text: str) -> float | str:
 
 
 def run(args: argparse.Namespace) -> int:
-    rows, failed = [], 0
-    for path in args.files:
-        try:
-            obj = load(path, args.pixel_size)
-            if not isinstance(obj, Micrograph):
-                raise ValueError("is a height map; particle sizes are measured on SEM images")
-            res = measure_particles(
-                obj, polarity=args.polarity, threshold=_threshold(args.threshold), min_diameter_um=args.min_diameter,
-                background_um=args.background, split=not args.no_split, linear_above=args.linear_above,
-            )
-            rec = {"file": path, **{k: v for k, v in res.summary.items()}, "units": _UNITS}
-            if args.objects:
-                rec["objects"] = res.table.to_dict(orient="records")
-            rows.append(rec)
-        except Exception as exc:  # reported per file; the others go on
-            report_error(path, exc, getattr(args, "debug", False))
-            failed += 1
+    def measure(path: str) -> dict:
+        obj = load(path, args.pixel_size)
+        if not isinstance(obj, Micrograph):
+            raise SurfscanError("is a height map; particle sizes are measured on SEM images")
+        res = measure_particles(
+            obj, polarity=args.polarity, threshold=_threshold(args.threshold), min_diameter_um=args.min_diameter,
+            background_um=args.background, split=not args.no_split, linear_above=args.linear_above,
+        )
+        rec = {"file": path, **res.summary, "units": _UNITS}
+        if args.objects:
+            rec["objects"] = res.table.to_dict(orient="records")
+        return rec
+
+    rows, failed = each_file(args, measure)
     if args.json:
         print_json(rows)
     elif rows:

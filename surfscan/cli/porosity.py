@@ -12,7 +12,7 @@ import argparse
 from ..errors import SurfscanError
 from ..model import Micrograph
 from ..porosity import porosity_from_section, porosity_gravimetric
-from .common import add_pixel_size_option, load, print_json, print_table, report_error
+from .common import add_pixel_size_option, each_file, load, print_json, print_table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -79,19 +79,16 @@ def run(args: argparse.Namespace) -> int:
         method = float(method)
     except ValueError:
         pass
-    rows, failed = [], 0
-    for path in args.files:
-        try:
-            obj = load(path, args.pixel_size)
-            if not isinstance(obj, Micrograph):
-                raise SurfscanError("is a height map; porosity is measured on SEM cross-sections")
-            r = porosity_from_section(obj, region, method=method, pores=args.pores, delta=args.delta)
-            rows.append({"file": path, "porosity_percent": r.porosity_percent,
-                         "band_low_percent": r.band_percent[0], "band_high_percent": r.band_percent[1],
-                         "threshold": r.threshold, "method": r.method, **r.details})
-        except Exception as exc:  # reported per file; the others go on
-            report_error(path, exc, getattr(args, "debug", False))
-            failed += 1
+    def measure(path: str) -> dict:
+        obj = load(path, args.pixel_size)
+        if not isinstance(obj, Micrograph):
+            raise SurfscanError("is a height map; porosity is measured on SEM cross-sections")
+        r = porosity_from_section(obj, region, method=method, pores=args.pores, delta=args.delta)
+        return {"file": path, "porosity_percent": r.porosity_percent,
+                "band_low_percent": r.band_percent[0], "band_high_percent": r.band_percent[1],
+                "threshold": r.threshold, "method": r.method, **r.details}
+
+    rows, failed = each_file(args, measure)
     if args.json:
         print_json(rows)
     elif rows:

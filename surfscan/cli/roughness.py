@@ -8,7 +8,7 @@ from ..errors import SurfscanError
 from ..iso25178 import resolve_names
 from ..model import Surface
 from ..pipeline import RoughnessSettings, measure_roughness
-from .common import add_roughness_options, load, print_csv, print_json, print_table, report_error
+from .common import add_roughness_options, each_file, load, print_csv, print_json, print_table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -32,18 +32,16 @@ def run(args: argparse.Namespace) -> int:
     settings = RoughnessSettings(
         level=args.level, lambda_s=args.lambda_s, lambda_c=args.lambda_c, robust=args.robust, params=tuple(names)
     )
-    rows, failed = [], 0
-    units: dict[str, str] = {}
-    for path in args.files:
-        try:
-            surface = load(path)
-            if not isinstance(surface, Surface):
-                raise SurfscanError(f"{path}: is an SEM image, not a height map; roughness needs a height map")
-            values, units = measure_roughness(surface, settings)
-            rows.append({"file": path, "parameters": values, "units": units, "settings": settings.as_dict()})
-        except Exception as exc:  # reported per file; the others go on
-            report_error(path, exc, getattr(args, "debug", False))
-            failed += 1
+
+    def measure(path: str) -> dict:
+        surface = load(path)
+        if not isinstance(surface, Surface):
+            raise SurfscanError(f"{path}: is an SEM image, not a height map; roughness needs a height map")
+        values, units = measure_roughness(surface, settings)
+        return {"file": path, "parameters": values, "units": units, "settings": settings.as_dict()}
+
+    rows, failed = each_file(args, measure)
+    units = rows[-1]["units"] if rows else {}
     if args.json:
         print_json(rows)
     elif rows:
