@@ -22,23 +22,17 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import json  # noqa: E402
-import shutil  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 from scipy.ndimage import gaussian_filter  # noqa: E402
 
 import surfscan as ss  # noqa: E402
 from surfscan.iso25178 import FAMILIES  # noqa: E402
-
-ORACLE = Path(__file__).resolve().parents[2] / "shared" / "tools" / "gwyddion-oracle"
+from surfscan.testing.gwyddion import gwyddion_bench, harness  # noqa: E402
 
 
 def test_surface(rows: int, cols: int, seed: int = 0) -> ss.Surface:
@@ -92,18 +86,9 @@ def bench_surfalize(s: ss.Surface, repeat: int) -> float | None:
 
 
 def bench_gwyddion(s: ss.Surface, repeat: int) -> dict[str, float] | None:
-    if not (ORACLE / "build.sh").is_file() or shutil.which("gcc") is None or shutil.which("pkg-config") is None:
+    if harness() is None:
         return None
-    with tempfile.TemporaryDirectory() as tmp:
-        built = subprocess.run(["bash", str(ORACLE / "build.sh"), tmp], capture_output=True, text=True)
-        exe = Path(tmp) / "gwy_harness"
-        if built.returncode != 0 or not exe.is_file():
-            return None
-        raw = Path(tmp) / "z.f64"
-        s.z.astype("<f8").tofile(raw)
-        ny, nx = s.shape
-        args = [str(exe), "bench", str(raw), str(nx), str(ny), repr(s.dx), repr(s.dy), str(repeat), "0"]
-        return json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
+    return gwyddion_bench(s.z, s.dx, s.dy, nrep=repeat, threads=0)
 
 
 def main() -> None:

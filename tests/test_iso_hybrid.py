@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +10,7 @@ from scipy.special import ellipe
 
 import surfscan as ss
 from surfscan.errors import SurfscanWarning, UndefinedParameterError
-
-ORACLE = Path(__file__).resolve().parents[2] / "shared" / "tools" / "gwyddion-oracle"
+from surfscan.testing.gwyddion import gwyddion_parameters, harness
 
 
 def grooves(amplitude: float, per_period: int, periods: int, rows: int, dx: float, dy: float) -> ss.Surface:
@@ -113,31 +108,12 @@ def test_gwyddion_area_refuses_nan_clearly() -> None:
         ss.roughness(s, ["Sdq"], convention="mountains")
 
 
-@pytest.fixture(scope="module")
-def gwy_harness(tmp_path_factory) -> Path:
-    if not (ORACLE / "build.sh").is_file():
-        pytest.skip(f"Gwyddion oracle not found at {ORACLE}")
-    for tool in ("pkg-config", "gcc"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is missing: cannot build the Gwyddion oracle")
-    if subprocess.run(["pkg-config", "--exists", "gwyddion"]).returncode != 0:
-        pytest.skip("pkg-config finds no gwyddion (libgwyddion20-dev and its dependencies)")
-    out = tmp_path_factory.mktemp("gwy")
-    built = subprocess.run(["bash", str(ORACLE / "build.sh"), str(out)], capture_output=True, text=True)
-    if built.returncode != 0 or not (out / "gwy_harness").is_file():
-        pytest.skip(f"the Gwyddion oracle did not build: {built.stderr[-300:]}")
-    return out / "gwy_harness"
-
-
+@pytest.mark.skipif(harness() is None, reason="Gwyddion oracle (libgwyddion20-dev, pkg-config, gcc) not available")
 @pytest.mark.parametrize(("shape", "dx", "dy"), [((48, 64), 0.5, 0.5), ((40, 57), 0.2, 0.35), ((33, 33), 1.0, 2.0)])
-def test_gwyddion_convention_matches_gwyddion(gwy_harness: Path, tmp_path: Path, shape, dx: float, dy: float) -> None:
+def test_gwyddion_convention_matches_gwyddion(shape, dx: float, dy: float) -> None:
     rng = np.random.default_rng(shape[1])
     z = np.cumsum(rng.normal(size=shape), axis=0) * 0.1 + rng.normal(size=shape) * 0.05
-    raw = tmp_path / "z.f64"
-    z.astype("<f8").tofile(raw)
-    ny, nx = shape
-    args = [str(gwy_harness), "params", str(raw), str(nx), str(ny), repr(dx), repr(dy), "noplane"]
-    gwy = json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
+    gwy = gwyddion_parameters(z, dx, dy, plane=False)
     ours = ss.roughness(ss.Surface(z, dx, dy), "hybrid", convention="gwyddion")
     assert ours["Sdq"] == pytest.approx(gwy["Sdq"], rel=1e-6)
     assert ours["Sdr"] == pytest.approx(gwy["Sdr"], rel=1e-6)
