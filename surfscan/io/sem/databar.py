@@ -67,7 +67,9 @@ _JPEG_LEVELS = 4  # least background tolerance after JPEG, in data steps
 _RUN = 8  # pixels in a flat run: one JPEG block
 _PANEL = 32  # a flat run this long is a panel or a bar, not a text stroke
 _PANEL_MAX = 0.5  # panels fill at most this share of a bar row; more is a uniform image region
-_PANEL_SHARE = 0.08  # share of the bottom rows at one level other than the background: a panel
+_PANEL_SHARE = 0.08
+_NOISE_STEPS = 5  # a noisy bar's data step: this many noise levels
+_MAX_NOISE = 0.015  # more noise than this in the bottom rows is image, not a bar  # share of the bottom rows at one level other than the background: a panel
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -94,6 +96,22 @@ def _region(grey: np.ndarray) -> tuple[np.ndarray, float, int] | None:
         return None
     step = 1.0 / (hi - lo) if grey.dtype.kind in "ui" else 1.0 / 255
     return (a - lo) * np.float32(1.0 / (hi - lo)), min(step, 1.0 / 255), start
+
+
+def _bar_noise(region: np.ndarray, step: float) -> float:
+    """Noise of the bar background in the bottom rows (0 for a drawn bar), capped at _MAX_NOISE.
+
+    Some frame grabbers add mild noise to the whole frame, bar included. The
+    median absolute difference of horizontal neighbours measures it: in a bar
+    most neighbours are both background (a drawn bar gives 0). Data equal to
+    within a few noise levels are then treated as equal.
+    """
+    rows = region[-_BOTTOM_ROWS:]
+    d = np.abs(np.diff(rows, axis=1))
+    if np.mean(d <= 0.5 * step) >= 0.5:
+        return 0.0  # drawn: most neighbours exactly equal
+    sigma = float(np.median(d)) / 0.954  # median |N(0, 2 sigma^2)| = 0.954 sigma
+    return sigma if sigma <= _MAX_NOISE else 0.0
 
 
 def _background(region: np.ndarray, step: float) -> tuple[float, float, float, list[float]]:
@@ -241,6 +259,7 @@ def _row_features(base: dict[str, np.ndarray], wide: float) -> dict[str, np.ndar
     cols = dev.shape[1]
     near_wide = dev <= wide
     strong = dev >= max(0.1, 2.0 * wide, 0.5 * base["contrast"])
+    faint = dev >= max(0.1, 2.0 * wide, 0.25 * base["contrast"])  # grey text beside white marks
     region = base["region"]
     ink_rows = region[-2 * _BOTTOM_ROWS :][strong[-2 * _BOTTOM_ROWS :]]
     if ink_rows.size:  # the ink colour: the commonest strong level in the bottom rows
@@ -266,7 +285,7 @@ def _row_features(base: dict[str, np.ndarray], wide: float) -> dict[str, np.ndar
         ink=_fraction(ink),
         strong=_fraction(strong),
         long=_fraction(long_runs),
-        ink_mask=ink,
+        ink_mask=faint & ~base["runs_mask"],
     )
     return f
 
@@ -468,10 +487,12 @@ def _analyse(grey: np.ndarray) -> tuple[int, dict] | None:
     if out is None:
         return None
     region, step, start = out
+    jpeg = jpeg_compressed(grey, start)
+    if not jpeg:  # JPEG leaves flat blocks exact and has its own tolerance for ringing
+        step = max(step, _NOISE_STEPS * _bar_noise(region, step))
     b, tol, exact, levels = _background(region, step)
     if exact < _EXACT_MIN:
         return None  # the bottom is noisy image, not a drawn background
-    jpeg = jpeg_compressed(grey, start)
     if jpeg:  # JPEG codes flat blocks near text at levels a few steps apart
         tol = max(tol, _JPEG_LEVELS * step)
     base = _base_features(region, b, tol, step, levels, jpeg)
