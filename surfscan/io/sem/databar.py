@@ -68,6 +68,7 @@ _RUN = 8  # pixels in a flat run: one JPEG block
 _PANEL = 32  # a flat run this long is a panel or a bar, not a text stroke
 _PANEL_MAX = 0.5  # panels fill at most this share of a bar row; more is a uniform image region
 _PANEL_SHARE = 0.08
+_EDGE_MARGIN = 0.3  # a tied split moves up to a row whose profiles step by this much more
 _NOISE_STEPS = 5  # a noisy bar's data step: this many noise levels
 _MAX_NOISE = 0.015  # more noise than this in the bottom rows is image, not a bar  # share of the bottom rows at one level other than the background: a panel
 
@@ -327,21 +328,32 @@ def _row_scores(f: dict[str, np.ndarray]) -> np.ndarray:
     background (a bar row with JPEG ringing).
     """
     s = np.clip((f["plain_wide"] - _IMAGE_NEAR) / 0.5, 0.0, 0.5)
+    s[f["flat_b"] <= _FLAT_SOME] = 0.0  # ink without any exact background run: image or a smeared edge
     s[(f["strong"] < _STRONG_MIN)] = np.where(f["flat_b"] > _FLAT_SOME, 0.0, -0.5)[f["strong"] < _STRONG_MIN]
     s[f["clean"]] = 1.0
     s[f["image"]] = -1.0
     return s
 
 
-def _split(s: np.ndarray) -> int | None:
-    """The row that maximises the summed scores below it (the lowest such row on ties)."""
+def _split(s: np.ndarray, edge: np.ndarray | None = None) -> int | None:
+    """The row that maximises the summed scores below it.
+
+    On ties (rows scoring 0 between the bar and the image: panels or JPEG
+    ringing) the row with the clearly strongest ``edge`` (step in the row
+    profiles from the row above) wins, else the lowest.
+    """
     if len(s) < _MIN_ROWS:
         return None
     below = np.cumsum(s[::-1])[::-1][: len(s) - _MIN_ROWS + 1]  # below[t] = sum of s[t:]
     best = float(below.max())
     if best <= 0:
         return None
-    return int(np.flatnonzero(below >= best - 1e-6)[-1])
+    ties = np.flatnonzero(below >= best - 1e-6)
+    if edge is None or ties.size == 1:
+        return int(ties[-1])
+    strength = edge[np.maximum(ties, 1)]
+    k = int(np.argmax(strength))
+    return int(ties[k]) if strength[k] > strength[-1] + _EDGE_MARGIN else int(ties[-1])
 
 
 def _refine(f: dict[str, np.ndarray], top: int, jpeg: bool) -> int:
@@ -360,8 +372,8 @@ def _refine(f: dict[str, np.ndarray], top: int, jpeg: bool) -> int:
         j += 1
     if top < j < n - _MIN_ROWS and separator[j]:
         return j
-    if not jpeg or top < 1 or (f["clean"][top] and f["image"][top - 1]):
-        return top
+    if not jpeg or top < 1 or (f["clean"][top] and f["image"][top - 1]) or (separator[top] and not f["line"][top - 1]):
+        return top  # a crisp edge, or a separator line under image rows
     lo = max(1, top - _BLOCK + 1)
     image = np.flatnonzero(f["image"][lo - 1 : top])
     if image.size:  # the rows between the last image row and the split are the bar's smeared first rows
@@ -477,7 +489,10 @@ def _search(base: dict[str, np.ndarray], b: float, tol: float, wide: float, jpeg
     f.update(b=b, tol=tol, wide=wide)
     f["clean"], f["image"] = _row_classes(f, tol)
     f["s"] = _row_scores(f)
-    top = _split(f["s"])
+    m, q, u = f["mean"], f["near"], f["uniform"]
+    edge = np.zeros_like(m)
+    edge[1:] = np.abs(np.diff(m)) + np.abs(np.diff(q)) + np.abs(np.diff(u))
+    top = _split(f["s"], edge)
     f["top"] = None if top is None else _refine(f, top, jpeg)
     return f
 
