@@ -68,6 +68,8 @@ _RUN = 8  # pixels in a flat run: one JPEG block
 _PANEL = 32  # a flat run this long is a panel or a bar, not a text stroke
 _PANEL_MAX = 0.5  # panels fill at most this share of a bar row; more is a uniform image region
 _PANEL_SHARE = 0.08
+_DRIFT = 0.1  # change in level between neighbouring rows of one smooth region
+_MAX_SMEAR = 6  # more uniform off-background rows in a row, at drifting levels, are a smooth image region
 _EDGE_MARGIN = 0.3  # a tied split moves up to a row whose profiles step by this much more
 _NOISE_STEPS = 5  # a noisy bar's data step: this many noise levels
 _MAX_NOISE = 0.015  # more noise than this in the bottom rows is image, not a bar  # share of the bottom rows at one level other than the background: a panel
@@ -306,7 +308,18 @@ def _thick_blocks(f: dict[str, np.ndarray], tol: float) -> np.ndarray:
     ids = np.cumsum(starts) * block
     sizes = np.bincount(ids)
     sizes[0] = 0
-    return sizes[ids] > _MAX_LINE
+    drift = np.ones_like(block)
+    drift[1:] = np.abs(np.diff(f["median"])) <= _DRIFT
+    return (sizes[ids] > _MAX_LINE) | _runs_longer(f["line"] & away, drift, _MAX_SMEAR)
+
+
+def _runs_longer(rows: np.ndarray, joined: np.ndarray, length: int) -> np.ndarray:
+    """Rows in runs of more than ``length`` consecutive set rows, each ``joined`` to the one above."""
+    starts = rows & ~(joined & np.concatenate([[False], rows[:-1]]))
+    ids = np.cumsum(starts) * rows
+    sizes = np.bincount(ids)
+    sizes[0] = 0
+    return sizes[ids] > length
 
 
 def _row_classes(f: dict[str, np.ndarray], tol: float) -> tuple[np.ndarray, np.ndarray]:
