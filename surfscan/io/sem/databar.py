@@ -381,9 +381,11 @@ def _refine(f: dict[str, np.ndarray], top: int, jpeg: bool) -> int:
     n = len(f["near"])
     separator = f["line"] & (np.abs(f["median"] - f["b"]) >= _SEPARATOR_CONTRAST)
     j = top
-    while j < n and f["clean"][j] and not separator[j] and f["ink"][j] <= 0.002:
+    while j < n and (f["clean"][j] or (j - top <= _BLOCK and f["s"][j] >= 0)) and not separator[j]:
+        if f["ink"][j] > 0.002:
+            break
         j += 1
-    if top < j < n - _MIN_ROWS and separator[j]:
+    if top < j < n - _MIN_ROWS and separator[j] and abs(f["median"][j] - f["median"][j - 1]) >= _SEPARATOR_CONTRAST:
         return j
     if not jpeg or top < 1 or (f["clean"][top] and f["image"][top - 1]) or (separator[top] and not f["line"][top - 1]):
         return top  # a crisp edge, or a separator line under image rows
