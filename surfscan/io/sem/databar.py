@@ -68,6 +68,7 @@ _RUN = 8  # pixels in a flat run: one JPEG block
 _PANEL = 32  # a flat run this long is a panel or a bar, not a text stroke
 _PANEL_MAX = 0.5  # panels fill at most this share of a bar row; more is a uniform image region
 _PANEL_SHARE = 0.08
+_DRAWN = 0.75  # share of a bar row that is background, panels or ink
 _DRIFT = 0.1  # change in level between neighbouring rows of one smooth region
 _MAX_SMEAR = 6  # more uniform off-background rows in a row, at drifting levels, are a smooth image region
 _EDGE_MARGIN = 0.3  # a tied split moves up to a row whose profiles step by this much more
@@ -341,7 +342,8 @@ def _row_scores(f: dict[str, np.ndarray]) -> np.ndarray:
     background (a bar row with JPEG ringing).
     """
     s = np.clip((f["plain_wide"] - _IMAGE_NEAR) / 0.5, 0.0, 0.5)
-    s[f["flat_b"] <= _FLAT_SOME] = 0.0  # ink without any exact background run: image or a smeared edge
+    bare = f["flat_b"] <= _FLAT_SOME  # ink without any exact background run: image or a smeared edge
+    s[bare] = np.clip((f["plain_wide"] + f["inky"] - _DRAWN) / 0.6, -0.5, 0.0)[bare]
     s[(f["strong"] < _STRONG_MIN)] = np.where(f["flat_b"] > _FLAT_SOME, 0.0, -0.5)[f["strong"] < _STRONG_MIN]
     s[f["clean"]] = 1.0
     s[f["image"]] = -1.0
