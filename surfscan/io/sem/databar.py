@@ -68,6 +68,8 @@ _RUN = 8  # pixels in a flat run: one JPEG block
 _PANEL = 32  # a flat run this long is a panel or a bar, not a text stroke
 _PANEL_MAX = 0.5  # panels fill at most this share of a bar row; more is a uniform image region
 _PANEL_SHARE = 0.08
+_QUIET_SHARE = 0.5  # share of the bottom rows at the background level of a noisy bar
+_QUIET_COLUMNS = 0.9  # share of columns where it fills a quarter of the bottom rows
 _DRAWN = 0.75  # share of a bar row that is background, panels or ink
 _DRIFT = 0.1  # change in level between neighbouring rows of one smooth region
 _MAX_SMEAR = 6  # more uniform off-background rows in a row, at drifting levels, are a smooth image region
@@ -116,6 +118,25 @@ def _bar_noise(region: np.ndarray, step: float) -> float:
         return 0.0  # drawn: most neighbours exactly equal
     sigma = float(np.median(d)) / 0.954  # median |N(0, 2 sigma^2)| = 0.954 sigma
     return sigma if sigma <= _MAX_NOISE else 0.0
+
+
+def _quieten(region: np.ndarray, step: float) -> tuple[np.ndarray, float]:
+    """A bar with mild noise drawn as exact levels again: the region on a grid of levels centred on the background.
+
+    Only when the bottom rows are noisy (not drawn exactly) but quiet enough
+    for a bar: the grid step is about five noise levels, so the background's
+    pixels fall on its level exactly. Returns the region and its data step.
+    """
+    sigma = _bar_noise(region, step)
+    if sigma <= 0:
+        return region, step
+    b, tol, _, _ = _background(region, step)
+    q = max(2 * tol, _NOISE_STEPS * sigma)
+    quiet = np.float32(b) + np.float32(q) * np.round((region - np.float32(b)) * np.float32(1 / q))
+    at = quiet[-_BOTTOM_ROWS:] == np.float32(b)
+    if at.mean() < _QUIET_SHARE or np.mean(at.mean(axis=0) >= 0.25) < _QUIET_COLUMNS:
+        return region, step  # no one level across the bottom rows: a smooth image, not a bar
+    return quiet, q
 
 
 def _background(region: np.ndarray, step: float) -> tuple[float, float, float, list[float]]:
@@ -521,7 +542,7 @@ def _analyse(grey: np.ndarray) -> tuple[int, dict] | None:
     region, step, start = out
     jpeg = jpeg_compressed(grey, start)
     if not jpeg:  # JPEG leaves flat blocks exact and has its own tolerance for ringing
-        step = max(step, _NOISE_STEPS * _bar_noise(region, step))
+        region, step = _quieten(region, step)
     b, tol, exact, levels = _background(region, step)
     if exact < _EXACT_MIN:
         return None  # the bottom is noisy image, not a drawn background
