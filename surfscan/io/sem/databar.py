@@ -68,6 +68,7 @@ _RUN = 8  # pixels in a flat run: one JPEG block
 _PANEL = 32  # a flat run this long is a panel or a bar, not a text stroke
 _PANEL_MAX = 0.5  # panels fill at most this share of a bar row; more is a uniform image region
 _PANEL_SHARE = 0.08
+_FLAT_HALF = 0.3  # share of a row in exact background runs that makes it a bar row
 _QUIET_SHARE = 0.5  # share of the bottom rows at the background level of a noisy bar
 _QUIET_COLUMNS = 0.9  # share of columns where it fills a quarter of the bottom rows
 _DRAWN = 0.75  # share of a bar row that is background, panels or ink
@@ -351,6 +352,13 @@ def _row_classes(f: dict[str, np.ndarray], tol: float) -> tuple[np.ndarray, np.n
     drawn = f["plain_wide"] + f["inky"]  # background, panels and ink: what a bar row is made of
     texture = (drawn <= _IMAGE_NEAR) | (f["long"] > _LONG_RUN_MAX) | (f["near_wide"] < _SOME_BACKGROUND)
     image = ~f["line"] & texture
+    lone = image.copy()  # one textured row between bar rows is a drawn box edge or mark, not image
+    lone[1:] &= ~image[:-1]
+    lone[:-1] &= ~image[1:]
+    flat = f["flat_b"] >= _FLAT_CLEAN
+    lone[1:-1] &= flat[:-2] & flat[2:]  # between rows with exact runs of the background
+    lone[[0, -1]] = False
+    image &= ~lone
     thick = _thick_blocks(f, tol)
     return clean & ~thick, image | thick
 
@@ -366,6 +374,7 @@ def _row_scores(f: dict[str, np.ndarray]) -> np.ndarray:
     bare = f["flat_b"] <= _FLAT_SOME  # ink without any exact background run: image or a smeared edge
     s[bare] = np.clip((f["plain_wide"] + f["inky"] - _DRAWN) / 0.6, -0.5, 0.0)[bare]
     s[(f["strong"] < _STRONG_MIN)] = np.where(f["flat_b"] > _FLAT_SOME, 0.0, -0.5)[f["strong"] < _STRONG_MIN]
+    s[f["flat_b"] >= _FLAT_HALF] = 0.5  # long exact runs of the background: drawn, whatever JPEG does nearby
     s[f["clean"]] = 1.0
     s[f["image"]] = -1.0
     return s
