@@ -68,6 +68,7 @@ _RUN = 8  # pixels in a flat run: one JPEG block
 _PANEL = 32  # a flat run this long is a panel or a bar, not a text stroke
 _PANEL_MAX = 0.5  # panels fill at most this share of a bar row; more is a uniform image region
 _PANEL_SHARE = 0.08
+_ABOVE_LINE = 4  # rows above a separator line looked at to tell the bar's top line from an inner one
 _FLAT_HALF = 0.3  # share of a row in exact background runs that makes it a bar row
 _QUIET_SHARE = 0.5  # share of the bottom rows at the background level of a noisy bar
 _QUIET_COLUMNS = 0.9  # share of columns where it fills a quarter of the bottom rows
@@ -419,6 +420,9 @@ def _refine(f: dict[str, np.ndarray], top: int, jpeg: bool) -> int:
         j += 1
     if top < j < n - _MIN_ROWS and separator[j] and abs(f["median"][j] - f["median"][j - 1]) >= _SEPARATOR_CONTRAST:
         return j
+    line = _top_separator(f, separator, top)
+    if line is not None:
+        return line
     if not jpeg or top < 1 or (f["clean"][top] and f["image"][top - 1]) or (separator[top] and not f["line"][top - 1]):
         return top  # a crisp edge, or a separator line under image rows
     lo = max(1, top - _BLOCK + 1)
@@ -429,6 +433,24 @@ def _refine(f: dict[str, np.ndarray], top: int, jpeg: bool) -> int:
     r = np.arange(lo, top + 1)
     strength = np.abs(m[r] - m[r - 1]) + np.abs(q[r] - q[r - 1]) + np.abs(u[r] - u[r - 1])
     return int(r[int(np.argmax(strength))])
+
+
+def _top_separator(f: dict[str, np.ndarray], separator: np.ndarray, top: int) -> int | None:
+    """The highest separator line below the split with neither text nor clean bar rows right above it.
+
+    A line inside a bar has text or blank bar background above it; a line
+    with only image rows above it (a dark, noisy or clipped region the split
+    took in) is the bar's top.
+    """
+    n = len(separator)
+    first = separator & ~np.concatenate([[False], f["line"][:-1]])
+    for j in np.flatnonzero(first[top + _ABOVE_LINE + 1 : n - _MIN_ROWS]) + top + _ABOVE_LINE + 1:
+        above = slice(j - _ABOVE_LINE, j)
+        if abs(f["median"][j] - f["median"][j - 1]) < _SEPARATOR_CONTRAST:
+            continue
+        if not f["clean"][above].any() and (f["ink"][above] <= 0.002).all() and (f["s"][j : j + 3] > 0).all():
+            return int(j)
+    return None
 
 
 def _sharp_edge(f: dict[str, np.ndarray], top: int, jpeg: bool) -> bool:
