@@ -43,6 +43,7 @@ _MIN_ROWS = 10  # shorter bands are not accepted as bars
 _EXACT_MIN = 0.25  # fraction of the bottom rows at the background (within 4 levels) in a drawn bar
 _LINE = 0.85  # fraction of a row within tolerance of its median: a uniform row at the background
 _SEPARATOR_LINE = 0.97  # the same for a separator line at another level (noisy clipped rows are less)
+_SEPARATOR_LINE_JPEG = 0.93  # the same after JPEG, which rings along the line
 _MAX_LINE = 3  # a uniform off-background block thicker than this is image, not a line
 _SEPARATOR_CONTRAST = 0.1  # a separator line differs this much from the background
 _LEVEL = 0.02  # rows of a uniform block within this of each other are one level (JPEG shifts them a little)
@@ -302,7 +303,8 @@ def _row_features(base: dict[str, np.ndarray], wide: float) -> dict[str, np.ndar
     if wide > base["tol"]:
         uniform = np.maximum(uniform, _fraction((np.abs(base["region"] - base["median"][:, None]) <= wide) | panel))
     off = base["off"]
-    line = np.where(off, uniform >= _SEPARATOR_LINE, base["uniform"] >= _LINE)  # separators are near perfect
+    separator = _SEPARATOR_LINE_JPEG if wide > base["tol"] or base.get("jpeg") else _SEPARATOR_LINE
+    line = np.where(off, uniform >= separator, base["uniform"] >= _LINE)  # separators are near perfect
     f = dict(base)
     f.update(
         line=line,
@@ -580,6 +582,7 @@ def _analyse(grey: np.ndarray) -> tuple[int, dict] | None:
     if jpeg:  # JPEG codes flat blocks near text at levels a few steps apart
         tol = max(tol, _JPEG_LEVELS * step)
     base = _base_features(region, b, tol, step, levels, jpeg)
+    base["jpeg"] = jpeg
     f = _search(base, b, tol, tol, jpeg)
     if jpeg:
         wide = _ringing_tolerance(region, f, step)
