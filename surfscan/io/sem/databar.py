@@ -34,6 +34,7 @@ import numpy as np
 from scipy import ndimage
 
 from .jpegtrace import jpeg_compressed
+from .rowruns import flat_runs, fraction, opening, runs_longer
 
 __all__ = ["find_databar", "to_grey"]
 
@@ -159,7 +160,7 @@ def _background(region: np.ndarray, step: float) -> tuple[float, float, float, l
     dev = np.abs(bottom - b)
     exact = float(np.mean(dev <= 4 * step))
     equal = (np.abs(np.diff(rows, axis=1)) <= 0.5 * step).view(np.uint8)
-    short, long_flat = _flat_runs(equal, _RUN, _PANEL)
+    short, long_flat = flat_runs(equal, _RUN, _PANEL)
     panel = short.ravel() & (dev > step)
     close = dev[(dev <= 0.1) & ~panel]  # background with its noise and JPEG ringing, not flat panels
     spread = float(np.percentile(close, 90)) if close.size else 0.0
@@ -205,41 +206,6 @@ def _panel_levels(bottom: np.ndarray, hist: np.ndarray, edges: np.ndarray, b: fl
     return levels
 
 
-def _run_lengths(mask: np.ndarray) -> np.ndarray:
-    """Length of the horizontal run of set cells holding each cell of a 2-D uint8/bool mask (0 where unset)."""
-    rows, cols = mask.shape
-    padded = np.zeros((rows, cols + 1), np.int8)  # a zero after each row ends its last run
-    padded[:, :cols] = mask
-    flat = padded.ravel()
-    edges = np.diff(flat, prepend=np.int8(0))
-    lengths = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
-    out = np.zeros(flat.size, np.int32)
-    out[flat.view(bool)] = np.repeat(lengths, lengths)
-    return out.reshape(rows, cols + 1)[:, :cols]
-
-
-def _opening(mask: np.ndarray, length: int) -> np.ndarray:
-    """Cells of ``mask`` (uint8) inside a horizontal run of at least ``length`` set cells."""
-    return ndimage.maximum_filter1d(ndimage.minimum_filter1d(mask, length, axis=1), length, axis=1).view(bool)
-
-
-def _flat_runs(equal: np.ndarray, *lengths: int) -> list[np.ndarray]:
-    """Pixels inside horizontal runs of at least each of ``lengths`` equal pixels (``equal``: neighbour equality)."""
-    runs = _run_lengths(equal)
-    out = []
-    for length in lengths:
-        run = runs >= length - 1
-        flat = np.zeros((equal.shape[0], equal.shape[1] + 1), bool)
-        flat[:, 1:] = run
-        flat[:, :-1] |= run
-        out.append(flat)
-    return out
-
-
-def _fraction(mask: np.ndarray) -> np.ndarray:
-    return np.count_nonzero(mask, axis=1) / mask.shape[1]
-
-
 def _base_features(
     region: np.ndarray, b: float, tol: float, step: float, levels: list, jpeg: bool
 ) -> dict[str, np.ndarray]:
@@ -252,12 +218,12 @@ def _base_features(
     dev = np.abs(region - np.float32(b))
     near = dev <= tol
     equal = (np.abs(np.diff(region, axis=1)) <= 0.5 * step).view(np.uint8)
-    flat, runs = _flat_runs(equal, _RUN, _PANEL)  # long runs: flat panels and lines, plain like the background
+    flat, runs = flat_runs(equal, _RUN, _PANEL)  # long runs: flat panels and lines, plain like the background
     panel = runs.copy()
     for level in levels:
         panel |= np.abs(region - np.float32(level)) <= max(tol, 2 * step)
     med = np.median(region[:, :: max(1, cols // 256)], axis=1)
-    uniform = _fraction((np.abs(region - med[:, None]) <= tol) | panel)  # panels do not break a uniform row
+    uniform = fraction((np.abs(region - med[:, None]) <= tol) | panel)  # panels do not break a uniform row
     return {
         "region": region,
         "tol": tol,
@@ -267,9 +233,9 @@ def _base_features(
         "runs_mask": runs,
         "mean": region.mean(axis=1),
         "median": med,
-        "near": _fraction(near),
-        "plain": _fraction(near) + np.minimum(_fraction(panel & ~near), _PANEL_MAX),
-        "flat_b": _fraction(flat & (dev <= max(2 * step, tol))),
+        "near": fraction(near),
+        "plain": fraction(near) + np.minimum(fraction(panel & ~near), _PANEL_MAX),
+        "flat_b": fraction(flat & (dev <= max(2 * step, tol))),
         "uniform": uniform,
         "off": np.abs(med - b) > 0.99 * max(step, 0.5 * tol),  # another level than the background
         "away": np.abs(med - b) > 0.99 * (max(1.5 * step, 0.5 * tol) if jpeg else step),  # JPEG shifts levels a little
@@ -298,22 +264,22 @@ def _row_features(base: dict[str, np.ndarray], wide: float) -> dict[str, np.ndar
         inky = np.zeros_like(strong)
     ink = strong & ~base["runs_mask"]
     textured = (~near_wide & ~flat & ~inky).view(np.uint8)
-    long_runs = _opening(textured, max(24, cols // 32))
+    long_runs = opening(textured, max(24, cols // 32))
     uniform = base["uniform"]
     if wide > base["tol"]:
-        uniform = np.maximum(uniform, _fraction((np.abs(base["region"] - base["median"][:, None]) <= wide) | panel))
+        uniform = np.maximum(uniform, fraction((np.abs(base["region"] - base["median"][:, None]) <= wide) | panel))
     off = base["off"]
     separator = _SEPARATOR_LINE_JPEG if wide > base["tol"] or base.get("jpeg") else _SEPARATOR_LINE
     line = np.where(off, uniform >= separator, base["uniform"] >= _LINE)  # separators are near perfect
     f = dict(base)
     f.update(
         line=line,
-        plain_wide=_fraction(near_wide) + np.minimum(_fraction(panel & ~near_wide), _PANEL_MAX),
-        near_wide=_fraction(near_wide),
-        inky=_fraction(inky & ~near_wide),
-        ink=_fraction(ink),
-        strong=_fraction(strong),
-        long=_fraction(long_runs),
+        plain_wide=fraction(near_wide) + np.minimum(fraction(panel & ~near_wide), _PANEL_MAX),
+        near_wide=fraction(near_wide),
+        inky=fraction(inky & ~near_wide),
+        ink=fraction(ink),
+        strong=fraction(strong),
+        long=fraction(long_runs),
         ink_mask=faint & ~base["runs_mask"],
     )
     return f
@@ -336,16 +302,7 @@ def _thick_blocks(f: dict[str, np.ndarray], tol: float) -> np.ndarray:
     sizes[0] = 0
     drift = np.ones_like(block)
     drift[1:] = np.abs(np.diff(f["median"])) <= _DRIFT
-    return (sizes[ids] > _MAX_LINE) | _runs_longer(f["line"] & away, drift, _MAX_SMEAR)
-
-
-def _runs_longer(rows: np.ndarray, joined: np.ndarray, length: int) -> np.ndarray:
-    """Rows in runs of more than ``length`` consecutive set rows, each ``joined`` to the one above."""
-    starts = rows & ~(joined & np.concatenate([[False], rows[:-1]]))
-    ids = np.cumsum(starts) * rows
-    sizes = np.bincount(ids)
-    sizes[0] = 0
-    return sizes[ids] > length
+    return (sizes[ids] > _MAX_LINE) | runs_longer(f["line"] & away, drift, _MAX_SMEAR)
 
 
 def _row_classes(f: dict[str, np.ndarray], tol: float) -> tuple[np.ndarray, np.ndarray]:
