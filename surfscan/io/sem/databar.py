@@ -11,15 +11,18 @@ The search works on row profiles of the bottom part of the frame:
 1. The background is the level of the bottom rows that fills most columns;
    its tolerance comes from the spread of the pixels around it. When the
    frame went through JPEG (:mod:`.jpegtrace`) a wider tolerance, measured on
-   the bar's rows with exact background runs, takes in the ringing.
+   the bar's rows with exact background runs, takes in the ringing. A bar
+   with mild noise (not JPEG) is first put back on exact levels around its
+   background, if one level then fills the bottom rows across the width.
 2. Each row is clean (background or panels nearly everywhere, or a
    uniform separator line), image (texture in long runs, little of the
    background, panels and ink), or in between (text rows, judged by their
    ink and exact background runs). Thick uniform blocks at another level are
    clipped image, not lines.
-3. The top is the split that maximises the summed row scores below it;
-   plain rows above a separator line give way to the line, and a JPEG-smeared
-   edge moves to where the image rows end within its 8-row block.
+3. The top is the split that maximises the summed row scores below it (on
+   ties, the row with the strongest step); plain or image rows above a
+   separator line give way to the line, and a JPEG-smeared edge moves to
+   where the image rows end within its 8-row block.
 4. The band is accepted only with a sharp top edge (crisp, a separator
    line, or smeared within one JPEG block with a step in the profiles), a
    drawn background (exact horizontal runs, not a clipped or speckled image
