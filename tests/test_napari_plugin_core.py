@@ -137,8 +137,10 @@ def test_open_real_sem_image_without_bar_and_with_pixel_size(name, real_dir, exp
 def test_open_sample_images_through_the_sample_contribution():
     pytest.importorskip("napari", reason="napari not installed")
     from napari.components import ViewerModel
+    from napari.plugins import _initialize_plugins
     from napari_surfscan._sample_data import SAMPLES, sample_path
 
+    _initialize_plugins()  # what napari.Viewer does; a bare ViewerModel relies on an earlier test having done it
     model = ViewerModel()
     for key in SAMPLES:
         try:
