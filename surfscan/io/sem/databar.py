@@ -299,13 +299,9 @@ def _thick_blocks(f: dict[str, np.ndarray], tol: float) -> np.ndarray:
     block = away & (f["uniform"] >= _LINE)
     same = np.zeros_like(block)
     same[1:] = np.abs(np.diff(f["median"])) <= max(tol, _LEVEL)
-    starts = block & ~(same & np.concatenate([[False], block[:-1]]))  # a new block starts here
-    ids = np.cumsum(starts) * block
-    sizes = np.bincount(ids)
-    sizes[0] = 0
     drift = np.ones_like(block)
     drift[1:] = np.abs(np.diff(f["median"])) <= _DRIFT
-    return (sizes[ids] > _MAX_LINE) | runs_longer(f["line"] & away, drift, _MAX_SMEAR)
+    return runs_longer(block, same, _MAX_LINE) | runs_longer(f["line"] & away, drift, _MAX_SMEAR)
 
 
 def _row_classes(f: dict[str, np.ndarray], tol: float) -> tuple[np.ndarray, np.ndarray]:
