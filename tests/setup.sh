@@ -2,9 +2,22 @@
 # Installs what the surfscan test suite needs into ./.venv (and, when run as root on
 # Debian/Ubuntu, the system packages: Xvfb for the napari tests, Gwyddion's C library
 # for the oracle tests). Safe to run again; each step is skipped when already done.
-#   usage: bash tests/setup.sh        then: .venv/bin/python -m pytest
+#   usage: bash tests/setup.sh            then: .venv/bin/python -m pytest
+#          bash tests/setup.sh --latest   then: .venv-latest/bin/python -m pytest
+# The default environment is pinned: every package at the version in tests/constraints.txt, the
+# versions the suite was last green with, so a release of a dependency cannot turn it red on its own.
+# --latest builds .venv-latest from the newest releases instead (what a new user gets today), to learn
+# about an upstream change before a user does; tests/pin.sh refreshes the pins from it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+venv=.venv
+pins=(-c tests/constraints.txt)
+case "${1:-}" in
+  "") ;;
+  --latest) venv=.venv-latest; pins=(--upgrade --upgrade-strategy eager) ;;
+  *) echo "usage: bash tests/setup.sh [--latest]" >&2; exit 2 ;;
+esac
 
 apt_packages=(
   # napari under a virtual X server
@@ -31,9 +44,13 @@ else
 fi
 
 py=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$py" -m venv .venv
+if [ ! -x "$venv/bin/python" ]; then
+  "$py" -m venv "$venv"
 fi
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[all]"
-echo "setup: done ($(.venv/bin/python --version))"
+if [ "$venv" = .venv ]; then
+  "$venv/bin/python" -m pip install -q "$(grep '^pip==' tests/constraints.txt)"
+else
+  "$venv/bin/python" -m pip install -q --upgrade pip
+fi
+"$venv/bin/python" -m pip install -q "${pins[@]}" -e ".[all]"
+echo "setup: done in $venv ($("$venv/bin/python" --version); $("$venv/bin/python" -m pip --version | cut -d' ' -f1-2))"
