@@ -1,0 +1,186 @@
+"""Protrusion probability of detection (POD) on SEM scenes from an independent generator (issue 13, item 5).
+
+The scenes come from ``tests/sem_protrusion_scenes.py``, written from a description of SEM protrusion
+images without reading the detector. For each pixel size (calibration only: the same pixel-scale scenes)
+this prints, over diameter D (px) x peak contrast C (x the texture rms), the recall (share of domes
+found) and the precision of ``surfscan.detect_protrusions`` with default settings, then the issue's
+"done when" checks with PASS/FAIL and the median time of the detector on 1024x768 and 2048x1536 scenes.
+
+A dome is found when a detection's centroid lies within D/2 + 3 px of its centre; a detection further
+than D/2 + 3 px from every dome is a false one; precision = 1 - false / detections.
+
+    python bench/bench_sem_pod.py [--seed 13] [--images-per-cell 2] [--quick] [--png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import median_time  # noqa: E402
+from sem_protrusion_scenes import SceneScore, make_scene, objects_per_image, score_scene  # noqa: E402
+
+import surfscan as ss  # noqa: E402
+from surfscan.errors import SurfscanWarning  # noqa: E402
+
+DIAMETERS = (8, 12, 16, 24, 32, 40, 60, 80, 120)
+CONTRASTS = (1.5, 2.0, 2.5, 3.0, 4.0, 6.0)
+PIXEL_SIZES = (0.01, 0.1, 2.0)
+QUICK = {"diameters": (12, 24, 40, 60, 120), "contrasts": (2.0, 3.0, 4.0), "pixel_sizes": (0.01, 2.0)}
+EMPTY = 0.0  # the contrast key of object-free images
+ZERO = SceneScore(0, 0, 0, 0)
+
+# the issue's done-when checks: (label, diameter range px, contrast range, min recall, min precision)
+CHECKS = (
+    ("objects >= 40 px at contrast >= 3: recall >= 0.95", (40, math.inf), (3.0, math.inf), 0.95, None),
+    ("objects >= 60 px at contrast 2: recall >= 0.90", (60, math.inf), (2.0, 2.0), 0.90, None),
+    ("objects 16-40 px at contrast 2.5-4: precision >= 0.90, recall >= 0.35", (16, 40), (2.5, 4.0), 0.35,
+     0.90),
+)
+
+
+def _rng(seed: int, *key: float) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, *(int(round(k * 1000)) for k in key)]))
+
+
+def score_cell(seed: int, diameter: float, contrast: float, pixel_size: float, images: int,
+               min_objects: int) -> SceneScore:
+    """Pooled score of the scenes of one (diameter, contrast, pixel size) cell."""
+    n = objects_per_image(diameter)
+    total = ZERO
+    for i in range(max(images, math.ceil(min_objects / n))):
+        m, truth = make_scene(_rng(seed, diameter, contrast, pixel_size, i), diameter, contrast, n, pixel_size)
+        total = total + score_scene(ss.detect_protrusions(m).table, truth, pixel_size)
+    return total
+
+
+def empty_share(seed: int, pixel_size: float, images: int) -> tuple[int, int]:
+    """Object-free images with no detection at all, and images tried."""
+    clean = 0
+    for i in range(images):
+        m, truth = make_scene(_rng(seed, EMPTY, pixel_size, i), 20, 1.0, 0, pixel_size)
+        clean += int(len(ss.detect_protrusions(m).table) == 0)
+    return clean, images
+
+
+def print_map(grid: dict, diameters, contrasts, pixel_size: float) -> None:
+    """Recall (and precision) per cell, diameters down, contrasts across."""
+    print(f"\npixel size {pixel_size:g} µm: recall / precision   (rows D px, columns C x rms)")
+    print("   D \\ C " + "".join(f"{c:>12g}" for c in contrasts))
+    for d in diameters:
+        cells = []
+        for c in contrasts:
+            s = grid[(pixel_size, d, c)]
+            p = "  - " if math.isnan(s.precision) else f"{s.precision:4.2f}"
+            cells.append(f"{s.recall:5.2f} /{p}")
+        print(f"{d:8g} " + "".join(f"{x:>12s}" for x in cells))
+
+
+def run_checks(grid: dict, empties: dict, pixel_sizes) -> bool:
+    """Print each done-when check per pixel size with PASS/FAIL; True when all pass."""
+    ok_all = True
+    print("\ndone-when checks (pooled over the cells in range, per pixel size):")
+    for label, (d0, d1), (c0, c1), min_recall, min_precision in CHECKS:
+        for px in pixel_sizes:
+            s = sum((v for (p, d, c), v in grid.items() if p == px and d0 <= d <= d1 and c0 <= c <= c1), ZERO)
+            if s.objects == 0:
+                print(f"  [ n/a] {label} @ {px:g} µm: no cell in range")
+                continue
+            ok = s.recall >= min_recall and (min_precision is None or s.precision >= min_precision)
+            ok_all &= ok
+            print(f"  [{'PASS' if ok else 'FAIL'}] {label} @ {px:g} µm: recall {s.recall:.3f} "
+                  f"({s.found}/{s.objects}), precision {s.precision:.3f} ({s.false} false of {s.detections})")
+    for px in pixel_sizes:
+        clean, n = empties[px]
+        ok = clean >= 0.95 * n
+        ok_all &= ok
+        print(f"  [{'PASS' if ok else 'FAIL'}] no detection on >= 95 % of object-free images @ {px:g} µm: "
+              f"{clean}/{n} ({clean / n:.0%})")
+    return ok_all
+
+
+def run_timing(seed: int, repeat: int) -> bool:
+    """Median detector time on 1024x768 and 2048x1536 scenes (D 40 px, C 3) against the targets."""
+    ok_all = True
+    print(f"\ndetect_protrusions time (median of {repeat}, default settings):")
+    for shape, target in (((768, 1024), 1.0), ((1536, 2048), 0.4)):
+        n = objects_per_image(40, shape)
+        m, _ = make_scene(_rng(seed, 999, shape[0]), 40, 3.0, n, 0.1, shape=shape)
+        t = median_time(lambda m=m: ss.detect_protrusions(m), repeat=repeat)
+        ok = t <= target
+        ok_all &= ok
+        print(f"  [{'PASS' if ok else 'FAIL'}] {shape[1]}x{shape[0]}: {t:.3f} s (target <= {target:g} s)")
+    return ok_all
+
+
+def save_png(grid: dict, diameters, contrasts, pixel_sizes, path: Path) -> None:
+    """One recall heat map per pixel size, each cell annotated with recall and precision."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(pixel_sizes), figsize=(4.6 * len(pixel_sizes), 5.2), squeeze=False)
+    for ax, px in zip(axes[0], pixel_sizes):
+        rec = np.array([[grid[(px, d, c)].recall for c in contrasts] for d in diameters])
+        im = ax.imshow(rec, vmin=0, vmax=1, cmap="viridis", origin="lower", aspect="auto")
+        for i, d in enumerate(diameters):
+            for j, c in enumerate(contrasts):
+                s = grid[(px, d, c)]
+                p = "-" if math.isnan(s.precision) else f"{s.precision:.2f}"
+                ax.text(j, i, f"{s.recall:.2f}\np {p}", ha="center", va="center", fontsize=6.5,
+                        color="white" if s.recall < 0.6 else "black")
+        ax.set_xticks(range(len(contrasts)), [f"{c:g}" for c in contrasts])
+        ax.set_yticks(range(len(diameters)), [f"{d:g}" for d in diameters])
+        ax.set_xlabel("peak contrast C (x texture rms)")
+        ax.set_ylabel("diameter D (px)")
+        ax.set_title(f"pixel size {px:g} µm")
+    fig.colorbar(im, ax=axes[0].tolist(), label="recall (POD)", shrink=0.8)
+    fig.suptitle("detect_protrusions on independent SEM scenes: recall, p = precision")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(f"\nsaved {path.relative_to(ROOT)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--images-per-cell", type=int, default=2,
+                    help="at least this many scenes per cell (more where needed to reach --objects-per-cell)")
+    ap.add_argument("--objects-per-cell", type=int, default=24)
+    ap.add_argument("--empty-images", type=int, default=20, help="object-free images per pixel size")
+    ap.add_argument("--quick", action="store_true", help="a coarser grid at two pixel sizes")
+    ap.add_argument("--png", action="store_true", help="save docs/protrusions_pod_independent.png")
+    ap.add_argument("--repeat", type=int, default=5, help="timing runs")
+    args = ap.parse_args(argv)
+    warnings.simplefilter("ignore", SurfscanWarning)
+    diameters, contrasts, pixel_sizes = ((QUICK["diameters"], QUICK["contrasts"], QUICK["pixel_sizes"])
+                                         if args.quick else (DIAMETERS, CONTRASTS, PIXEL_SIZES))
+    t0 = time.perf_counter()
+    grid, empties = {}, {}
+    for px in pixel_sizes:
+        for d in diameters:
+            for c in contrasts:
+                grid[(px, d, c)] = score_cell(args.seed, d, c, px, args.images_per_cell, args.objects_per_cell)
+        empties[px] = empty_share(args.seed, px, args.empty_images)
+        print_map(grid, diameters, contrasts, px)
+    ok = run_checks(grid, empties, pixel_sizes)
+    ok &= run_timing(args.seed, args.repeat)
+    if args.png:
+        save_png(grid, diameters, contrasts, pixel_sizes, ROOT / "docs" / "protrusions_pod_independent.png")
+    print(f"\nall checks {'PASS' if ok else 'FAIL'}  ({time.perf_counter() - t0:.0f} s, seed {args.seed})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
