@@ -17,6 +17,7 @@ from .model import Micrograph, Surface
 from .particles import Particles, measure_particles
 from .porosity import porosity_from_section, porosity_gravimetric
 from .protrusions import Protrusions, ProtrusionSettings, detect_protrusions
+from .remeasure import measure_particles_from_labels, measure_protrusions_from_labels
 
 __version__ = "0.1.0"
 
@@ -40,6 +41,8 @@ __all__ = [
     "roughness",
     "parameters",
     "measure_particles",
+    "measure_particles_from_labels",
+    "measure_protrusions_from_labels",
     "Particles",
     "porosity_from_section",
     "porosity_gravimetric",
