@@ -25,6 +25,31 @@ def _positive(name: str, value: float) -> float:
     return value
 
 
+def _infinite_as_not_measured(z: np.ndarray, meta: dict[str, Any] | None) -> np.ndarray:
+    """``z`` with +-inf heights turned into NaN (not measured), and one warning that counts them.
+
+    Two reductions decide it for the common all-finite case without a full-size temporary.
+    """
+    if z.size == 0:
+        return z
+    lo, hi = z.min(), z.max()
+    if np.isfinite(lo) and np.isfinite(hi):
+        return z
+    inf = np.isinf(z)
+    n = int(np.count_nonzero(inf))
+    if n == 0:
+        return z
+    import warnings
+
+    from .errors import SurfscanWarning
+
+    src = (meta or {}).get("source_file", "height map")
+    warnings.warn(f"{src}: {n} infinite height(s) treated as not measured (NaN)", SurfscanWarning, stacklevel=4)
+    z = z.copy()
+    z[inf] = np.nan
+    return z
+
+
 @dataclass(frozen=True, eq=False)
 class Surface:
     """A measured height map.
@@ -53,6 +78,7 @@ class Surface:
             raise SurfscanError(f"a Surface needs a 2-D height array, got {z.ndim}-D")
         if z.dtype != np.float64:
             z = z.astype(np.float64)
+        z = _infinite_as_not_measured(z, self.meta)
         object.__setattr__(self, "z", z)
         object.__setattr__(self, "dx", _positive("dx", self.dx))
         object.__setattr__(self, "dy", _positive("dy", self.dy))

@@ -46,3 +46,24 @@ def test_micrograph_pixel_size() -> None:
     u = ss.Micrograph(np.zeros((3, 4), np.uint8), None, {"source_file": "a.tif"})
     with pytest.raises(SurfscanError, match="a.tif.*pixel size"):
         u.require_pixel_size("protrusion density")
+
+
+def test_infinite_heights_are_not_measured_points_with_one_warning() -> None:
+    import warnings
+
+    from surfscan.errors import SurfscanWarning
+
+    z = np.random.default_rng(0).normal(size=(50, 60))
+    holes = np.zeros(z.shape, bool)
+    holes.flat[[3, 1000, 1997, 2994]] = True
+    ref = ss.roughness(ss.level(ss.Surface(np.where(holes, np.nan, z), 1, 1), "plane"), ["Sa", "Sz"])
+    z[holes] = [np.inf, -np.inf, np.inf, -np.inf]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        s = ss.Surface(z, 1, 1, {"source_file": "map.x3p"})
+        r = ss.roughness(ss.level(s, "plane"), ["Sa", "Sz"])
+    assert [str(w.message) for w in caught] == ["map.x3p: 4 infinite height(s) treated as not measured (NaN)"]
+    assert caught[0].category is SurfscanWarning
+    assert np.array_equal(np.isnan(s.z), holes)
+    assert r == pytest.approx(ref, rel=1e-12)
+    assert np.isinf(z).sum() == 4  # the caller's array is left as it was
