@@ -83,6 +83,7 @@ class ProtrusionSettings:
     despike: bool = True
     split: bool = False
     pixel_size: float | None = None
+    false_alarms_per_mm2: float | None = None
 
     def __post_init__(self) -> None:
         if str(self.polarity).lower() not in _POLARITY:
@@ -92,7 +93,7 @@ class ProtrusionSettings:
             if self.k.strip().lower() != "auto":
                 raise SurfscanError(f"protrusion setting k must be a positive number or 'auto', got {self.k!r}")
             object.__setattr__(self, "k", "auto")
-        for name in ("k", "min_area", "min_size", "max_size", "max_aspect", "pixel_size"):
+        for name in ("k", "min_area", "min_size", "max_size", "max_aspect", "pixel_size", "false_alarms_per_mm2"):
             v = getattr(self, name)
             if name == "k" and v == "auto":
                 continue

@@ -1,26 +1,45 @@
-"""Protrusions on SEM images.
+"""Protrusions on SEM images: a normalised scale space with a threshold per scale.
 
 1. Grey levels as float32 (colour images converted to grey); the pixel size
    comes from the calibration or the ``pixel_size`` setting, otherwise the
    image is refused (densities per mm² need a scale).
 2. Background flattening: ``contrast = image / background - 1`` with a
-   robust large-scale background (cut-off ``lambda_c``), which removes
-   directional shading and vignetting and expresses every object as a
-   relative brightness change. Polarity ``dark`` flips the sign.
-3. Band-pass: the flattened contrast smoothed by a Gaussian of
-   ``sigma = min_size / 5`` (the grain texture averages out, an object of
-   ``min_size`` keeps 96 % of its peak); the background sets the upper end.
-4. Noise: the upper-side robust rms of the band-passed contrast over
-   non-candidate pixels (``1.4826 * median(v - median | v > median)``), which
-   follows the long bright tail of a skewed grain texture.
-5. Hysteresis at ``k * noise`` (core) and half of it (extent), a second
-   background pass that ignores what the first found, then gates: equivalent
-   diameter between ``min_size / 2`` and ``2 * max_size``, area, elongation
-   (``max_aspect``) so crack rims and scratches are not counted. Objects
-   touching the border are kept and flagged.
-
-``min_size`` defaults to three times the grain of the texture, measured on
-the image from the correlation of neighbouring pixels (at least 4 pixels).
+   robust large-scale background (cut-off ``lambda_c``, default a third of
+   the shorter side) that ignores object candidates; it removes shading and
+   vignetting and expresses every object as a relative brightness change.
+   Polarity ``dark`` flips the sign. The flattening is done twice: the
+   second time without the objects the first scale-space pass found, so
+   large objects do not lift their own background.
+3. Scale space (:mod:`.scalespace`): the normalised LoG response at three
+   scales per octave, for diameters from ``min_size`` (default three times
+   the texture grain measured on the image, at least 4 pixels) to
+   ``max_size`` (default a fifth of the shorter side of the field),
+   computed on a Gaussian pyramid.
+4. A threshold at each scale from that scale's own statistics over
+   object-free pixels: a Gaussian random-field level and, at fine scales,
+   an exponential fit of the texture maxima's tail. The user's knob is the
+   false-alarm rate ``false_alarms_per_mm2``, shared equally between the
+   scales. Its default is expressed per field rather than per mm²:
+   ``DEFAULT_FALSE_ALARMS_PER_FIELD`` (0.02) false detections expected per
+   1024 x 768 pixels whatever the pixel size, because an object-free
+   texture's maxima scale with the number of pixels, not with the area
+   (at 2 µm pixels a 1024 x 768 field is 3.1 mm², at 0.01 µm 8e-5 mm²).
+   A numeric ``k`` replaces the random-field level by ``k`` robust rms of
+   the response at every scale.
+5. Blobs: maxima above the threshold in space and across neighbouring
+   scales, not ridges (Hessian test), see :func:`.scalespace.find_blobs`.
+6. Objects (:mod:`.sem_objects`): each detection's extent is its connected
+   region of the contrast smoothed at half its scale above 3 texture rms
+   (hysteresis: seeds above the scale's threshold, extent down to the grow
+   level); detections whose extents touch are merged into one object. Then
+   the gates: area, equivalent diameter between ``min_size / 2`` and
+   ``2 * max_size`` (when given), elongation (``max_aspect``) so crack rims
+   and scratches are not counted. Objects touching the border are kept and
+   flagged.
+7. ``summary["detection_limit"]`` gives the minimum detectable peak
+   contrast against diameter (``curve``) and ``summary["quality"]`` an
+   agglomeration index, the split fraction and a reliability flag
+   (:mod:`.sem_quality`).
 """
 
 from __future__ import annotations
@@ -35,24 +54,26 @@ from ..model import Micrograph
 from .regions import (
     MAD_TO_SIGMA,
     apply_gates,
-    blob_peaks,
-    hysteresis_labels,
     measure_regions,
     object_table,
-    relabel,
     robust_background,
-    split_touching,
     subsample,
-    tail_threshold,
     upper_sigma,
 )
 from .result import K_GAUSSIAN, Protrusions, ProtrusionSettings, percentiles
+from .scalespace import Scale, find_blobs, scale_space, scale_thresholds
+from .sem_objects import Objects, objects_from_blobs
+from .sem_quality import detection_limit_curve, quality_block
 
 __all__ = ["detect_on_micrograph", "texture_grain_px", "grey_levels"]
 
-_SMOOTH_PER_SIZE = 0.2  # band-pass sigma = min_size / 5
-_OPEN_PER_SIZE = 0.8  # grey opening by a disc of 0.8 x min_size
-_MIN_SIZE_PX = 4.0
+_SMOOTH_PER_SIZE = 0.2  # first-pass smoothing sigma = min_size / 5
+_MIN_SIZE_PX = 8.0  # default smallest diameter (pixels)
+_MIN_DIAMETER_GATE = 0.75  # objects narrower than 0.75 x min_size are dropped
+_MAX_SIZE_FRACTION = 0.2  # default largest diameter: a fifth of the shorter side
+_CUTOFF_FRACTION = 1 / 3  # default background cut-off: a third of the shorter side
+DEFAULT_FALSE_ALARMS_PER_FIELD = 0.02  # expected false detections per FIELD_PX pixels
+FIELD_PX = 1024 * 768
 _GRAIN_FACTOR = 3.0
 
 
@@ -101,44 +122,19 @@ def _robust_var(v: np.ndarray) -> float:
     return (MAD_TO_SIGMA * float(np.median(np.abs(v - med)))) ** 2
 
 
-def _flatten(grey: np.ndarray, weight: np.ndarray | None, cutoff_px: float, sign: int) -> tuple[np.ndarray, float]:
-    """Relative contrast ``sign * (grey / background - 1)`` and the median background level."""
+def _flatten(
+    grey: np.ndarray, weight: np.ndarray | None, cutoff_px: float, sign: int
+) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """Relative contrast ``sign * (grey / background - 1)`` and the background's 1st, 50th, 99th percentiles."""
     bg = robust_background(grey, weight, cutoff_px)
-    level = float(np.median(bg[:: 8, :: 8]))
+    lo, level, hi = (float(v) for v in np.percentile(bg[:: 8, :: 8], [1, 50, 99]))
     floor = max(1e-3 * abs(level), 1e-6)
     np.maximum(bg, floor, out=bg)
     flat = grey / bg
     flat -= 1.0
     if sign < 0:
         np.negative(flat, out=flat)
-    return flat, level
-
-
-def _opening_px(dmin_px: float) -> int:
-    """Diameter (odd, pixels) of the disc used by the grey opening: about 0.8 x the smallest object."""
-    return max(3, int(round(_OPEN_PER_SIZE * dmin_px)) | 1)
-
-
-def _band(flat: np.ndarray, sigma_px: float, open_px: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian-smoothed contrast and its grey opening by a disc (features narrower than the disc removed)."""
-    smooth = cv2.GaussianBlur(flat, (0, 0), sigmaX=sigma_px, borderType=cv2.BORDER_REFLECT)
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (open_px, open_px))
-    return smooth, cv2.morphologyEx(smooth, cv2.MORPH_OPEN, disc, borderType=cv2.BORDER_REFLECT)
-
-
-def _peak_gain(diameter_px: float, sigma_px: float, open_px: int) -> float:
-    """Peak response of a noise-free soft disc of this diameter and contrast 1 through :func:`_band`."""
-    n = int(2 * diameter_px + 8 * sigma_px + 2 * open_px + 8)
-    yy, xx = np.mgrid[:n, :n]
-    r = np.hypot(yy - n / 2, xx - n / 2)
-    edge = max(0.5, 0.04 * diameter_px)
-    disc = (0.5 * (1 - np.tanh((r - diameter_px / 2) / edge))).astype(np.float32)
-    return float(_band(disc, sigma_px, open_px)[1].max())
-
-
-def _k(st: ProtrusionSettings) -> float:
-    """The noise multiple: as given, or 6 for ``"auto"`` (the texture's extreme level is applied in any case)."""
-    return K_GAUSSIAN if st.k_fixed is None else st.k_fixed
+    return flat, (lo, level, hi)
 
 
 def _cutoff_px(m: Micrograph, st: ProtrusionSettings, px: float) -> float:
@@ -148,7 +144,7 @@ def _cutoff_px(m: Micrograph, st: ProtrusionSettings, px: float) -> float:
         return float(st.lambda_c) / px
     if st.max_size:
         return 4.0 * st.max_size / px
-    return min(m.shape) / 8.0
+    return _CUTOFF_FRACTION * min(m.shape)
 
 
 def _first_pass(grey: np.ndarray, st: ProtrusionSettings, px: float, lam_px: float) -> tuple[np.ndarray, float | None, float]:
@@ -165,28 +161,72 @@ def _first_pass(grey: np.ndarray, st: ProtrusionSettings, px: float, lam_px: flo
         step = max(1, ny // 192)
         bg_rows = cv2.resize(bg_half, (nx, ny), interpolation=cv2.INTER_LINEAR)[::step]
         grain = texture_grain_px(st.sign * (grey[::step] / np.maximum(bg_rows, 1e-6) - 1.0))
-    dmin = st.min_size / px if st.min_size else max(_MIN_SIZE_PX, _GRAIN_FACTOR * grain)
+    dmin = st.min_size / px if st.min_size else _MIN_SIZE_PX
     flat = st.sign * (half / np.maximum(bg_half, 1e-6) - 1.0)
     smooth = cv2.GaussianBlur(flat, (0, 0), sigmaX=max(0.5, _SMOOTH_PER_SIZE * dmin / 2))
     med, noise = upper_sigma(subsample(smooth))
-    quiet = (np.abs(smooth - med) <= _k(st) * noise / 2).view(np.uint8)
+    quiet = (np.abs(smooth - med) <= K_GAUSSIAN * noise / 2).view(np.uint8)
     quiet = cv2.resize(quiet, (nx, ny), interpolation=cv2.INTER_NEAREST).view(bool)
     return quiet, grain, dmin
 
 
-def _contrast(grey: np.ndarray, st: ProtrusionSettings, px: float, lam_px: float) -> dict:
-    """Flattening (background without candidates), band-pass and noise; the arrays and numbers detection needs."""
-    quiet, grain, dmin = _first_pass(grey, st, px, lam_px)
-    sigma, open_px = max(0.5, _SMOOTH_PER_SIZE * dmin), _opening_px(dmin)
-    flat, level = _flatten(grey, quiet, lam_px, st.sign)
-    smooth, band = _band(flat, sigma, open_px)
-    sample = subsample(band)
-    med0, noise0 = upper_sigma(sample)
-    med, noise = upper_sigma(sample[np.abs(sample - med0) <= _k(st) * noise0 / 2])
-    band -= med
-    tail = tail_threshold(blob_peaks(band, noise))
-    return {"flat": flat, "band": band, "noise": noise, "tail": tail, "level": level, "grain_px": grain,
-            "dmin_px": dmin, "sigma_px": sigma, "open_px": open_px}
+
+
+def false_alarms_per_image(st: ProtrusionSettings, shape: tuple[int, int], px: float) -> float:
+    """Expected false detections on the whole image: the setting per mm², or the default per field of pixels."""
+    if st.false_alarms_per_mm2 is not None:
+        return float(st.false_alarms_per_mm2) * shape[0] * shape[1] * px * px * 1e-6
+    return DEFAULT_FALSE_ALARMS_PER_FIELD * shape[0] * shape[1] / FIELD_PX
+
+
+def _size_range_px(st: ProtrusionSettings, shape: tuple[int, int], px: float, dmin: float) -> tuple[float, float]:
+    dmax = st.max_size / px if st.max_size else _MAX_SIZE_FRACTION * min(shape)
+    return dmin, max(dmax, dmin)
+
+
+def _scan(flat: np.ndarray, quiet: np.ndarray, st: ProtrusionSettings, dmin: float, dmax: float, fa: float):
+    """Scale space, thresholds, blobs and merged objects of one flattened contrast image."""
+    root8 = 2 * math.sqrt(2.0)
+    scales = scale_space(flat, dmin / root8, dmax / root8)
+    scale_thresholds(scales, quiet, fa / len(scales), st.k_fixed)
+    blobs = find_blobs(scales)
+    return scales, blobs, objects_from_blobs(scales, blobs, flat.shape)
+
+
+def _without_candidates(quiet0: np.ndarray, dmin: float) -> np.ndarray:
+    """First-pass statistics mask: all but the candidate regions at least ``dmin`` wide (widened by ``dmin``).
+
+    Narrower candidates are the texture's own bright grains, whose tail the
+    thresholds must see.
+    """
+    size = max(3, int(round(dmin)) | 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    wide = cv2.morphologyEx((~quiet0).view(np.uint8), cv2.MORPH_OPEN, disc)
+    return cv2.dilate(wide, disc) == 0
+
+
+def _quiet_after(objects: Objects, dmin: float) -> np.ndarray:
+    """Object-free pixels: all but the objects found, widened by ``dmin`` (the texture's own extremes stay in)."""
+    size = max(3, int(round(dmin)) | 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    grown = cv2.dilate((objects.labels > 0).view(np.uint8), disc)
+    return grown == 0
+
+
+def _measure(objects: Objects, flat: np.ndarray, st: ProtrusionSettings, px: float, dmin: float):
+    """Table and gated labels of the objects, and the detections merged into each kept object."""
+    n = objects.count
+    keep = np.arange(n + 1) > 0
+    stats, ids = measure_regions(objects.labels, keep, flat)
+    table = object_table(stats, px, px)
+    table["mean_contrast"] = stats.total / np.maximum(stats.area_px, 1) * st.sign
+    table["detections"] = objects.detections
+    min_area = st.min_area if st.min_area is not None else 9 * px * px
+    dmax = 2 * st.max_size if st.max_size else None
+    labels, table = apply_gates(objects.labels, keep.size, ids, table, min_area, _MIN_DIAMETER_GATE * dmin * px, dmax,
+                                st.max_aspect)
+    merged = table.pop("detections").to_numpy(int)
+    return labels, table, merged, min_area
 
 
 def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
@@ -194,30 +234,29 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
     px = float(st.pixel_size) if st.pixel_size else m.require_pixel_size("protrusion detection")
     grey = grey_levels(m.image)
     lam_px = _cutoff_px(m, st, px)
-    c = _contrast(grey, st, px, lam_px)
-    k = _k(st)
-    thr = max(k * c["noise"], c["tail"])
-    if thr <= 0:
+    quiet0, grain, dmin = _first_pass(grey, st, px, lam_px)
+    dmin, dmax = _size_range_px(st, grey.shape, px, dmin)
+    fa = false_alarms_per_image(st, grey.shape, px)
+    flat, _ = _flatten(grey, quiet0, lam_px, st.sign)
+    _, _, first = _scan(flat, _without_candidates(quiet0, dmin), st, dmin, dmax, fa)
+    quiet = _quiet_after(first, dmin)
+    bg_weight = quiet if np.count_nonzero(quiet) > 0.05 * quiet.size else quiet0
+    flat, background = _flatten(grey, bg_weight, lam_px, st.sign)
+    scales, blobs, objects = _scan(flat, quiet, st, dmin, dmax, fa)
+    if not all(math.isfinite(s.threshold) for s in scales):
         raise SurfscanError("the SEM image has no texture or noise (robust rms 0): nothing to threshold against")
-    bp = c["band"]
-    labels, keep = hysteresis_labels(bp, thr, thr / 2)
-    if st.split and keep.any():
-        labels, n = relabel(labels, keep)
-        labels, n = split_touching(labels, bp, thr, max(3.0, c["dmin_px"] / 2))
-        keep = np.arange(n + 1) > 0
-    stats, ids = measure_regions(labels, keep, c["flat"])
-    table = object_table(stats, px, px)
-    table["mean_contrast"] = stats.total / np.maximum(stats.area_px, 1) * st.sign
-    dmin_um = c["dmin_px"] * px
-    min_area = st.min_area if st.min_area is not None else 9 * px * px
-    dmax = 2 * st.max_size if st.max_size else None
-    labels, table = apply_gates(labels, keep.size, ids, table, min_area, dmin_um / 2, dmax, st.max_aspect)
-    area_mm2 = grey.size * px * px * 1e-6
-    gain = _peak_gain(c["dmin_px"], c["sigma_px"], c["open_px"])
-    limit = thr / gain
-    resolved = {**st.__dict__, "k": k, "pixel_size": px, "min_size": dmin_um, "lambda_c": lam_px * px, "min_area": min_area}
+    labels, table, merged, min_area = _measure(objects, flat, st, px, dmin)
+    texture_rms = upper_sigma(subsample(flat, quiet if quiet.any() else None))[1]
+    curve = detection_limit_curve(scales, texture_rms, px)
+    quality = quality_block(merged, table["area_um2"].to_numpy() / (px * px), grey.size,
+                            float(np.count_nonzero(quiet)) / quiet.size, background, curve)
+    limit = _detection_limit(st, scales, curve, texture_rms, background[1], px, grain, dmin, dmax, fa)
+    resolved = {**st.__dict__, "k": st.k if st.k_fixed is None else st.k_fixed, "pixel_size": px,
+                "min_size": dmin * px, "max_size": dmax * px, "lambda_c": lam_px * px, "min_area": min_area,
+                "false_alarms_per_mm2": fa / (grey.size * px * px * 1e-6)}
     for name in ("h_abs", "form", "despike"):
         resolved.pop(name)
+    area_mm2 = grey.size * px * px * 1e-6
     summary = {
         "kind": "sem",
         "count": len(table),
@@ -227,26 +266,43 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
         "area_fraction": float(table["area_um2"].sum() * 1e-6 / area_mm2),
         "equivalent_diameter_um": percentiles(table["equivalent_diameter_um"]),
         "mean_contrast": percentiles(np.abs(table["mean_contrast"])),
-        "detection_limit": {
-            "contrast_threshold": limit,
-            "contrast_threshold_large_objects": thr,
-            "grow_threshold": thr / 2,
-            "noise_rms": c["noise"],
-            "texture_tail_threshold": c["tail"],
-            "grey_level_threshold": limit * c["level"],
-            "background_grey_level": c["level"],
-            "min_size_um": dmin_um,
-            "texture_grain_um": None if c["grain_px"] is None else c["grain_px"] * px,
-            "bandpass_sigma_um": c["sigma_px"] * px,
-            "opening_diameter_um": c["open_px"] * px,
-            "statement": (
-                f"objects of at least {dmin_um:.3g} µm whose peak relative contrast exceeds {limit:.3g} "
-                f"({limit * c['level']:.3g} grey levels at the median background {c['level']:.4g}); larger "
-                f"objects from {thr:.3g} (the larger of {k:g} x the robust noise rms {c['noise']:.3g} and the "
-                f"texture's extreme level {c['tail']:.3g})"
-            ),
-        },
+        "detections": len(blobs),
+        "detection_limit": limit,
+        "quality": quality,
         "settings": resolved,
     }
     lo, hi = np.percentile(grey[::4, ::4], [0.5, 99.5])
     return Protrusions(table, labels, summary, grey, (float(lo), float(max(hi, lo + 1e-6))))
+
+
+def _detection_limit(st: ProtrusionSettings, scales: list[Scale], curve: dict, texture_rms: float, level: float,
+                     px: float, grain: float | None, dmin: float, dmax: float, fa: float) -> dict:
+    """``summary["detection_limit"]``: thresholds in physical units, the curve and a sentence."""
+    need = [v for v in curve["min_contrast"] if v is not None]
+    small = need[0] if need else math.inf
+    large = min(need) if need else math.inf
+    grow = 3.0 * scales[0].smooth_rms
+    area_mm2 = scales[0].response.size * px * px * 1e-6
+    return {
+        "contrast_threshold": small,
+        "contrast_threshold_large_objects": large,
+        "grow_threshold": grow,
+        "noise_rms": texture_rms,
+        "grey_level_threshold": small * level,
+        "background_grey_level": level,
+        "min_size_um": dmin * px,
+        "max_size_um": dmax * px,
+        "texture_grain_um": None if grain is None else grain * px,
+        "false_alarms_per_image": fa,
+        "false_alarms_per_mm2": fa / area_mm2,
+        "scale_sigma_um": [s.sigma_px * px for s in scales],
+        "scale_threshold": [s.threshold for s in scales],
+        "curve": curve,
+        "statement": (
+            f"objects of {dmin * px:.3g} µm need a peak relative contrast of {small:.3g} "
+            f"({small * level:.3g} grey levels at the median background {level:.4g}; "
+            f"{small / max(texture_rms, 1e-12):.2g} x the texture rms {texture_rms:.3g}); larger objects down to "
+            f"{large:.3g} ({large / max(texture_rms, 1e-12):.2g} x the texture rms), up to {dmax * px:.3g} µm; "
+            f"{fa:.2g} false detections expected per image"
+        ),
+    }

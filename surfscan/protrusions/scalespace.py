@@ -1,0 +1,272 @@
+"""Normalised Laplacian-of-Gaussian scale space of a flattened SEM contrast image, with a threshold per scale.
+
+The contrast is analysed at scales ``sigma_i = sigma_min * 2^(i/3)``
+(pixels of the full image) up to ``sigma_max``. A blob of diameter ``D``
+answers most strongly near ``sigma = D / (2 sqrt 2)``. Coarse scales are
+computed on a Gaussian pyramid (``cv2.pyrDown``), so every scale costs about
+the same few operations on at most ``(1.6 / sigma)²`` of the pixels.
+
+The response at a scale is ``R = -sigma² ∇²(G_sigma * contrast)`` (the
+normalised LoG: a bright disc of relative contrast C gives about the same
+peak R whatever its size). Its threshold comes from the response's own
+statistics over quiet pixels (no object candidates):
+
+- a Gaussian random-field level: the level ``u`` whose expected Euler
+  characteristic ``A lambda2 (2 pi)^(-3/2) (u/s) exp(-u²/2s²)`` equals the
+  number of false alarms allowed at that scale (``A`` the area in pixels,
+  ``s`` the robust rms of R, ``lambda2`` the variance of its gradient over
+  its variance, both measured);
+- where there are at least 500 local maxima (fine scales): an exponential
+  fit to the upper tail of those maxima (:func:`.regions.tail_threshold`,
+  quantiles 0.9 and 0.99), which follows skewed or heavy-tailed textures
+  whose bright grains a Gaussian level would count; the larger of the two
+  levels applies. Coarser scales, with too few maxima for a fit, keep the
+  ratio of the two levels found at the coarsest scale that had a fit (a
+  heavy-tailed texture stays heavy-tailed when smoothed).
+
+The rms used is the larger of the robust (MAD) rms and ``(q99 - median) /
+2.326`` of the response over quiet pixels, so a texture with a heavy upper
+tail is not judged by its narrow core.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .regions import MAD_TO_SIGMA, subsample, tail_threshold
+
+__all__ = ["Scale", "scale_space", "scale_thresholds", "random_field_level", "find_blobs", "Blobs"]
+
+SCALES_PER_OCTAVE = 3
+_MIN_LEVEL_SIGMA = 1.6  # a scale is computed on the coarsest pyramid level where it spans >= 1.6 pixels
+_MIN_TAIL_PEAKS = 500
+_PEAK_QUANTILES = (0.9, 0.99)  # quantiles of the texture maxima that fit their exponential tail
+_TAIL_QUANTILE, _TAIL_Z = 0.99, 2.326  # the rms is at least (q99 - median) / 2.326 (the Gaussian value)
+_STAT_SAMPLE = 25_000  # response values per scale that its statistics come from
+_EDGE_RATIO = 10.0  # Hessian eigenvalue ratio above which a response is a ridge, not a blob
+
+
+@dataclass
+class Scale:
+    """One scale of the scale space.
+
+    Attributes
+    ----------
+    sigma_px : float
+        Gaussian sigma in pixels of the full image.
+    level : int
+        Pyramid level (the arrays have ``1 / 2**level`` of the full resolution).
+    smooth : ndarray of float32
+        The contrast smoothed to ``sigma_px`` at that level.
+    response : ndarray of float32
+        Normalised LoG response ``-sigma² ∇² smooth`` (bright blobs positive).
+    threshold : float
+        Detection level of the response (set by :func:`scale_thresholds`).
+    rms : float
+        Robust rms of the response over quiet pixels.
+    smooth_rms : float
+        Robust rms of ``smooth`` over quiet pixels.
+    """
+
+    sigma_px: float
+    level: int
+    smooth: np.ndarray
+    response: np.ndarray
+    threshold: float = math.inf
+    rms: float = 0.0
+    smooth_rms: float = 0.0
+
+    @property
+    def factor(self) -> int:
+        """Full-image pixels per pixel of this scale's arrays."""
+        return 2**self.level
+
+
+def _pyramid(image: np.ndarray, levels: int) -> list[np.ndarray]:
+    out = [image]
+    for _ in range(levels):
+        prev = out[-1]
+        if min(prev.shape) < 16:
+            break
+        out.append(cv2.pyrDown(prev, borderType=cv2.BORDER_REFLECT))
+    return out
+
+
+def _level_blur(level: int) -> float:
+    """Gaussian sigma (full-image pixels) that ``level`` pyrDown steps have already applied."""
+    return math.sqrt((4.0**level - 1.0) / 3.0)
+
+
+def scale_space(contrast: np.ndarray, sigma_min: float, sigma_max: float) -> list[Scale]:
+    """Normalised LoG responses from ``sigma_min`` to ``sigma_max`` (pixels), three scales per octave."""
+    n = max(1, int(math.floor(SCALES_PER_OCTAVE * math.log2(max(sigma_max / sigma_min, 1.0)))) + 1)
+    sigmas = [sigma_min * 2.0 ** (i / SCALES_PER_OCTAVE) for i in range(n)]
+    top = max(0, int(math.floor(math.log2(sigmas[-1] / _MIN_LEVEL_SIGMA))))
+    pyr = _pyramid(contrast, top)
+    scales = []
+    for s in sigmas:
+        level = min(len(pyr) - 1, max(0, int(math.floor(math.log2(s / _MIN_LEVEL_SIGMA)))))
+        f = 2.0**level
+        extra = math.sqrt(max(s * s - _level_blur(level) ** 2, 0.25 * f * f)) / f
+        smooth = cv2.GaussianBlur(pyr[level], (0, 0), sigmaX=extra, borderType=cv2.BORDER_REFLECT)
+        lap = cv2.Laplacian(smooth, cv2.CV_32F, ksize=1, borderType=cv2.BORDER_REFLECT)
+        lap *= np.float32(-((s / f) ** 2))
+        scales.append(Scale(s, level, smooth, lap))
+    return scales
+
+
+def random_field_level(n_eff: float, expected: float) -> float:
+    """``z`` (in rms units) with ``n_eff z exp(-z²/2) = expected`` (at least 1): the Gaussian random-field level."""
+    if n_eff <= expected:
+        return 1.0
+    z = 3.0
+    for _ in range(30):
+        z = math.sqrt(2.0 * math.log(max(n_eff * z / expected, 1.0 + 1e-9)))
+    return max(1.0, z)
+
+
+def _robust_var(v: np.ndarray) -> float:
+    if v.size == 0:
+        return 0.0
+    med = float(np.median(v))
+    return (MAD_TO_SIGMA * float(np.median(np.abs(v - med)))) ** 2
+
+
+def _local_maxima(a: np.ndarray) -> np.ndarray:
+    return a >= cv2.dilate(a, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REFLECT)
+
+
+def _down(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    if mask.shape == shape:
+        return mask
+    return cv2.resize(mask.view(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST).view(bool)
+
+
+def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k: float | None = None) -> None:
+    """Set ``threshold``, ``rms`` and ``smooth_rms`` of every scale (``expected`` false alarms per scale).
+
+    With ``k`` the threshold is the median plus ``k`` robust rms of the
+    response at every scale instead (no random-field level, no tail fit).
+
+    ``quiet`` (full resolution, True = no object candidate) selects the
+    pixels the statistics come from; a scale with too few quiet pixels
+    uses all of them.
+    """
+    heavy = 1.0  # how far the texture maxima's tail lies above the random-field level (last fitted scale)
+    for sc in scales:
+        r = sc.response
+        q = _down(quiet, r.shape)
+        if np.count_nonzero(q) < 0.05 * q.size or np.count_nonzero(q) < 400:
+            q = np.ones(r.shape, bool)
+        v = subsample(r, q, _STAT_SAMPLE)
+        med = float(np.median(v))
+        s = math.sqrt(_robust_var(v))
+        sc.smooth_rms = math.sqrt(_robust_var(subsample(sc.smooth, q, _STAT_SAMPLE)))
+        sc.rms = max(s, (float(np.quantile(v, _TAIL_QUANTILE)) - med) / _TAIL_Z) if v.size else 0.0
+        if sc.rms <= 0:
+            sc.threshold = math.inf
+            continue
+        if k is not None:
+            sc.threshold = med + k * sc.rms
+            continue
+        rf = sc.rms * random_field_level(_effective_maxima(r, q, s), expected)
+        peaks = r[_local_maxima(r) & q & (r > med + s)]
+        if peaks.size >= _MIN_TAIL_PEAKS:
+            frac = np.count_nonzero(q) / q.size
+            heavy = max(1.0, (tail_threshold(peaks, expected * frac, _PEAK_QUANTILES) - med) / rf)
+        sc.threshold = med + heavy * rf
+
+
+def _effective_maxima(r: np.ndarray, q: np.ndarray, s: float) -> float:
+    """``A lambda2 / (2 pi)^(3/2)``: the random-field constant of the response (``A`` in pixels)."""
+    step = max(1, int(math.sqrt(r.size / _STAT_SAMPLE)))
+    rs, qs = r[::step, ::step], q[::step, ::step]
+    gx = (rs[:, 1:] - rs[:, :-1])[qs[:, 1:] & qs[:, :-1]]
+    gy = (rs[1:] - rs[:-1])[qs[1:] & qs[:-1]]
+    lam2 = 0.5 * (_robust_var(gx) + _robust_var(gy)) / (step * step * s * s)
+    return r.size * lam2 / (2 * math.pi) ** 1.5
+
+
+@dataclass
+class Blobs:
+    """Blob detections in full-image pixels: centre ``y``, ``x``, ``sigma`` (pixels), ``scale`` index and
+    ``score`` (response over the scale's threshold, > 1)."""
+
+    y: np.ndarray
+    x: np.ndarray
+    sigma: np.ndarray
+    scale: np.ndarray
+    score: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.y.size)
+
+    def take(self, idx: np.ndarray) -> Blobs:
+        """The detections at ``idx`` (indices or a boolean mask)."""
+        return Blobs(self.y[idx], self.x[idx], self.sigma[idx], self.scale[idx], self.score[idx])
+
+
+def _sample(sc: Scale, y: np.ndarray, x: np.ndarray, window: int = 1) -> np.ndarray:
+    """Largest normalised score of ``sc`` within ``window`` pixels (of its level) of full-image points."""
+    s = sc.response / np.float32(sc.threshold)
+    if window:
+        s = cv2.dilate(s, np.ones((2 * window + 1, 2 * window + 1), np.uint8))
+    f = sc.factor
+    yy = np.clip(np.rint(y / f).astype(int), 0, s.shape[0] - 1)
+    xx = np.clip(np.rint(x / f).astype(int), 0, s.shape[1] - 1)
+    return s[yy, xx]
+
+
+def _is_blob(sc: Scale, yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
+    """Hessian test at level pixels: both curvatures downward and not a ridge (eigenvalue ratio < 10)."""
+    a = sc.smooth
+    ny, nx = a.shape
+    y0, y1, y2 = np.clip(yy - 1, 0, ny - 1), yy, np.clip(yy + 1, 0, ny - 1)
+    x0, x1, x2 = np.clip(xx - 1, 0, nx - 1), xx, np.clip(xx + 1, 0, nx - 1)
+    dxx = a[y1, x2] + a[y1, x0] - 2 * a[y1, x1]
+    dyy = a[y2, x1] + a[y0, x1] - 2 * a[y1, x1]
+    dxy = (a[y2, x2] - a[y2, x0] - a[y0, x2] + a[y0, x0]) / 4
+    tr, det = dxx + dyy, dxx * dyy - dxy * dxy
+    r = _EDGE_RATIO
+    return (tr < 0) & (det > 0) & (tr * tr * r < (r + 1) ** 2 * det)
+
+
+def find_blobs(scales: list[Scale], valid_margin: int = 1) -> Blobs:
+    """Local maxima of the normalised scores above 1, maximal across neighbouring scales too, that are blobs.
+
+    A candidate at scale ``i`` is a 3 x 3 spatial maximum of ``R_i / t_i``
+    above 1 that is at least as strong as the scores of scales ``i - 1`` and
+    ``i + 1`` around the same point (non-maximum suppression across scale)
+    and passes the Hessian blob test of :func:`_is_blob`.
+    """
+    ys, xs, sg, ix, sc_ = [], [], [], [], []
+    for i, sc in enumerate(scales):
+        if not math.isfinite(sc.threshold):
+            continue
+        s = sc.response / np.float32(sc.threshold)
+        cand = (s > 1.0) & _local_maxima(s)
+        yy, xx = np.nonzero(cand)
+        if yy.size == 0:
+            continue
+        keep = _is_blob(sc, yy, xx)
+        yy, xx = yy[keep], xx[keep]
+        val = s[yy, xx]
+        f = sc.factor
+        yf, xf = (yy + 0.5) * f - 0.5, (xx + 0.5) * f - 0.5
+        ok = np.ones(yy.size, bool)
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(scales) and math.isfinite(scales[j].threshold):
+                ok &= val >= _sample(scales[j], yf, xf)
+        ys.append(yf[ok])
+        xs.append(xf[ok])
+        sg.append(np.full(int(ok.sum()), sc.sigma_px))
+        ix.append(np.full(int(ok.sum()), i))
+        sc_.append(val[ok])
+    if not ys:
+        e = np.zeros(0)
+        return Blobs(e, e, e, e.astype(int), e)
+    return Blobs(*(np.concatenate(a) for a in (ys, xs, sg)), np.concatenate(ix).astype(int), np.concatenate(sc_))
