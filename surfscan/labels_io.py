@@ -32,7 +32,7 @@ import numpy as np
 from .errors import SurfscanError
 
 __all__ = ["ANALYSES", "LABELS_SUFFIX", "labels_path", "is_labels_file", "labels_analyses", "load_labels",
-           "save_labels"]
+           "load_all_labels", "save_labels"]
 
 #: The analyses a labels file can hold a page for.
 ANALYSES = ("particles", "protrusions")
@@ -82,6 +82,21 @@ def _read_pages(path: Path) -> dict[str, np.ndarray]:
     return pages
 
 
+def load_all_labels(image_path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every saved page of an image's labels file as ``{analysis: int32 labels}`` (empty when there is no file)."""
+    path = labels_path(image_path)
+    if not path.is_file():
+        return {}
+    return {name: _checked_page(path, name, page) for name, page in _read_pages(path).items() if name in ANALYSES}
+
+
+def _checked_page(path: Path, analysis: str, page: np.ndarray) -> np.ndarray:
+    if page.ndim != 2 or page.dtype.kind not in "iu":
+        raise SurfscanError(f"{path}: the {analysis} page is not a 2-D integer label image "
+                            f"(shape {page.shape}, {page.dtype})")
+    return page.astype(np.int32, copy=False)
+
+
 def labels_analyses(image_path: str | os.PathLike) -> list[str]:
     """The analyses the image's labels file holds pages for (empty when there is no labels file)."""
     path = labels_path(image_path)
@@ -114,12 +129,7 @@ def load_labels(image_path: str | os.PathLike, analysis: str) -> np.ndarray | No
     if not path.is_file():
         return None
     page = _read_pages(path).get(analysis)
-    if page is None:
-        return None
-    if page.ndim != 2 or page.dtype.kind not in "iu":
-        raise SurfscanError(f"{path}: the {analysis} page is not a 2-D integer label image "
-                            f"(shape {page.shape}, {page.dtype})")
-    return page.astype(np.int32, copy=False)
+    return None if page is None else _checked_page(path, analysis, page)
 
 
 def save_labels(image_path: str | os.PathLike, labels: np.ndarray, analysis: str = "particles") -> Path:

@@ -6,7 +6,9 @@ what the batch did not measure. Only files that are plainly not
 measurements are left out (hidden files, documents and sidecars such as
 ``.md``, ``.toml``, ``.json``, ``.html``, ``.py``, and anything inside the
 batch's own output folder),
-unless an ``--include`` glob names them.
+unless an ``--include`` glob names them. Label files saved beside an image
+(``<image>.labels.tif``, see :mod:`surfscan.labels_io`) are never taken, not
+even by an ``--include`` glob: the batch measures their image from them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..errors import SurfscanError
+from ..labels_io import is_labels_file
 
 __all__ = ["Candidate", "discover", "group_of", "assign_groups", "parse_group_by", "replicate_stem", "NOT_MEASUREMENTS"]
 
@@ -61,6 +64,8 @@ def _reader_suffixes() -> set[str]:
 
 
 def _wanted(name: str, include: Sequence[str], known: set[str]) -> bool:
+    if is_labels_file(name):  # a person's labels for an image, not a measurement
+        return False
     if name.startswith(".") and not any(g.startswith(".") for g in include):
         return False
     if include:

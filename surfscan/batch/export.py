@@ -147,7 +147,7 @@ def build_tables(store: ResultStore, spec: Spec | None = None, group_by: str | N
             files[c] = pd.array(files[c].tolist(), dtype="Int64")
     metrics = [c for c in files.columns
                if (c in roughness or defect_base(c).startswith("protrusion_") or is_sem_measure(c))
-               and c != "status" and pd.api.types.is_numeric_dtype(pd.to_numeric(files[c], errors="coerce"))
+               and c != "status" and not c.endswith("quality_reliable") and pd.api.types.is_numeric_dtype(pd.to_numeric(files[c], errors="coerce"))
                and pd.to_numeric(files[c], errors="coerce").notna().sum() == files[c].notna().sum()]
     verdicts = [judge(spec, r, units) if r.get("status") == "ok" else ((r.get("status") or "") if spec else "", [])
                 for r in files.to_dict("records")]

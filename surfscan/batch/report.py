@@ -3,7 +3,11 @@
 Contents: a summary (files, errors, verdicts, settings, spec), the group
 table with verdicts, per-group box plots of Sa, Sz and protrusion density
 with the spec limits drawn, a histogram of protrusion sizes, thumbnails of
-the worst files with their protrusions outlined, and the file table.
+the worst files with their protrusions outlined, the files whose automatic
+result is unreliable (with the analysis's reasons), and the file table with
+a ``quality`` column: "⚠ unreliable" for an automatic result its quality block
+calls unreliable, "✎ labels" where a person's saved labels were measured
+(they count as reliable), empty where no quality was assessed.
 
 Figures are drawn with matplotlib's Agg canvas directly (no pyplot, so the
 caller's backend is left alone).
@@ -29,7 +33,11 @@ from .export import Tables, build_tables
 from .spec import Spec, metric_column, metric_columns
 from .store import ResultStore
 
-__all__ = ["write_report", "worst_files"]
+__all__ = ["write_report", "worst_files", "quality_flags", "UNRELIABLE_MARK"]
+
+#: Marker of a file whose automatic result its analysis called unreliable.
+UNRELIABLE_MARK = "⚠ unreliable"
+_ANALYSIS_PREFIXES = {"sem_protrusion_": "protrusions", "height_protrusion_": "protrusions", "particles_": "particles"}
 
 _MAX_FILE_ROWS = 2000
 _BOX_METRICS = ("Sa", "Sz", "protrusion_density")
@@ -39,7 +47,7 @@ color:#222;padding:0 1em}
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 7px;
 text-align:right}th{background:#f4f4f4}td.t,th.t{text-align:left}
-.pass{background:#d9f2d9}.fail{background:#f9d6d5}.error{background:#fde9c4}
+.pass{background:#d9f2d9}.fail{background:#f9d6d5}.error{background:#fde9c4}.unreliable{background:#ffe08a}
 .thumbs{display:flex;flex-wrap:wrap;gap:12px}.thumbs figure{margin:0;width:280px;font-size:.8em}
 img{max-width:100%}.note{color:#666;font-size:.85em}
 """
@@ -88,6 +96,8 @@ def _table(df: pd.DataFrame, columns: list[str], units: dict[str, str] | None = 
             cls = " class='t'" if isinstance(v, str) or v is None else ""
             if c == "verdict" and v in ("pass", "fail", "error"):
                 cls = f" class='t {v}'"
+            elif c == "quality" and isinstance(v, str) and v.startswith(UNRELIABLE_MARK):
+                cls = " class='t unreliable'"
             cells.append(f"<td{cls}>{html.escape(_fmt(v))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{heads}</tr>{''.join(rows)}</table>"
@@ -203,8 +213,11 @@ def _thumbnail(row: pd.Series, t: Tables) -> str:
     if settings.get("defects"):
         import surfscan
 
+        from ..labels_io import load_labels
+
+        labels = load_labels(row["path"], "protrusions")  # a person's labels, as the batch measured them
         detect = getattr(surfscan, "detect_protrusions", None)
-        if detect is not None:
+        if labels is None and detect is not None:
             labels = np.asarray(detect(obj, **settings.get("defect_settings", {})).labels)
     step = max(1, int(max(image.shape) // 400))  # the thumbnail needs no more than ~400 pixels a side
     fig = Figure(figsize=(3.6, 3.2))
@@ -237,11 +250,56 @@ def _thumbnails(t: Tables, n: int) -> str:
     return f"<div class='thumbs'>{''.join(figs)}</div>"
 
 
+def _is_false(v: Any) -> bool:
+    return isinstance(v, (bool, np.bool_)) and not bool(v)
+
+
+def quality_flags(files: pd.DataFrame) -> pd.Series:
+    """One text per file: ``"⚠ unreliable particles: <reasons>"``, ``"✎ labels: particles"`` or ``""``.
+
+    Reads the ``*_quality_reliable``, ``*_quality_reasons`` and ``*_source``
+    columns of the file table; a result without a quality block gives no flag.
+    """
+    texts = []
+    for rec in files.to_dict("records"):
+        parts, edited = [], []
+        for prefix, analysis in _ANALYSIS_PREFIXES.items():
+            if rec.get(f"{prefix}source") == "labels":
+                edited.append(analysis)
+            elif _is_false(rec.get(f"{prefix}quality_reliable")):
+                reasons = rec.get(f"{prefix}quality_reasons")
+                parts.append(f"{UNRELIABLE_MARK} {analysis}" + (f": {reasons}" if isinstance(reasons, str) and reasons
+                                                                  else ""))
+        if edited:
+            parts.append("✎ labels: " + ", ".join(edited))
+        texts.append("; ".join(parts))
+    return pd.Series(texts, index=files.index, dtype=object)
+
+
+def _quality_section(t: Tables) -> str:
+    f = t.files
+    flags = quality_flags(f)
+    unreliable = flags.str.startswith(UNRELIABLE_MARK)
+    bad = f[unreliable].assign(quality=flags[unreliable])
+    edited = int(flags.str.contains("✎ labels").sum())
+    note = (f"<p class='note'>{edited} file{'s' if edited != 1 else ''} measured from labels a person saved "
+            "beside the image (&lt;image&gt;.labels.tif); they count as reliable.</p>" if edited else "")
+    if bad.empty:
+        return "<p class='note'>No automatic result was flagged unreliable.</p>" + note
+    return (f"<p>{len(bad)} file{'s' if len(bad) != 1 else ''} with an automatic result its quality check calls "
+            "unreliable: check them, or correct their labels in napari and save them beside the image.</p>"
+            + _table(bad, ["file", "group", "quality"]) + note)
+
+
 def _summary(t: Tables) -> str:
     f, g, run = t.files, t.groups, t.run
     counts = f["status"].value_counts().to_dict()
     items = [f"<li>{len(f)} files: {counts.get('ok', 0)} analysed, {counts.get('error', 0)} errors"
              + (f", {counts['not done']} not done (batch interrupted)" if counts.get("not done") else "") + "</li>"]
+    flagged = int(quality_flags(f).str.startswith(UNRELIABLE_MARK).sum())
+    if flagged:
+        items.append(f"<li><span class='unreliable'>{UNRELIABLE_MARK}: {flagged} file{'s' if flagged != 1 else ''}"
+                     "</span> (see Quality)</li>")
     if t.spec is not None:
         vc = g["verdict"].value_counts().to_dict()
         fv = f["verdict"].value_counts().to_dict()
@@ -295,15 +353,16 @@ def write_report(folder: str | os.PathLike, path: str | os.PathLike | None = Non
     with ResultStore(folder, create=False) as store:
         t = build_tables(store, spec, group_by)
     path = Path(path) if path is not None else Path(folder) / "report.html"
-    f = t.files
-    file_cols = ["file", "group", "status", "verdict", *_key_metrics(t), "failed_rules", "error"]
+    f = t.files.assign(quality=quality_flags(t.files))
+    file_cols = ["file", "group", "status", "verdict", "quality", *_key_metrics(t), "failed_rules", "error"]
     shown = f.head(_MAX_FILE_ROWS)
     more = (f"<p class='note'>First {_MAX_FILE_ROWS} of {len(f)} files; the full table is in files.csv.</p>"
             if len(f) > _MAX_FILE_ROWS else "")
     title = "surfscan batch report" + (f": {t.spec.name}" if t.spec else "")
     body = [f"<h1>{html.escape(title)}</h1>", _summary(t), "<h2>Groups</h2>", _group_section(t),
             "<h2>Per group</h2>", _box_plots(t), "<h2>Protrusion sizes</h2>", _size_histogram(t),
-            f"<h2>Worst {worst} files</h2>", _thumbnails(t, worst), "<h2>Files</h2>", more,
+            f"<h2>Worst {worst} files</h2>", _thumbnails(t, worst), "<h2>Quality</h2>", _quality_section(t),
+            "<h2>Files</h2>", more,
             _table(shown, file_cols, t.units),
             f"<p class='note'>Written by surfscan on {html.escape(time.strftime('%Y-%m-%d %H:%M'))}.</p>"]
     doc = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"

@@ -17,7 +17,7 @@ from .export import Tables, build_tables, write_exports
 from .progress import Progress
 from .spec import Spec, metric_columns
 from .store import ResultStore
-from .tasks import BatchSettings
+from .tasks import BatchSettings, labels_signature
 
 __all__ = ["BatchSummary", "run_batch"]
 
@@ -50,14 +50,15 @@ class BatchSummary:
     where: str = ""
 
 
-def _stat(path: str) -> tuple[int, int] | None:
+def _stat(path: str) -> tuple[int, int, str] | None:
+    """(size, mtime_ns, labels file signature) of a file: what tells a re-run that it changed."""
     try:
         st = os.stat(path)
     except OSError:
         return None
     if not os.path.isfile(path):
         return None
-    return st.st_size, st.st_mtime_ns
+    return st.st_size, st.st_mtime_ns, labels_signature(path)
 
 
 def run_batch(
@@ -78,8 +79,10 @@ def run_batch(
     """Analyse every file under ``folders`` into the results store in ``out``.
 
     Files already analysed with the same settings (same content, same
-    settings hash) are skipped, so an interrupted batch resumes where it
-    stopped. Every result is committed as it arrives.
+    settings hash, same saved labels ``<image>.labels.tif`` or none) are
+    skipped, so an interrupted batch resumes where it stopped; a file whose
+    labels file appeared, changed or went away is analysed again. Every
+    result is committed as it arrives.
 
     Parameters
     ----------

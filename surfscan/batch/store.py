@@ -10,8 +10,9 @@ Tables
 ``objects``
     The per-object defect table of a result (column lists as JSON).
 ``files``
-    Path -> (size, modification time, content hash): lets a re-run skip a
-    file without reading it again.
+    Path -> (size, modification time, content hash, signature of its labels
+    file ``<image>.labels.tif`` or ''): lets a re-run skip a file without
+    reading it again, and not skip it when its labels changed.
 ``runs`` and ``run_files``
     Each ``surfscan batch`` command (its options, group-by, spec text) and
     the files it covered, in order; exports and reports use the latest run.
@@ -80,7 +81,8 @@ CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY,
     size INTEGER,
     mtime_ns INTEGER,
-    content_hash TEXT NOT NULL
+    content_hash TEXT NOT NULL,
+    labels_stat TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS runs (
     run_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -99,6 +101,11 @@ CREATE TABLE IF NOT EXISTS run_files (
 """
 
 _JSON_COLUMNS = ("settings", "roughness", "units", "defects", "warnings", "measures")
+
+
+def _full_stat(stat: tuple) -> tuple[int, int, str]:
+    """``(size, mtime_ns, labels signature)``; a 2-tuple stands for a file without labels."""
+    return (stat[0], stat[1], stat[2] if len(stat) > 2 else "")
 
 
 def _now() -> str:
@@ -134,10 +141,13 @@ class ResultStore:
         self.db.row_factory = sqlite3.Row
 
     def _add_missing_columns(self) -> None:
-        """Bring a database written by an older surfscan up to date (``measures`` came later)."""
+        """Bring a database written by an older surfscan up to date (``measures``, ``labels_stat`` came later)."""
         have = {row[1] for row in self.db.execute("PRAGMA table_info(results)")}
         if "measures" not in have:
             self.db.execute("ALTER TABLE results ADD COLUMN measures TEXT NOT NULL DEFAULT '{}'")
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(files)")}
+        if "labels_stat" not in have:
+            self.db.execute("ALTER TABLE files ADD COLUMN labels_stat TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
         """Close the database."""
@@ -182,21 +192,25 @@ class ResultStore:
                 "settings": json.loads(row["settings"]), "config": json.loads(row["config"])}
 
     # skipping work already done -----------------------------------------------
-    def done_paths(self, stats: dict[str, tuple[int, int]], settings_hash: str) -> set[str]:
-        """Paths whose (size, mtime) match a stored file with a stored result for these settings."""
+    def done_paths(self, stats: dict[str, tuple], settings_hash: str) -> set[str]:
+        """Paths whose (size, mtime[, labels file signature]) match a stored file with a result for these settings."""
         known = {r["content_hash"] for r in self.db.execute(
             "SELECT content_hash FROM results WHERE settings_hash = ? AND content_hash NOT LIKE 'path:%'",
             (settings_hash,))}
         done = set()
-        for row in self.db.execute("SELECT path, size, mtime_ns, content_hash FROM files"):
+        for row in self.db.execute("SELECT path, size, mtime_ns, content_hash, labels_stat FROM files"):
             st = stats.get(row["path"])
-            if st is not None and st == (row["size"], row["mtime_ns"]) and row["content_hash"] in known:
+            if st is not None and _full_stat(st) == (row["size"], row["mtime_ns"], row["labels_stat"]) \
+                    and row["content_hash"] in known:
                 done.add(row["path"])
         return done
 
     # recording ---------------------------------------------------------------
-    def record(self, result: dict[str, Any], settings: dict[str, Any], stat: tuple[int, int] | None) -> None:
-        """Store one file's result, its objects and its path, in one transaction."""
+    def record(self, result: dict[str, Any], settings: dict[str, Any], stat: tuple | None) -> None:
+        """Store one file's result, its objects and its path, in one transaction.
+
+        ``stat`` is ``(size, mtime_ns)`` or ``(size, mtime_ns, labels file signature)``.
+        """
         t = result.get("timings", {})
         key = (result["content_hash"], result["settings_hash"])
         row = (*key, result["path"], result["status"], result.get("error"), result.get("kind"), result.get("format"),
@@ -206,7 +220,7 @@ class ResultStore:
                json.dumps(result.get("defects") or {}), json.dumps(result.get("warnings") or []),
                t.get("read"), t.get("roughness"), t.get("defects"), t.get("total"), result.get("worker"), _now(),
                json.dumps(result.get("measures") or {}))
-        size, mtime = stat if stat is not None else (None, None)
+        size, mtime, labels_stat = _full_stat(stat) if stat is not None else (None, None, "")
         with self._transaction() as db:
             db.execute(f"INSERT OR REPLACE INTO results VALUES ({', '.join('?' * len(row))})", row)
             db.execute("DELETE FROM objects WHERE content_hash = ? AND settings_hash = ?", key)
@@ -214,7 +228,8 @@ class ResultStore:
             if objects is not None:
                 n = len(next(iter(objects.values()), []))
                 db.execute("INSERT INTO objects VALUES (?, ?, ?, ?)", (*key, n, json.dumps(objects)))
-            db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (result["path"], size, mtime, key[0]))
+            db.execute("INSERT OR REPLACE INTO files (path, size, mtime_ns, content_hash, labels_stat) "
+                       "VALUES (?, ?, ?, ?, ?)", (result["path"], size, mtime, key[0], labels_stat))
 
     # reading back --------------------------------------------------------------
     def run_files(self, run_id: int) -> list[dict[str, Any]]:

@@ -4,6 +4,19 @@
 result with ``status="error"`` and one line of error text, so the batch goes
 on. It runs the same in a local worker process, in a Dask worker thread and
 in a plain loop (the benchmark's baseline), and holds one file at a time.
+
+Labels saved beside an image (``<image>.labels.tif``, :mod:`surfscan.labels_io`)
+replace the automatic detection of the analyses they hold a page for: the
+protrusions (``protrusions`` page) and the particles (``particles`` page) are
+then measured from the labels (:mod:`surfscan.remeasure`), and the result
+says so (``source`` = ``labels`` or ``auto``). The result's key then covers
+the labels too (``content_hash`` = a hash of the image's and the labels
+file's hashes), so an edited labels file is never answered with a stale result.
+
+Each protrusion and particle result carries its quality verdict as flat
+values: ``quality_reliable`` (True, False, or None when the analysis gave no
+quality block), ``quality_reasons`` (one text), ``quality_agglomeration_index``
+and ``quality_split_fraction``. Labels drawn by a person count as reliable.
 """
 
 from __future__ import annotations
@@ -26,7 +39,7 @@ import numpy as np
 from ..errors import FormatError, SurfscanError, SurfscanWarning
 from ..pipeline import RoughnessSettings
 
-__all__ = ["BatchSettings", "analyse_file", "content_hash", "path_key", "defects_available"]
+__all__ = ["BatchSettings", "analyse_file", "content_hash", "path_key", "defects_available", "labels_signature"]
 
 _CHUNK = 1 << 20
 
@@ -98,6 +111,22 @@ def content_hash(path: str | os.PathLike) -> str:
         while chunk := fh.read(_CHUNK):
             h.update(chunk)
     return h.hexdigest()
+
+
+def labels_signature(path: str | os.PathLike) -> str:
+    """``"size:mtime_ns"`` of the image's labels file, or ``""`` when it has none (resume checks compare it)."""
+    from ..labels_io import labels_path
+
+    try:
+        st = os.stat(labels_path(path))
+    except OSError:
+        return ""
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def _key_with_labels(image_hash: str, labels_hash: str) -> str:
+    """The results key of an image measured from saved labels: both files' hashes together."""
+    return hashlib.blake2b(f"{image_hash}+labels:{labels_hash}".encode(), digest_size=16).hexdigest()
 
 
 def path_key(path: str) -> str:
@@ -202,29 +231,69 @@ def _flatten(summary: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _defects(obj: Any, settings: BatchSettings) -> tuple[dict[str, Any], dict[str, list]]:
+def _quality(summary: dict[str, Any]) -> dict[str, Any]:
+    """Take the ``quality`` block out of a summary as flat values (None when the analysis gave none)."""
+    q = summary.pop("quality", None)
+    if not isinstance(q, dict):
+        return {"quality_reliable": None, "quality_reasons": None}
+    reasons = q.get("reasons") or []
+    reliable = q.get("reliable")
+    return {"quality_reliable": None if reliable is None else bool(reliable),
+            "quality_reasons": "; ".join(map(str, reasons)) if isinstance(reasons, (list, tuple)) else str(reasons),
+            "quality_agglomeration_index": _scalar(q.get("agglomeration_index")),
+            "quality_split_fraction": _scalar(q.get("split_fraction"))}
+
+
+def _flat_result(summary: dict[str, Any], source: str) -> dict[str, Any]:
+    """A summary as flat scalars with its ``source`` (labels | auto) and quality values."""
+    summary = dict(summary)
+    summary.pop("source", None)
+    quality = _quality(summary)
+    return {"source": source, **_flatten(summary), **quality}
+
+
+def _defects(obj: Any, settings: BatchSettings, labels: np.ndarray | None) -> tuple[dict[str, Any], dict[str, list]]:
     import surfscan
 
-    detect = getattr(surfscan, "detect_protrusions", None)
-    if detect is None:
-        raise SurfscanError("defect detection (surfscan.detect_protrusions) is not available in this installation; "
-                            "run with --no-defects")
-    found = detect(obj, **dict(settings.defect_settings))
-    summary = _flatten(dict(found.summary))
+    options = dict(settings.defect_settings)
+    if labels is not None:
+        found = surfscan.measure_protrusions_from_labels(
+            obj, labels, polarity=options.get("polarity", "bright"), pixel_size=options.get("pixel_size"))
+    else:
+        detect = getattr(surfscan, "detect_protrusions", None)
+        if detect is None:
+            raise SurfscanError("defect detection (surfscan.detect_protrusions) is not available in this "
+                                "installation; run with --no-defects")
+        found = detect(obj, **options)
+    summary = _flat_result(found.summary, "labels" if labels is not None else "auto")
     table = found.table
     objects = {str(c): [_scalar(v) for v in table[c].tolist()] for c in table.columns}
     return summary, objects
 
 
-def _sem_measures(obj: Any, settings: BatchSettings) -> dict[str, Any]:
+def _particles(obj: Any, settings: BatchSettings, labels: np.ndarray | None) -> dict[str, Any]:
+    """The particle summary as flat ``particles_*`` values, from saved labels when there are some."""
+    import surfscan
+
+    options = dict(settings.particle_settings)
+    if labels is not None:
+        kept = {k: options[k] for k in ("linear_above", "min_count") if k in options}
+        found = surfscan.measure_particles_from_labels(obj, labels, **kept)
+    else:
+        found = surfscan.measure_particles(obj, **options)
+    summary = dict(found.summary)
+    summary.pop("warnings", None)  # raised as SurfscanWarnings, kept in the result's warnings
+    flat = _flat_result(summary, "labels" if labels is not None else "auto")
+    return {f"particles_{k}": v for k, v in flat.items()}
+
+
+def _sem_measures(obj: Any, settings: BatchSettings, labels: dict[str, np.ndarray]) -> dict[str, Any]:
     """Particle summary (``particles_*``) and section porosity (``porosity_*``) of an SEM image, flat scalars."""
     import surfscan
 
     out: dict[str, Any] = {}
     if settings.particles:
-        summary = dict(surfscan.measure_particles(obj, **dict(settings.particle_settings)).summary)
-        summary.pop("warnings", None)  # raised as SurfscanWarnings, kept in the result's warnings
-        out.update({f"particles_{k}": v for k, v in _flatten(summary).items()})
+        out.update(_particles(obj, settings, labels.get("particles")))
     if settings.porosity:
         found = surfscan.porosity_from_section(obj)
         out.update({"porosity_percent": _scalar(found.porosity_percent),
@@ -232,6 +301,20 @@ def _sem_measures(obj: Any, settings: BatchSettings) -> dict[str, Any]:
                     "porosity_band_high_percent": _scalar(found.band_percent[1]),
                     "porosity_threshold": _scalar(found.threshold), "porosity_method": found.method})
     return out
+
+
+def _saved_labels(path: str, out: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The pages of the image's labels file; folds the labels file's hash into the result key."""
+    from ..labels_io import labels_path, load_all_labels
+
+    lab_path = labels_path(path)
+    if not lab_path.is_file():
+        return {}
+    out["content_hash"] = _key_with_labels(out["content_hash"], content_hash(lab_path))
+    pages = load_all_labels(path)
+    out["measures"]["labels_file"] = lab_path.name
+    out["measures"]["labels_pages"] = ", ".join(pages)
+    return pages
 
 
 def _analyse(path: str, settings: BatchSettings, out: dict[str, Any], clock: dict[str, float]) -> None:
@@ -246,6 +329,7 @@ def _analyse(path: str, settings: BatchSettings, out: dict[str, Any], clock: dic
         out["file_size"] = os.path.getsize(path)
     except OSError as exc:
         raise _open_error(path, exc) from None
+    labels = _saved_labels(path, out)
     obj = _read(path, settings)
     out["format"] = obj.meta.get("format")
     out.update(_describe(obj))
@@ -257,11 +341,11 @@ def _analyse(path: str, settings: BatchSettings, out: dict[str, Any], clock: dic
         clock["roughness"] = time.perf_counter() - t
     if settings.defects:
         t = time.perf_counter()
-        out["defects"], out["objects"] = _defects(obj, settings)
+        out["defects"], out["objects"] = _defects(obj, settings, labels.get("protrusions"))
         clock["defects"] = time.perf_counter() - t
     if (settings.particles or settings.porosity) and isinstance(obj, Micrograph):
         t = time.perf_counter()
-        out["measures"] = _sem_measures(obj, settings)
+        out["measures"].update(_sem_measures(obj, settings, labels))
         clock["sem_measures"] = time.perf_counter() - t
 
 
@@ -284,7 +368,8 @@ def analyse_file(path: str, settings: BatchSettings) -> dict[str, Any]:
         ``roughness`` and ``units`` (dicts), ``defects`` (the protrusion
         summary), ``objects`` (the per-object table as column lists),
         ``measures`` (flat ``particles_*`` and ``porosity_*`` values of SEM
-        images; empty for height maps),
+        images; ``labels_file`` and ``labels_pages`` when the image has saved
+        labels; empty otherwise),
         ``warnings`` (list of str), ``timings`` (seconds per stage) and
         ``worker`` (host:pid).
     """
