@@ -43,8 +43,9 @@ Choices the description leaves open, made here (and nowhere tuned to any detecto
 - Shading: ``1 + linear + vignette`` (vignette quadratic in the radius), rescaled so its largest
   departure from 1 is 3-15 %, with mean 1. It multiplies the signal before the noise is drawn.
 - Domes: 30 % are elliptical (aspect 1.1-1.6, random orientation, area of a D-disc). A rim (35 % of
-  the objects) is a Gaussian ring of width 1-3 px at the visible edge, 0.3-0.6 of the peak, not counted
-  in C. Per image the texture continues on the domes additively (``mu + T + dome``) or
+  the objects) is a Gaussian ring of width w = 1-3 px (at most D/8) just inside the visible edge
+  (centred at D/2 - w/2; at the half-height radius FWHM/2 on Gaussian domes), 0.3-0.6 of the peak,
+  not counted in C (it leaves the centre unchanged). Per image the texture continues on the domes additively (``mu + T + dome``) or
   multiplicatively (``(mu + dome)(1 + T/mu)``).
 - Objects are placed by random sequential addition; a ``ValueError`` names the problem when
   ``n_objects`` do not fit.
@@ -66,8 +67,9 @@ PROFILES = ("gaussian", "cap", "flat_top")
 
 # --------------------------------------------------------------------------------------------- texture
 def _unit_field(rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> np.ndarray:
-    """White noise smoothed by a Gaussian of ``sigma`` px, scaled to zero mean and unit variance."""
-    f = ndi.gaussian_filter(rng.standard_normal(shape), sigma, mode="wrap")
+    """White noise smoothed by a Gaussian of ``sigma`` px (periodic, by FFT), zero mean, unit variance."""
+    spectrum = ndi.fourier_gaussian(np.fft.rfft2(rng.standard_normal(shape)), sigma, n=shape[1])
+    f = np.fft.irfft2(spectrum, s=shape)
     return (f - f.mean()) / f.std()
 
 
@@ -104,7 +106,7 @@ def _scan_lines(rng: np.random.Generator, rows: int, rms: float) -> np.ndarray:
 def _shading(rng: np.random.Generator, shape: tuple[int, int]) -> tuple[np.ndarray, float]:
     """A multiplicative illumination field of mean 1: linear gradient and/or vignette, max |s - 1| 3-15 %."""
     rows, cols = shape
-    y, x = np.mgrid[0:rows, 0:cols]
+    y, x = np.ogrid[0:rows, 0:cols]
     xn, yn = (x - (cols - 1) / 2) / cols, (y - (rows - 1) / 2) / rows
     kind = rng.choice(["linear", "vignette", "both"])
     s = np.zeros(shape)
@@ -142,8 +144,8 @@ def _draw_dome(rng: np.random.Generator, row: float, col: float, diameter: float
              "flat_top": rng.uniform(1.0, max(1.0, min(4.0, diameter / 8)))}[profile]
     aspect = float(rng.uniform(1.1, 1.6)) if rng.random() < 0.3 else 1.0
     rim = float(rng.uniform(0.3, 0.6)) if rng.random() < 0.35 else 0.0
-    return _Dome(row, col, diameter, aspect, float(rng.uniform(0, np.pi)), profile, float(param), rim,
-                 float(rng.uniform(1.0, 3.0)))
+    rim_width = float(min(rng.uniform(1.0, 3.0), max(1.0, diameter / 8)))
+    return _Dome(row, col, diameter, aspect, float(rng.uniform(0, np.pi)), profile, float(param), rim, rim_width)
 
 
 def _dome_patch(d: _Dome, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
@@ -165,8 +167,9 @@ def _dome_patch(d: _Dome, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
         edge = np.clip(big_r - w, 0.5, None)
         z = 0.5 * (1 - np.tanh((r - edge) / (w / 2)))
         z /= 0.5 * (1 - np.tanh((0 - edge) / (w / 2)))
-    if d.rim > 0:
-        z = z + d.rim * np.exp(-0.5 * ((r - big_r + d.rim_width) / (d.rim_width / 2)) ** 2)
+    if d.rim > 0:  # at the visible edge; a Gaussian dome's edge is taken at its half height
+        at = d.diameter / d.fwhm_ratio / 2 if d.profile == "gaussian" else big_r - d.rim_width / 2
+        z = z + d.rim * np.exp(-0.5 * ((r - at) / (d.rim_width / 2)) ** 2)
     return z
 
 
