@@ -22,6 +22,7 @@ __all__ = ["main", "build_parser"]
 _COMMANDS = [
     "info",
     "roughness",
+    "profile",
     "formats",
     "params",
     "defects",
