@@ -55,20 +55,26 @@ def _rng(seed: int, *key: float) -> np.random.Generator:
 
 def score_cell(seed: int, diameter: float, contrast: float, pixel_size: float, images: int,
                min_objects: int) -> SceneScore:
-    """Pooled score of the scenes of one (diameter, contrast, pixel size) cell."""
+    """Pooled score of the scenes of one (diameter, contrast, pixel size) cell.
+
+    The scenes of a diameter share their random draws across contrasts and pixel sizes (common random
+    numbers: the same substrates and positions, only the domes' amplitude and the calibration change),
+    so a row of the map reads as a detection-limit curve and the maps of two pixel sizes differ only
+    by what the detector does with the calibration.
+    """
     n = objects_per_image(diameter)
     total = ZERO
     for i in range(max(images, math.ceil(min_objects / n))):
-        m, truth = make_scene(_rng(seed, diameter, contrast, pixel_size, i), diameter, contrast, n, pixel_size)
+        m, truth = make_scene(_rng(seed, diameter, i), diameter, contrast, n, pixel_size)
         total = total + score_scene(ss.detect_protrusions(m).table, truth, pixel_size)
     return total
 
 
 def empty_share(seed: int, pixel_size: float, images: int) -> tuple[int, int]:
-    """Object-free images with no detection at all, and images tried."""
+    """Object-free images with no detection at all, and images tried (the same images at every pixel size)."""
     clean = 0
     for i in range(images):
-        m, truth = make_scene(_rng(seed, EMPTY, pixel_size, i), 20, 1.0, 0, pixel_size)
+        m, truth = make_scene(_rng(seed, EMPTY, i), 20, 1.0, 0, pixel_size)
         clean += int(len(ss.detect_protrusions(m).table) == 0)
     return clean, images
 
