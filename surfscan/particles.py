@@ -1,16 +1,21 @@
 """Particle size distribution of the active material from an SEM micrograph.
 
-:func:`measure_particles` segments particles (smoothing, background
-flattening, a global threshold, then a distance-transform watershed that
-splits touching particles), drops particles cut by the image border, and
-measures each one: equivalent circular diameter, Feret max and min, aspect
+:func:`measure_particles` segments particles (smoothing, optional background
+flattening, a hysteresis threshold: :mod:`surfscan.particle_foreground`),
+splits touching particles the way a person does (along thin dark separation
+lines and at necks, every length in units of the typical particle size found
+on the image: :mod:`surfscan.particle_split`), drops particles cut by the
+image border, and measures each one: equivalent circular diameter, Feret max and min, aspect
 ratio (Feret max / Feret min, >= 1) and class — "point-like" for an aspect
 ratio <= 2 (the default ``linear_above``), "linear" above it.
 
 The summary gives number-weighted and volume-weighted D10/D50/D90 of the
 equivalent circular diameter (volume weight = ECD³, i.e. spheres of that
 diameter) with the particle count they rest on, and a warning when the count
-is too small for a stable D50.
+is too small for a stable D50, and a ``quality`` block
+(:mod:`surfscan.particle_quality`) saying whether the automatic split can be
+trusted. The method and its figures on real SEM images are in
+``docs/particles.md``.
 """
 
 from __future__ import annotations
@@ -19,13 +24,15 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-import cv2
 import numpy as np
 import pandas as pd
 from scipy import ndimage
 
 from .errors import SurfscanError, SurfscanWarning
 from .model import Micrograph
+from .particle_foreground import particle_foreground
+from .particle_quality import particle_quality
+from .particle_split import dark_line_strength, merge_unseparated, split_touching, typical_radius
 from .shapes import feret_diameters
 
 __all__ = ["Particles", "measure_particles", "weighted_percentiles", "grey_image"]
@@ -56,6 +63,8 @@ class Particles:
         (number-weighted), ``d10_v_um``/``d50_v_um``/``d90_v_um``
         (volume-weighted), ``point_like_fraction``, ``linear_fraction``,
         ``excluded_border``, ``threshold`` (grey level and method),
+        ``typical_radius_um`` (the particle scale the split used),
+        ``quality`` (see :func:`surfscan.particle_quality.particle_quality`),
         ``settings`` and ``warnings``.
     """
 
@@ -84,49 +93,6 @@ def weighted_percentiles(values: np.ndarray, weights: np.ndarray, q: list[float]
     cw = np.cumsum(w)
     p = (cw - 0.5 * w) / cw[-1] * 100.0
     return [float(np.interp(qq, p, v)) for qq in q]
-
-
-def _segment(grey: np.ndarray, polarity: str, threshold: float | str, smooth_px: float, background_px: float):
-    from skimage import filters  # scikit-image is imported on first use (it slows `import surfscan`)
-
-    img = grey if polarity == "bright" else -grey
-    if background_px > 0:
-        img = img - cv2.GaussianBlur(img, (0, 0), background_px, borderType=cv2.BORDER_REFLECT)
-    if smooth_px > 0:
-        img = cv2.GaussianBlur(img, (0, 0), smooth_px, borderType=cv2.BORDER_REFLECT)
-    if isinstance(threshold, str):
-        methods = {"otsu": filters.threshold_otsu, "li": filters.threshold_li, "triangle": filters.threshold_triangle,
-                   "isodata": filters.threshold_isodata,
-                   "yen": filters.threshold_yen}
-        if threshold not in methods:
-            raise SurfscanError(f"unknown threshold method {threshold!r}; use {', '.join(methods)} or a number")
-        thr = float(methods[threshold](img))
-    else:
-        thr = float(threshold) if polarity == "bright" else -float(threshold)
-    return img > thr, thr if polarity == "bright" else -thr
-
-
-def _split(mask: np.ndarray, neck_depth: float) -> np.ndarray:
-    """Distance-transform watershed that splits touching particles at necks.
-
-    The distance map of each connected blob is divided by its largest value,
-    so a neck must be ``neck_depth`` (a fraction of the blob's largest
-    inscribed radius) deeper than the smaller of the two bulges it joins:
-    two touching discs split, an elongated particle stays whole.
-    """
-    from skimage import morphology, segmentation
-
-    comp, n = ndimage.label(mask)
-    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
-    dist = cv2.GaussianBlur(dist, (0, 0), 1.0) * mask
-    if n == 0:
-        return comp.astype(np.int32)
-    peak = np.asarray(ndimage.maximum(dist, comp, np.arange(1, n + 1)), dtype=np.float32)
-    # a neck shallower than 1.5 px is boundary noise, whatever the blob's size
-    scale = np.maximum(peak, 1.5 / neck_depth)
-    norm = dist / np.concatenate([[1.0], scale])[comp]
-    markers, _ = ndimage.label(morphology.h_maxima(norm, neck_depth), structure=np.ones((3, 3)))
-    return segmentation.watershed(-dist, markers, mask=mask).astype(np.int32)
 
 
 def _measure(labels: np.ndarray, px: float, linear_above: float) -> pd.DataFrame:
@@ -164,6 +130,36 @@ def _summary(table: pd.DataFrame, min_count: int) -> dict[str, Any]:
     return out
 
 
+#: Line strength (:func:`surfscan.particle_split.dark_line_strength`) that marks a separation line.
+LINE_LEVEL = 0.1
+#: Hessian scale of the line filter as a fraction of the typical particle radius (at least 0.7 px).
+LINE_SIGMA = 0.06
+#: Neighbours with no line between them merge when their boundary is wider than this times the smaller one's
+#: inscribed diameter.
+MERGE_WIDTH = 1.0
+
+
+def _split_particles(fg, neck_depth: float, separation_lines: float | None) -> tuple[np.ndarray, float]:
+    """Labels of the particles in foreground ``fg`` and the typical radius (pixels) they were split with.
+
+    The typical radius comes from the foreground cut along dark lines found
+    at the finest scale (0.7 px); the line filter is then rerun at a scale
+    proportional to that radius when it is larger (see :mod:`surfscan.particle_split`).
+    """
+    if separation_lines is None or separation_lines <= 0:
+        radius = typical_radius(fg.mask)
+        lines, level = np.zeros_like(fg.signal), np.inf
+    else:
+        level = float(separation_lines)
+        lines = dark_line_strength(fg.flat, fg.background, fg.contrast, sigma_px=0.7)
+        radius = typical_radius(fg.mask & ~(lines > level))
+        sigma = LINE_SIGMA * radius
+        if sigma > 0.7:
+            lines = dark_line_strength(fg.flat, fg.background, fg.contrast, sigma_px=sigma, local_px=sigma / 0.7 * 3)
+    labels = split_touching(fg.mask, lines, radius, line_level=level, neck_depth=neck_depth)
+    return merge_unseparated(labels, lines, line_level=min(level, LINE_LEVEL), width=MERGE_WIDTH), radius
+
+
 def measure_particles(
     micrograph: Micrograph,
     *,
@@ -173,7 +169,9 @@ def measure_particles(
     background_um: float | None = None,
     min_diameter_um: float | None = None,
     split: bool = True,
-    neck_depth: float = 0.15,
+    neck_depth: float = 0.12,
+    separation_lines: float | None = LINE_LEVEL,
+    hysteresis: float = 0.4,
     exclude_border: bool = True,
     linear_above: float = 2.0,
     min_count: int = 50,
@@ -187,7 +185,8 @@ def measure_particles(
     polarity : {"bright", "dark"}
         Particles brighter (SE/BSE of dense material) or darker than the background.
     threshold : str or float
-        ``"otsu"`` (default), ``"li"``, ``"triangle"``, ``"yen"``, or a grey level.
+        ``"otsu"`` (default), ``"li"``, ``"triangle"``, ``"isodata"``, ``"yen"``, or a grey
+        level: the high level of the hysteresis threshold.
     smooth_um : float, optional
         Gaussian smoothing before thresholding (µm); default one pixel.
     background_um : float, optional
@@ -197,18 +196,27 @@ def measure_particles(
     min_diameter_um : float, optional
         Particles with a smaller equivalent diameter are noise; default 3 pixels.
     split : bool
-        Split touching particles with a distance-transform watershed.
+        Split touching particles (dark separation lines, necks, watershed).
     neck_depth : float
-        How deep a neck must be to split at it, as a fraction of the largest
-        inscribed radius of the blob, and at least 1.5 px (0.15: two discs
-        overlapping by up to about half their radius are split; ellipses
-        are not).
+        How deep a neck must be to split at it: the ``h`` of the h-maxima
+        markers of the distance map, as a fraction of the typical particle
+        radius measured on the image (and at least 1 px). Smaller splits more.
+    separation_lines : float or None
+        Strength of a thin dark line (Hessian valley curvature over the
+        local particle brightness, dimensionless; about 0.1 for a clear
+        line) above which touching particles are cut apart; None or 0 uses
+        the distance map alone.
+    hysteresis : float
+        Low threshold as a fraction (0..1) of the way from the background
+        level to the threshold: dim particles connected to bright ones are
+        kept down to it (1 = a single threshold).
     exclude_border : bool
         Drop particles touching the image border (their size is unknown).
     linear_above : float
         Aspect ratio above which a particle is "linear" (default 2).
     min_count : int
-        Fewer particles than this give a warning that D50 is unstable.
+        Fewer particles than this give a warning that D50 is unstable (and
+        an unreliable ``quality``).
 
     Returns
     -------
@@ -225,12 +233,18 @@ def measure_particles(
     grey = grey_image(micrograph.image)
     smooth_px = 1.0 if smooth_um is None else smooth_um / px
     bg_px = 0.0 if background_um is None else background_um / px
-    mask, thr = _segment(grey, polarity, threshold, smooth_px, bg_px)
-    mask = ndimage.binary_fill_holes(mask)
+    fg = particle_foreground(grey, polarity=polarity, threshold=threshold, smooth_px=smooth_px,
+                             background_px=bg_px, hysteresis=hysteresis)
     min_area_px = np.pi / 4 * (3.0 if min_diameter_um is None else min_diameter_um / px) ** 2
-    mask = morphology.remove_small_objects(mask, max_size=max(int(min_area_px) - 1, 1)) if min_area_px > 1 else mask
-    labels = _split(mask, neck_depth) if split else ndimage.label(mask)[0].astype(np.int32)
-    n_all = int(labels.max())
+    mask = fg.mask
+    if min_area_px > 1:
+        mask = morphology.remove_small_objects(mask, max_size=max(int(min_area_px) - 1, 1))
+    fg = type(fg)(mask, fg.flat, fg.signal, fg.high, fg.low, fg.background)
+    if split:
+        labels, radius_px = _split_particles(fg, neck_depth, separation_lines)
+    else:
+        labels, radius_px = ndimage.label(mask)[0].astype(np.int32), typical_radius(mask)
+    n_all = len(np.unique(labels[labels > 0]))
     if exclude_border:
         labels = segmentation.clear_border(labels)
     areas = np.bincount(labels.ravel())
@@ -239,10 +253,15 @@ def measure_particles(
     table = _measure(labels, px, linear_above)
     summary = _summary(table, min_count)
     summary["excluded_border"] = n_all - len(np.unique(labels[labels > 0])) if exclude_border else 0
-    summary["threshold"] = {"value": thr, "method": threshold if isinstance(threshold, str) else "fixed"}
+    high = fg.high if polarity == "bright" else -fg.high
+    summary["threshold"] = {"value": high, "method": threshold if isinstance(threshold, str) else "fixed",
+                            "low": fg.low if polarity == "bright" else -fg.low}
+    summary["typical_radius_um"] = radius_px * px
+    summary["quality"] = particle_quality(labels, mask, micrograph.image, min_count)
     summary["settings"] = {
         "polarity": polarity, "threshold": threshold, "smooth_um": smooth_px * px, "background_um": bg_px * px or None,
-        "min_diameter_um": np.sqrt(min_area_px * 4 / np.pi) * px, "split": split, "exclude_border": exclude_border,
+        "min_diameter_um": np.sqrt(min_area_px * 4 / np.pi) * px, "split": split, "neck_depth": neck_depth,
+        "separation_lines": separation_lines, "hysteresis": hysteresis, "exclude_border": exclude_border,
         "linear_above": linear_above, "pixel_size_um": px,
     }
     for w in summary["warnings"]:
