@@ -28,7 +28,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _common import median_time  # noqa: E402
-from sem_protrusion_scenes import SceneScore, make_scene, objects_per_image, score_scene  # noqa: E402
+from sem_protrusion_scenes import (  # noqa: E402
+    TEXTURES,
+    SceneScore,
+    make_scene,
+    objects_per_image,
+    score_scene,
+)
 
 import surfscan as ss  # noqa: E402
 from surfscan.errors import SurfscanWarning  # noqa: E402
@@ -54,8 +60,8 @@ def _rng(seed: int, *key: float) -> np.random.Generator:
 
 
 def score_cell(seed: int, diameter: float, contrast: float, pixel_size: float, images: int,
-               min_objects: int) -> SceneScore:
-    """Pooled score of the scenes of one (diameter, contrast, pixel size) cell.
+               min_objects: int) -> dict[str, SceneScore]:
+    """Pooled score of the scenes of one (diameter, contrast, pixel size) cell, per substrate texture.
 
     The scenes of a diameter share their random draws across contrasts and pixel sizes (common random
     numbers: the same substrates and positions, only the domes' amplitude and the calibration change),
@@ -63,11 +69,17 @@ def score_cell(seed: int, diameter: float, contrast: float, pixel_size: float, i
     by what the detector does with the calibration.
     """
     n = objects_per_image(diameter)
-    total = ZERO
+    by_texture: dict[str, SceneScore] = {}
     for i in range(max(images, math.ceil(min_objects / n))):
         m, truth = make_scene(_rng(seed, diameter, i), diameter, contrast, n, pixel_size)
-        total = total + score_scene(ss.detect_protrusions(m).table, truth, pixel_size)
-    return total
+        s = score_scene(ss.detect_protrusions(m).table, truth, pixel_size)
+        kind = truth.attrs["texture"]
+        by_texture[kind] = by_texture.get(kind, ZERO) + s
+    return by_texture
+
+
+def _total(cell: dict[str, SceneScore]) -> SceneScore:
+    return sum(cell.values(), ZERO)
 
 
 def empty_share(seed: int, pixel_size: float, images: int) -> tuple[int, int]:
@@ -86,7 +98,7 @@ def print_map(grid: dict, diameters, contrasts, pixel_size: float) -> None:
     for d in diameters:
         cells = []
         for c in contrasts:
-            s = grid[(pixel_size, d, c)]
+            s = _total(grid[(pixel_size, d, c)])
             p = "  - " if math.isnan(s.precision) else f"{s.precision:4.2f}"
             cells.append(f"{s.recall:5.2f} /{p}")
         print(f"{d:8g} " + "".join(f"{x:>12s}" for x in cells))
@@ -98,7 +110,9 @@ def run_checks(grid: dict, empties: dict, pixel_sizes) -> bool:
     print("\ndone-when checks (pooled over the cells in range, per pixel size):")
     for label, (d0, d1), (c0, c1), min_recall, min_precision in CHECKS:
         for px in pixel_sizes:
-            s = sum((v for (p, d, c), v in grid.items() if p == px and d0 <= d <= d1 and c0 <= c <= c1), ZERO)
+            cells = [v for (p, d, c), v in grid.items() if p == px and d0 <= d <= d1 and c0 <= c <= c1]
+            kinds = {k: sum((cell.get(k, ZERO) for cell in cells), ZERO) for k in TEXTURES}
+            s = sum(kinds.values(), ZERO)
             if s.objects == 0:
                 print(f"  [ n/a] {label} @ {px:g} µm: no cell in range")
                 continue
@@ -106,6 +120,8 @@ def run_checks(grid: dict, empties: dict, pixel_sizes) -> bool:
             ok_all &= ok
             print(f"  [{'PASS' if ok else 'FAIL'}] {label} @ {px:g} µm: recall {s.recall:.3f} "
                   f"({s.found}/{s.objects}), precision {s.precision:.3f} ({s.false} false of {s.detections})")
+            print("         by substrate: " + ", ".join(f"{k} {v.recall:.2f} ({v.found}/{v.objects})"
+                                                   for k, v in kinds.items() if v.objects))
     for px in pixel_sizes:
         clean, n = empties[px]
         ok = clean >= 0.95 * n
@@ -136,13 +152,14 @@ def save_png(grid: dict, diameters, contrasts, pixel_sizes, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(pixel_sizes), figsize=(4.6 * len(pixel_sizes), 5.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(pixel_sizes), figsize=(4.6 * len(pixel_sizes), 5.2), squeeze=False,
+                             layout="constrained")
     for ax, px in zip(axes[0], pixel_sizes):
-        rec = np.array([[grid[(px, d, c)].recall for c in contrasts] for d in diameters])
+        rec = np.array([[_total(grid[(px, d, c)]).recall for c in contrasts] for d in diameters])
         im = ax.imshow(rec, vmin=0, vmax=1, cmap="viridis", origin="lower", aspect="auto")
         for i, d in enumerate(diameters):
             for j, c in enumerate(contrasts):
-                s = grid[(px, d, c)]
+                s = _total(grid[(px, d, c)])
                 p = "-" if math.isnan(s.precision) else f"{s.precision:.2f}"
                 ax.text(j, i, f"{s.recall:.2f}\np {p}", ha="center", va="center", fontsize=6.5,
                         color="white" if s.recall < 0.6 else "black")

@@ -33,7 +33,8 @@ Choices the description leaves open, made here (and nowhere tuned to any detecto
 
 - The grain is white noise smoothed by a Gaussian of sigma = the correlation length (1-6 px). The
   log-normal texture is ``exp(s g)`` of such a field with s in 0.5-1.0 (skewness 1.8-6). The blotchy
-  component is white noise smoothed at sigma 8-25 px and carries 5-30 % of the texture variance.
+  component is white noise smoothed at sigma 8-25 px (bright patches some 20-75 px across) and carries
+  5-30 % of the texture variance.
 - The texture rms R is 2-6 % of full scale, lowered where needed so that the brightest dome
   (mean + shading + (C + 4) R) stays below full scale. The shot noise is Gaussian with variance
   ``gain * signal`` (its share of R² at the mean level: 10-60 %); the same standard-normal draws give

@@ -130,6 +130,8 @@ def test_scene_is_seeded_calibrated_and_objects_inside_apart():
     pd.testing.assert_frame_equal(t1, t2)
     assert m1.image.shape == (500, 700) and m1.image.dtype in (np.uint8, np.uint16)
     assert m1.pixel_size == 0.01 and m2.pixel_size == 2.0
+    assert 0.3 <= t1.attrs["mean_level"] / t1.attrs["full_scale"] <= 0.7
+    assert t1.attrs["shading_amplitude"] <= 0.15 and np.all(t1["aspect"] <= 1.6)
     reach = 30 * np.sqrt(t1["aspect"].to_numpy())  # half the major axis, px
     assert np.all(t1["row"] - reach >= 0) and np.all(t1["row"] + reach <= 499)
     assert np.all(t1["col"] - reach >= 0) and np.all(t1["col"] + reach <= 699)
