@@ -32,6 +32,9 @@ __all__ = [
     "form_defaults",
     "settings_from_form",
     "particle_steps",
+    "particle_remeasure_steps",
+    "editable_colormap",
+    "NEW_LABEL_COLOR",
     "class_colormap",
     "ecd_histogram",
     "d_value_table",
@@ -47,6 +50,8 @@ THRESHOLD_METHODS = ("otsu", "li", "triangle", "yen", "isodata", GREY_LEVEL)
 #: Label colours of the two shape classes (RGBA hex); the background is transparent.
 CLASS_COLORS = {"point-like": "#33b5ffff", "linear": "#ff8c1aff"}
 _TRANSPARENT = "#00000000"
+#: Colour of labels painted since the last measurement (not yet in the table): visible while editing.
+NEW_LABEL_COLOR = "#f5f5f5cc"
 
 #: The settings of :func:`surfscan.measure_particles` in the order the form shows them.
 SETTING_FIELDS: tuple[SettingField, ...] = (
@@ -176,17 +181,49 @@ def particle_steps(micrograph: Micrograph, settings: dict[str, Any]) -> Generato
     """
     from surfscan import measure_particles
 
+    micrograph, settings = _calibrated(micrograph, settings)
+    yield "measuring particles"
+    found = measure_particles(micrograph, **settings)
+    yield "building layers"
+    return _result(found, micrograph)
+
+
+def particle_remeasure_steps(
+    micrograph: Micrograph, labels: np.ndarray, settings: dict[str, Any]
+) -> Generator[str, None, ParticleResult]:
+    """Measure the particles of an edited label image step by step (:func:`surfscan.measure_particles_from_labels`).
+
+    ``settings`` are the form's: only ``linear_above`` and ``pixel_size`` matter
+    (the segmentation settings do not: the labels replace the segmentation).
+    """
+    from surfscan import measure_particles_from_labels
+
+    micrograph, settings = _calibrated(micrograph, settings)
+    yield "measuring particles from the labels"
+    found = measure_particles_from_labels(micrograph, labels, linear_above=settings.get("linear_above", 2.0))
+    yield "building layers"
+    return _result(found, micrograph)
+
+
+def _calibrated(micrograph: Micrograph, settings: dict[str, Any]) -> tuple[Micrograph, dict[str, Any]]:
+    """The micrograph with the form's pixel size (when given) and the settings without it."""
     if not isinstance(micrograph, Micrograph):
         raise SurfscanError(f"particles are measured on SEM images, not on a {type(micrograph).__name__}")
     settings = dict(settings)
     pixel = settings.pop("pixel_size", None)
     if pixel:
         micrograph = micrograph.replace(pixel_size=float(pixel))
-    yield "measuring particles"
-    found = measure_particles(micrograph, **settings)
-    yield "building layers"
+    return micrograph, settings
+
+
+def _result(found: Any, micrograph: Micrograph) -> ParticleResult:
     return ParticleResult(found, label_features(found.table, found.labels), class_colormap(found.table),
                           float(micrograph.pixel_size))
+
+
+def editable_colormap(colors: dict[Any, str]) -> dict[Any, str]:
+    """:func:`class_colormap` colours with labels not in the table (painted since) shown in :data:`NEW_LABEL_COLOR`."""
+    return {**colors, None: NEW_LABEL_COLOR}
 
 
 def ecd_histogram(table: pd.DataFrame, bins: int | None = None) -> pd.DataFrame:

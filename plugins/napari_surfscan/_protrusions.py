@@ -24,6 +24,7 @@ __all__ = [
     "form_defaults",
     "ProtrusionResult",
     "protrusion_steps",
+    "protrusion_remeasure_steps",
     "PROTRUSION_STEPS",
     "label_features",
     "centroid_pixels",
@@ -195,6 +196,25 @@ def protrusion_steps(obj: Surface | Micrograph, settings: dict[str, Any]) -> Gen
     yield "detecting protrusions"
     found = detect_protrusions(obj, **settings)
     yield "building layers"
+    return _result(found, obj, settings)
+
+
+def protrusion_remeasure_steps(
+    obj: Surface | Micrograph, labels: np.ndarray, settings: dict[str, Any]
+) -> Generator[str, None, ProtrusionResult]:
+    """Count and measure the objects of an edited label image step by step
+    (:func:`surfscan.measure_protrusions_from_labels`; of the form's settings only
+    ``polarity`` and ``pixel_size`` matter)."""
+    from surfscan import measure_protrusions_from_labels
+
+    yield "measuring protrusions from the labels"
+    found = measure_protrusions_from_labels(obj, labels, polarity=settings.get("polarity", "bright"),
+                                            pixel_size=settings.get("pixel_size"))
+    yield "building layers"
+    return _result(found, obj, settings)
+
+
+def _result(found: Any, obj: Surface | Micrograph, settings: dict[str, Any]) -> ProtrusionResult:
     spacing = _spacing(obj, settings, found.summary)
     features = label_features(found.table, found.labels)
     return ProtrusionResult(found, features, centroid_pixels(found.table, spacing), spacing)

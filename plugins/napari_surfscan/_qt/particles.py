@@ -37,8 +37,10 @@ from .._particles import (
     ParticleResult,
     d_value_table,
     ecd_histogram,
+    editable_colormap,
     form_defaults,
     fractions_text,
+    particle_remeasure_steps,
     particle_steps,
     particles_csv,
     settings_from_form,
@@ -53,6 +55,7 @@ from ._common import (
     make_table_view,
     start_steps,
 )
+from ._editing import LabelCorrection
 from .protrusions import _field_widget, _value
 
 __all__ = ["ParticleWidget", "HistogramCanvas"]
@@ -124,16 +127,21 @@ class HistogramCanvas(QWidget):
         self.canvas.draw_idle()
 
 
-class ParticleWidget(TableLabelSelection, StepRunner, QWidget):
+class ParticleWidget(LabelCorrection, TableLabelSelection, StepRunner, QWidget):
     """Measure particle sizes and shapes with :func:`surfscan.measure_particles` and inspect them.
 
-    Adds a Labels layer whose ``features`` hold one row per label (row 0 =
-    background) and whose colours tell point-like from linear particles.
+    Adds an editable Labels layer whose ``features`` hold one row per label
+    (row 0 = background) and whose colours tell point-like from linear
+    particles (labels painted since the last measurement are light grey).
     Shows the count, number- and volume-weighted D10/D50/D90, the shape
     fractions and an ECD histogram. Selecting a table row selects its label
-    and centres the view on it; selecting a label selects its row.
+    and centres the view on it; selecting a label selects its row. "Re-measure
+    from labels" recomputes all of it from the edited layer; "Save labels"
+    writes ``<image>.labels.tif`` beside the image file.
     """
 
+    ANALYSIS = "particles"
+    STEPS = PARTICLE_STEPS
     finished = Signal(object)
     failed = Signal(object)
 
@@ -206,6 +214,7 @@ class ParticleWidget(TableLabelSelection, StepRunner, QWidget):
                   self.status):
             layout.addWidget(w)
         layout.addWidget(self.table, stretch=1)
+        layout.addWidget(self._correction_row())
         layout.addWidget(self.export_button)
 
     # -- settings and running -------------------------------------------------
@@ -244,7 +253,7 @@ class ParticleWidget(TableLabelSelection, StepRunner, QWidget):
             self.status.setText(str(exc))
             self.failed.emit(exc)
             return None
-        self._source = layer
+        self._source, self._analysed, self._remeasuring = layer, micrograph, False
         self.run_button.setEnabled(False)
         self.progress.setValue(0)
         self.status.setText(f"Measuring particles on {layer.name} …")
@@ -260,7 +269,9 @@ class ParticleWidget(TableLabelSelection, StepRunner, QWidget):
         self.result = result
         started = time.perf_counter()
         self.progress.setValue(PARTICLE_STEPS + 1)
-        self._add_layer(result)
+        self._show_labels(result.particles.labels, result.features, name=f"{self._source.name} particles",
+                          colormap=editable_colormap(result.colors), opacity=0.55,
+                          metadata={"surfscan_role": "particles", "summary": result.summary})
         summary = result.summary
         shown = [c for c in TABLE_COLUMNS if c in result.table.columns]
         self.model.set_frame(result.table[shown], TABLE_COLUMNS)
@@ -271,25 +282,16 @@ class ParticleWidget(TableLabelSelection, StepRunner, QWidget):
         self.d_model.set_frame(d_value_table(summary))
         self.fractions_label.setText(fractions_text(summary))
         self.histogram.show_result(result)
-        self.status.setText(f"{self._source.name}: pixel size {result.pixel_size:.4g} µm")
+        source = "from the edited labels" if summary.get("source") == "labels" else "automatic"
+        self.status.setText(f"{self._source.name}: pixel size {result.pixel_size:.4g} µm, {source}")
         self.export_button.setEnabled(True)
+        self._enable_correction()
         self.display_seconds = time.perf_counter() - started
         self.finished.emit(result)
 
-    # -- layer -------------------------------------------------------------------
-    def _add_layer(self, result: ParticleResult) -> None:
-        src = self._source
-        if self.labels_layer is not None and self.labels_layer in self.viewer.layers:
-            self.viewer.layers.remove(self.labels_layer)
-        self.labels_layer = self.viewer.add_labels(
-            result.particles.labels, name=f"{src.name} particles", features=result.features,
-            colormap=result.colors, opacity=0.55,
-            metadata={"surfscan_role": "particles", "summary": result.summary},
-            scale=tuple(src.scale), translate=tuple(src.translate), units=tuple(src.units),
-        )
-        self.labels_layer.events.selected_label.connect(self._on_label_selected)
-        self.labels_layer.mouse_drag_callbacks.append(self._on_click)
-        self.viewer.layers.selection.active = self.labels_layer
+    def _remeasure_steps(self, labels: np.ndarray) -> Generator[str, None, ParticleResult]:
+        """Step generator of a re-measurement (napari's worker needs a generator function)."""
+        return (yield from particle_remeasure_steps(self._analysed, labels, self.settings()))
 
     # -- selection round trip ----------------------------------------------------
     def _on_row_selected(self, *args: Any) -> None:

@@ -31,6 +31,7 @@ from .._protrusions import (
     ProtrusionResult,
     SettingField,
     form_defaults,
+    protrusion_remeasure_steps,
     protrusion_steps,
     settings_from_form,
     summary_text,
@@ -44,6 +45,7 @@ from ._common import (
     make_table_view,
     start_steps,
 )
+from ._editing import LabelCorrection
 
 __all__ = ["ProtrusionWidget"]
 
@@ -95,15 +97,19 @@ def _value(w: QWidget) -> Any:
     return w.value()
 
 
-class ProtrusionWidget(TableLabelSelection, StepRunner, QWidget):
+class ProtrusionWidget(LabelCorrection, TableLabelSelection, StepRunner, QWidget):
     """Find protrusions with :func:`surfscan.detect_protrusions` and inspect them.
 
-    Adds a Labels layer (``features``: one row per label, row 0 = background)
-    and a Points layer at the centroids. Selecting a table row selects the
-    label (and its point) and centres the view on it; selecting a label in the
-    viewer (the label picker, a click, or ``selected_label``) selects its row.
+    Adds an editable Labels layer (``features``: one row per label, row 0 =
+    background) and a Points layer at the centroids. Selecting a table row
+    selects the label (and its point) and centres the view on it; selecting a
+    label in the viewer (the label picker, a click, or ``selected_label``)
+    selects its row. "Re-measure from labels" recounts from the edited layer;
+    "Save labels" writes ``<image>.labels.tif`` beside the image file.
     """
 
+    ANALYSIS = "protrusions"
+    STEPS = PROTRUSION_STEPS
     finished = Signal(object)
     failed = Signal(object)
 
@@ -156,6 +162,7 @@ class ProtrusionWidget(TableLabelSelection, StepRunner, QWidget):
         layout.addWidget(self.count_label)
         layout.addWidget(self.status)
         layout.addWidget(self.table, stretch=1)
+        layout.addWidget(self._correction_row())
 
     # -- settings and running -------------------------------------------------
     def settings(self) -> dict[str, Any]:
@@ -186,7 +193,7 @@ class ProtrusionWidget(TableLabelSelection, StepRunner, QWidget):
             self.status.setText(str(exc))
             self.failed.emit(exc)
             return None
-        self._source = layer
+        self._source, self._analysed, self._remeasuring = layer, obj, False
         self.run_button.setEnabled(False)
         self.progress.setValue(0)
         self.status.setText(f"Looking for protrusions on {layer.name} …")
@@ -202,7 +209,9 @@ class ProtrusionWidget(TableLabelSelection, StepRunner, QWidget):
         self.result = result
         started = time.perf_counter()
         self.progress.setValue(PROTRUSION_STEPS + 1)
-        self._add_layers(result)
+        self._show_labels(result.protrusions.labels, result.features, name=f"{self._source.name} protrusions",
+                          opacity=0.45, metadata={"surfscan_role": "protrusions", "summary": result.protrusions.summary})
+        self._add_points(result)
         shown = [c for c in TABLE_COLUMNS if c in result.table.columns]
         self.model.set_frame(result.table[shown], TABLE_COLUMNS)
         fit_columns(self.table)
@@ -210,20 +219,21 @@ class ProtrusionWidget(TableLabelSelection, StepRunner, QWidget):
         limit = result.protrusions.summary.get("detection_limit") or {}
         statement = limit.get("statement") if isinstance(limit, dict) else str(limit)
         self.status.setText(f"{self._source.name}: {statement}" if statement else self._source.name)
+        self._enable_correction()
         self.display_seconds = time.perf_counter() - started
         self.finished.emit(result)
 
     # -- layers ----------------------------------------------------------------
-    def _add_layers(self, result: ProtrusionResult) -> None:
+    def _remeasure_steps(self, labels: np.ndarray) -> Generator[str, None, ProtrusionResult]:
+        """Step generator of a re-measurement (napari's worker needs a generator function)."""
+        return (yield from protrusion_remeasure_steps(self._analysed, labels, self.settings()))
+
+    def _add_points(self, result: ProtrusionResult) -> None:
+        """The centroid points (replacing the previous ones), above the Labels layer."""
         src = self._source
-        for old in (self.labels_layer, self.points_layer):
-            if old is not None and old in self.viewer.layers:
-                self.viewer.layers.remove(old)
+        if self.points_layer is not None and self.points_layer in self.viewer.layers:
+            self.viewer.layers.remove(self.points_layer)
         place = {"scale": tuple(src.scale), "translate": tuple(src.translate), "units": tuple(src.units)}
-        self.labels_layer = self.viewer.add_labels(
-            result.protrusions.labels, name=f"{src.name} protrusions", features=result.features,
-            opacity=0.45, metadata={"surfscan_role": "protrusions", "summary": result.protrusions.summary}, **place,
-        )
         table = result.table
         diam_px = (table["equivalent_diameter_um"].to_numpy(float) / result.spacing[1]
                    if "equivalent_diameter_um" in table and len(table) else np.zeros(len(table)))
@@ -232,9 +242,7 @@ class ProtrusionWidget(TableLabelSelection, StepRunner, QWidget):
             size=np.maximum(diam_px * 1.4 + 4.0, 8.0), symbol="disc", face_color="transparent",
             border_color="yellow", border_width=0.08, metadata={"surfscan_role": "centroids"}, **place,
         )
-        self.labels_layer.events.selected_label.connect(self._on_label_selected)
-        self.labels_layer.mouse_drag_callbacks.append(self._on_click)
-        self.viewer.layers.selection.active = self.labels_layer
+        self.viewer.layers.selection.active = self.labels_layer  # ready to edit
 
     # -- selection round trip ----------------------------------------------------
     def _on_row_selected(self, *args: Any) -> None:
