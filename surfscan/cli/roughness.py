@@ -7,6 +7,7 @@ import argparse
 from ..errors import SurfscanError
 from ..iso25178 import resolve_names
 from ..model import Surface
+from ..outliers import FILL_METHODS, OUTLIER_METHODS, fill_nonmeasured, remove_outliers
 from ..pipeline import RoughnessSettings, measure_roughness
 from .common import add_roughness_options, each_file, load, print_csv, print_json, print_table
 
@@ -15,6 +16,22 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("roughness", help="ISO 25178-2 parameters of height maps", description=__doc__)
     p.add_argument("files", nargs="+", metavar="FILE")
     add_roughness_options(p)
+    p.add_argument(
+        "--outliers",
+        nargs="?",
+        const="median",
+        choices=OUTLIER_METHODS,
+        metavar="METHOD",
+        help="remove spikes first (median: residual to the local median > 6 robust sigma; or global)",
+    )
+    p.add_argument(
+        "--fill",
+        nargs="?",
+        const="harmonic",
+        choices=FILL_METHODS,
+        metavar="METHOD",
+        help="fill non-measured points (after --outliers): harmonic (default) or nearest",
+    )
     p.add_argument(
         "--params",
         default="all",
@@ -37,8 +54,16 @@ def run(args: argparse.Namespace) -> int:
         surface = load(path)
         if not isinstance(surface, Surface):
             raise SurfscanError(f"{path}: is an SEM image, not a height map; roughness needs a height map")
+        counts = {}
+        if args.outliers:
+            surface = remove_outliers(surface, args.outliers)
+            counts["outliers_removed"] = surface.meta["outliers_removed"]
+        if args.fill:
+            surface = fill_nonmeasured(surface, args.fill)
+            counts["points_filled"] = surface.meta["points_filled"]
         values, units = measure_roughness(surface, settings)
-        return {"file": path, "parameters": values, "units": units, "settings": settings.as_dict()}
+        chain = {"outliers": args.outliers, "fill": args.fill, **settings.as_dict()}
+        return {"file": path, "parameters": values, "units": units, "settings": chain, **counts}
 
     rows, failed = each_file(args, measure)
     units = rows[-1]["units"] if rows else {}

@@ -1,0 +1,305 @@
+"""Outlier (spike) removal and filling of non-measured points, as operators ``Surface -> Surface``.
+
+:func:`remove_outliers` marks outliers as not measured (NaN);
+:func:`fill_nonmeasured` gives every non-measured point a value. Both record
+what they did in ``meta`` (``outliers_removed`` / ``points_filled``, and a
+line in ``meta["history"]``), so the count travels with the result.
+
+Outlier methods
+    ``"median"`` (default)
+        The residual of each point against the median of its
+        ``size x size`` neighbourhood (5 x 5 pixels by default; the centre
+        included) is compared with a robust noise level: ``sigma = 1.4826 *
+        MAD`` of all residuals (MAD = median absolute deviation from their
+        median, so ``sigma`` equals the standard deviation for Gaussian
+        residuals and is not inflated by the spikes themselves). Points with
+        ``|residual - median residual| > k * sigma`` (``k = 6`` by default)
+        are outliers. ``sigma`` is floored at the point-to-point noise (the
+        robust sigma of the differences between horizontal neighbours over
+        sqrt 2, a tilt does not change it): on a very smooth surface the
+        residuals at crests and valleys are tiny but systematic, and they are
+        not spikes. Robust statistics are estimated on up to 2**18 evenly
+        strided values. A spike, or a cluster of spikes smaller than about half
+        the window, does not move the local median, so its residual is its
+        full height; features wider than the window (protrusions, grains)
+        follow the median and are kept. Like Gwyddion's and MountainsMap's
+        local-median spike removal, this is a residual test, not a height
+        window: a tall but smooth feature is never removed. For the median
+        only, a non-measured neighbour takes the mean of the measured
+        points in its own window.
+    ``"global"``
+        ``|z - median(z)| > k * sigma`` with ``sigma = 1.4826 * MAD`` of the
+        heights themselves: removes points far outside the height
+        distribution (dropouts to the stage, saturation spikes) on a levelled
+        surface; it also removes real extreme features, so it is not the
+        default.
+
+Fill methods
+    ``"harmonic"`` (default)
+        The filled values solve Laplace's equation (the 5-point Laplacian
+        with weights ``1/dx²`` and ``1/dy²``) with the measured points around
+        each hole as boundary values; where a hole touches the border of the
+        map the surface carries on straight across it (zero second
+        difference; zero slope at corners), solved for the heights minus their
+        least-squares plane (so a tilt carries on into holes at the border):
+        the smoothest surface through the hole's rim, exact for any linear
+        surface (border holes included) and any (discretely) harmonic
+        surface such as ``x² - y²`` (holes inside the map). One sparse solve
+        (SuperLU) for all holes.
+    ``"nearest"``
+        Each point takes the value of the nearest measured point (Euclidean
+        distance in pixels).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import ndimage, sparse
+from scipy.sparse.linalg import spsolve
+
+from .errors import SurfscanError
+from .model import Surface
+
+__all__ = ["remove_outliers", "fill_nonmeasured", "OUTLIER_METHODS", "FILL_METHODS"]
+
+OUTLIER_METHODS = ("median", "global")
+FILL_METHODS = ("harmonic", "nearest")
+_MAD_TO_SIGMA = 1.4826
+
+
+def _check_surface(surface: Surface, what: str) -> None:
+    if not isinstance(surface, Surface):
+        raise SurfscanError(f"{what} needs a height map (Surface), not {type(surface).__name__}")
+    if surface.has_invalid and not surface.valid.any():
+        raise SurfscanError(f"{what}: the surface has no measured points")
+
+
+def _nearest_filled(z: np.ndarray, invalid: np.ndarray) -> np.ndarray:
+    """``z`` with each non-measured point replaced by its nearest measured point."""
+    idx = ndimage.distance_transform_edt(invalid, return_distances=False, return_indices=True)
+    return z[tuple(idx)]
+
+
+def _masked_mean_filled(z: np.ndarray, invalid: np.ndarray, size: int) -> np.ndarray:
+    """``z`` with each non-measured point replaced by the mean of the measured points in its window.
+
+    Points with no measured point in their window get the map's median; no measured point's
+    window reaches them. The window sums are float32 about the median (they only feed the median).
+    """
+    import cv2
+
+    idx = np.flatnonzero(invalid.ravel())
+    sample = _subsample(z)
+    ref = _median(sample[np.isfinite(sample)]) if np.isfinite(sample).any() else 0.0
+    zz = np.where(invalid, np.float32(0.0), (z - ref).astype(np.float32))
+    num = cv2.boxFilter(zz, -1, (size, size), normalize=False, borderType=cv2.BORDER_CONSTANT).ravel()[idx]
+    w = (~invalid).astype(np.float32)
+    den = cv2.boxFilter(w, -1, (size, size), normalize=False, borderType=cv2.BORDER_CONSTANT).ravel()[idx]
+    out = z.copy()
+    out.ravel()[idx] = ref + np.where(den > 0.5, num / np.maximum(den, 0.5), 0.0)
+    return out
+
+
+def _local_median(z: np.ndarray, size: int) -> np.ndarray:
+    """Median of each ``size x size`` neighbourhood (borders replicated); OpenCV for 3 and 5, else scipy."""
+    if size in (3, 5):
+        import cv2
+
+        ref = _median(z[:: max(1, z.shape[0] // 64), :: max(1, z.shape[1] // 64)])
+        med = cv2.medianBlur(np.ascontiguousarray(z - ref, dtype=np.float32), size)
+        return med.astype(np.float64) + ref
+    return ndimage.median_filter(z, size=size, mode="nearest")
+
+
+def _subsample(v: np.ndarray, limit: int = 1 << 18) -> np.ndarray:
+    """At most about ``limit`` evenly strided values of ``v`` (robust statistics need no more)."""
+    v = v.ravel()
+    return v[:: max(1, v.size // limit)]
+
+
+def _median(v: np.ndarray) -> float:
+    v = np.array(v, dtype=np.float64).ravel()  # a copy: partition works in place
+    return float(np.partition(v, v.size // 2)[v.size // 2])
+
+
+def _robust_sigma(r: np.ndarray) -> tuple[float, float]:
+    """(median, 1.4826 * MAD) of finite values of ``r``, estimated on up to 2**18 strided values."""
+    v = _subsample(r)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return 0.0, 0.0
+    centre = _median(v)
+    return centre, _MAD_TO_SIGMA * _median(np.abs(v - centre))
+
+
+def remove_outliers(surface: Surface, method: str = "median", k: float = 6.0, size: int = 5) -> Surface:
+    """Mark outliers (spikes) as non-measured points.
+
+    Parameters
+    ----------
+    surface : Surface
+        Heights in µm (levelled or not: the local median follows a tilt).
+    method : {"median", "global"}
+        Residual against the local median (default) or distance from the
+        global median; see the module docstring.
+    k : float
+        Threshold in robust standard deviations (1.4826 MAD); 6 by default,
+        which flags about 2 points in a billion of a Gaussian residual.
+    size : int
+        Side of the median window in pixels (odd, >= 3; ``"median"`` only).
+
+    Returns
+    -------
+    Surface
+        A new surface with the outliers set to NaN; ``meta["outliers_removed"]``
+        holds how many points were removed, ``meta["history"]`` the step.
+
+    Examples
+    --------
+    >>> import numpy as np, surfscan as ss
+    >>> z = np.random.default_rng(0).normal(0, 0.1, (64, 64)); z[10, 20] = 5.0
+    >>> out = remove_outliers(ss.Surface(z, 1.0, 1.0))
+    >>> out.meta["outliers_removed"], bool(np.isnan(out.z[10, 20]))
+    (1, True)
+    """
+    _check_surface(surface, "remove_outliers")
+    if method not in OUTLIER_METHODS:
+        raise SurfscanError(f"outlier method must be one of {', '.join(OUTLIER_METHODS)}, not {method!r}")
+    if not (math.isfinite(k) and k > 0):
+        raise SurfscanError(f"the outlier threshold k must be a positive number of robust sigmas, got {k!r}")
+    if not (isinstance(size, (int, np.integer)) and size >= 3 and size % 2 == 1):
+        raise SurfscanError(f"the median window size must be an odd number of pixels >= 3, got {size!r}")
+    z = surface.z
+    invalid = ~surface.valid if surface.has_invalid else None
+    if method == "global":
+        r = z
+        label = f"global median, k={k:g}"
+    else:
+        base = z if invalid is None else _masked_mean_filled(z, invalid, int(size))
+        r = z - _local_median(base, int(size))
+        label = f"local median {size}x{size} px, k={k:g}"
+    centre, sigma = _robust_sigma(r)  # r is NaN where z is
+    if method == "median":  # floor: the point-to-point noise, so a smooth surface's crests are not spikes
+        rows = z[:: max(1, z.size // (1 << 18) // max(z.shape[1], 1)), :]
+        sigma = max(sigma, _robust_sigma(np.diff(rows, axis=1))[1] / math.sqrt(2))
+    with np.errstate(invalid="ignore"):
+        flags = np.abs(r - centre) > k * sigma if sigma > 0 else np.abs(r - centre) > 0
+    if invalid is not None:
+        flags &= ~invalid
+    count = int(np.count_nonzero(flags))
+    out = z.copy() if count else z
+    if count:
+        out[flags] = np.nan
+    result = surface.replace(
+        z=out,
+        step=f"remove_outliers {label}: {count} points",
+        outliers_removed=count + int(surface.meta.get("outliers_removed", 0)),
+    )
+    if not count and invalid is None:
+        result.known_all_valid()
+    return result
+
+
+def _harmonic(z: np.ndarray, invalid: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    """Solve the 5-point Laplace equation on the non-measured points.
+
+    At the map border the second difference across the border is taken as zero (the surface
+    carries on straight): a border point's equation drops that axis and keeps the other one;
+    at a corner (or where no term would be left) the missing neighbours are simply left out
+    (zero slope across the border).
+    """
+    ny, nx = z.shape
+    unknown = np.flatnonzero(invalid.ravel())
+    m = unknown.size
+    index = np.full(z.size, -1, dtype=np.int64)
+    index[unknown] = np.arange(m)
+    rows, cols = np.divmod(unknown, nx)
+    edge_x = (cols == 0) ^ (cols == nx - 1)  # exactly one x neighbour outside
+    edge_y = (rows == 0) ^ (rows == ny - 1)
+    has_x, has_y = nx > 1, ny > 1
+    drop_x = edge_x & ~edge_y & has_y
+    drop_y = edge_y & ~edge_x & has_x
+    zf = z.ravel()
+    diag = np.zeros(m)
+    rhs = np.zeros(m)
+    ii, jj, vv = [], [], []
+    for drow, dcol, w in ((0, 1, 1 / dx**2), (0, -1, 1 / dx**2), (1, 0, 1 / dy**2), (-1, 0, 1 / dy**2)):
+        r2, c2 = rows + drow, cols + dcol
+        inside = (r2 >= 0) & (r2 < ny) & (c2 >= 0) & (c2 < nx) & ~(drop_x if dcol else drop_y)
+        src = np.flatnonzero(inside)
+        nb = r2[inside] * nx + c2[inside]
+        diag[src] += w
+        nb_index = index[nb]
+        known = nb_index < 0
+        rhs[src[known]] += w * zf[nb[known]]
+        ii.append(src[~known])
+        jj.append(nb_index[~known])
+        vv.append(np.full(int(np.count_nonzero(~known)), -w))
+    ii.append(np.arange(m))
+    jj.append(np.arange(m))
+    vv.append(diag)
+    a = sparse.csc_matrix((np.concatenate(vv), (np.concatenate(ii), np.concatenate(jj))), shape=(m, m))
+    solution = spsolve(a, rhs, permc_spec="MMD_AT_PLUS_A")
+    out = z.copy()
+    out.ravel()[unknown] = solution
+    return out
+
+
+def _plane(z: np.ndarray, invalid: np.ndarray) -> np.ndarray:
+    """Least-squares plane through (up to about 2**18 strided) measured points, evaluated everywhere."""
+    ny, nx = z.shape
+    flat = np.flatnonzero(~invalid.ravel())
+    flat = flat[:: max(1, flat.size // (1 << 18))]
+    r, c = np.divmod(flat, nx)
+    a = np.column_stack([np.ones(flat.size), c - nx / 2, r - ny / 2])
+    coef = np.linalg.lstsq(a, z.ravel()[flat], rcond=None)[0]
+    return coef[0] + coef[1] * (np.arange(nx) - nx / 2)[None, :] + coef[2] * (np.arange(ny) - ny / 2)[:, None]
+
+
+def fill_nonmeasured(surface: Surface, method: str = "harmonic") -> Surface:
+    """Give every non-measured (NaN) point a value.
+
+    Parameters
+    ----------
+    surface : Surface
+        Heights in µm with NaN holes (spikes removed by :func:`remove_outliers`,
+        dropouts of the instrument).
+    method : {"harmonic", "nearest"}
+        Smoothest surface through the holes' rims (default) or the nearest
+        measured value; see the module docstring.
+
+    Returns
+    -------
+    Surface
+        A new NaN-free surface; ``meta["points_filled"]`` holds how many points
+        were filled, ``meta["history"]`` the step.
+
+    Examples
+    --------
+    >>> import numpy as np, surfscan as ss
+    >>> yy, xx = np.mgrid[0:20, 0:30] * 1.0
+    >>> z = 0.5 * xx - 0.25 * yy; z[5:9, 10:15] = np.nan
+    >>> f = fill_nonmeasured(ss.Surface(z, 1.0, 1.0))
+    >>> f.meta["points_filled"], bool(np.allclose(f.z, 0.5 * xx - 0.25 * yy))
+    (20, True)
+    """
+    _check_surface(surface, "fill_nonmeasured")
+    if method not in FILL_METHODS:
+        raise SurfscanError(f"fill method must be one of {', '.join(FILL_METHODS)}, not {method!r}")
+    if not surface.has_invalid:
+        return surface.replace(step=f"fill_nonmeasured {method}: 0 points", points_filled=0).known_all_valid()
+    invalid = ~surface.valid
+    count = int(np.count_nonzero(invalid))
+    if method == "nearest":
+        z = _nearest_filled(surface.z, invalid)
+    else:
+        plane = _plane(surface.z, invalid)
+        z = _harmonic(surface.z - plane, invalid, surface.dx, surface.dy) + plane
+    filled = surface.replace(
+        z=z,
+        step=f"fill_nonmeasured {method}: {count} points",
+        points_filled=count + int(surface.meta.get("points_filled", 0)),
+    )
+    return filled.known_all_valid()
