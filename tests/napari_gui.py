@@ -28,6 +28,21 @@ GUI_MARKS = [
 ]
 
 
+def wait_done(qtbot, widget, timeout_ms: int) -> None:
+    """Wait for a widget's run to end; fail with the error when it failed."""
+    outcome = {}
+    widget.finished.connect(lambda r: outcome.setdefault("result", r))
+    widget.failed.connect(lambda e: outcome.setdefault("error", e))
+    qtbot.waitUntil(lambda: bool(outcome) and not widget.running, timeout=timeout_ms)
+    assert "error" not in outcome, f"the run failed: {outcome.get('error')}"
+
+
+def rgba(hex_color: str) -> tuple[float, float, float, float]:
+    """``"#rrggbbaa"`` as four floats 0..1 (napari's colormap values)."""
+    r, g, b, a = (int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5, 7))
+    return r, g, b, a
+
+
 def screenshot(viewer, name: str) -> Path:
     """Save the whole window (canvas and docked widgets) as tests/_screenshots/NAME.png."""
     SHOTS.mkdir(parents=True, exist_ok=True)

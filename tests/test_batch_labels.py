@@ -158,3 +158,22 @@ def test_report_without_quality_blocks_flags_nothing(images: Path, tmp_path: Pat
     assert f["particles_quality_reliable"].isna().all()
     html = write_report(out).read_text(encoding="utf-8")
     assert "No automatic result was flagged unreliable" in html and UNRELIABLE_MARK not in html.split("<h2>Files")[1]
+
+
+def test_store_without_the_labels_column_is_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    from surfscan.batch import ResultStore
+    from surfscan.batch.store import _SCHEMA, STORE_NAME
+
+    old = _SCHEMA.replace(",\n    labels_stat TEXT NOT NULL DEFAULT ''", "")
+    assert old != _SCHEMA
+    db = sqlite3.connect(tmp_path / STORE_NAME)
+    db.executescript(old)
+    db.execute("INSERT INTO files VALUES ('/x/a.tif', 1, 2, 'c1')")
+    db.commit()
+    db.close()
+    with ResultStore(tmp_path) as store:
+        store.record({"path": "/x/a.tif", "content_hash": "c1", "settings_hash": "s1", "status": "ok"}, {}, (1, 2))
+        assert store.done_paths({"/x/a.tif": (1, 2, "")}, "s1") == {"/x/a.tif"}
+        assert store.done_paths({"/x/a.tif": (1, 2, "10:20")}, "s1") == set()  # labels appeared since

@@ -22,6 +22,7 @@ napari = pytest.importorskip("napari", reason="napari not installed (pip install
 pytest.importorskip("pytestqt", reason="pytest-qt not installed (pip install surfscan[test])")
 
 from napari_gui import GUI_MARKS, screenshot  # noqa: E402
+from napari_gui import wait_done as _wait_done  # noqa: E402
 
 pytestmark = GUI_MARKS
 
@@ -37,15 +38,6 @@ def _sample(key: str) -> Path:
         return sample_path(key)
     except ss.SurfscanError as exc:
         pytest.skip(str(exc))
-
-
-def _wait_done(qtbot, widget, timeout_ms: int) -> None:
-    """Wait for a widget's run to end; fail with the error when it failed."""
-    outcome = {}
-    widget.finished.connect(lambda r: outcome.setdefault("result", r))
-    widget.failed.connect(lambda e: outcome.setdefault("error", e))
-    qtbot.waitUntil(lambda: bool(outcome) and not widget.running, timeout=timeout_ms)
-    assert "error" not in outcome, f"the run failed: {outcome.get('error')}"
 
 
 def test_viewer_open_real_files_with_scale_and_units(make_napari_viewer, real_dir, expected):

@@ -21,25 +21,14 @@ napari = pytest.importorskip("napari", reason="napari not installed (pip install
 pytest.importorskip("pytestqt", reason="pytest-qt not installed (pip install surfscan[test])")
 
 from napari_gui import GUI_MARKS, screenshot  # noqa: E402
+from napari_gui import rgba as _rgba  # noqa: E402
+from napari_gui import wait_done as _wait_done  # noqa: E402
 
 pytestmark = GUI_MARKS
 
 from napari_surfscan._particles import CLASS_COLORS  # noqa: E402
 
 PLUGIN = "surfscan"
-
-
-def _wait_done(qtbot, widget, timeout_ms: int) -> None:
-    """Wait for a widget's run to end; fail with the error when it failed."""
-    outcome = {}
-    widget.finished.connect(lambda r: outcome.setdefault("result", r))
-    widget.failed.connect(lambda e: outcome.setdefault("error", e))
-    qtbot.waitUntil(lambda: bool(outcome) and not widget.running, timeout=timeout_ms)
-    assert "error" not in outcome, f"the run failed: {outcome.get('error')}"
-
-
-def _rgba(hex_color: str) -> np.ndarray:
-    return np.array([int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5, 7)])
 
 
 def test_particle_widget_labels_features_summary_and_selection_round_trip(make_napari_viewer, qtbot, tmp_path):

@@ -20,7 +20,8 @@ from surfscan.testing.particles import planted_particles
 napari = pytest.importorskip("napari", reason="napari not installed (pip install surfscan[napari])")
 pytest.importorskip("pytestqt", reason="pytest-qt not installed (pip install surfscan[test])")
 
-from napari_gui import GUI_MARKS  # noqa: E402
+from napari_gui import GUI_MARKS, wait_done  # noqa: E402
+from napari_gui import rgba as _rgba  # noqa: E402
 from qtpy.QtCore import Qt  # noqa: E402
 
 pytestmark = GUI_MARKS
@@ -32,16 +33,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def _wait_done(qtbot, widget, timeout_ms: int = 90_000) -> None:
-    """Wait for the widget's next run to end; fail with the error when it failed."""
-    outcome = {}
-    widget.finished.connect(lambda r: outcome.setdefault("result", r))
-    widget.failed.connect(lambda e: outcome.setdefault("error", e))
-    qtbot.waitUntil(lambda: bool(outcome) and not widget.running, timeout=timeout_ms)
-    assert "error" not in outcome, f"the run failed: {outcome.get('error')}"
-
-
-def _rgba(hex_color: str) -> np.ndarray:
-    return np.array([int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5, 7)])
+    wait_done(qtbot, widget, timeout_ms)
 
 
 def _neighbours(table, skip: int = 0) -> tuple[int, int, int]:
