@@ -31,8 +31,9 @@ The description it was written from (quoted):
 
 Choices the description leaves open, made here (and nowhere tuned to any detector):
 
-- The grain is white noise smoothed by a Gaussian of sigma = the correlation length (1-6 px). The
-  log-normal texture is ``exp(s g)`` of such a field with s in 0.5-1.0 (skewness 1.8-6). The blotchy
+- The grain is white noise smoothed by a Gaussian of sigma = l/2, so that its autocorrelation is
+  ``exp(-r^2 / l^2)``: the correlation length l (1-6 px) is the distance where it falls to 1/e. The
+  log-normal texture is ``exp(s g)`` of such a field g with s in 0.5-1.0 (skewness 1.8-6). The blotchy
   component is white noise smoothed at sigma 8-25 px (bright patches some 20-75 px across) and carries
   5-30 % of the texture variance.
 - The texture rms R is 2-6 % of full scale, lowered where needed so that the brightest dome
@@ -79,15 +80,16 @@ def _texture(rng: np.random.Generator, shape: tuple[int, int], kind: str) -> tup
     corr = float(rng.uniform(1.0, 6.0))
     info: dict = {"texture": kind, "correlation_px": corr}
     if kind == "grain":
-        t = _unit_field(rng, shape, corr)
+        t = _unit_field(rng, shape, corr / 2)
     elif kind == "lognormal":
         s = float(rng.uniform(0.5, 1.0))
-        t = np.exp(s * _unit_field(rng, shape, corr))
+        t = np.exp(s * _unit_field(rng, shape, corr / 2))
         info["lognormal_sigma"] = s
     elif kind == "two_scale":
         share = float(rng.uniform(0.05, 0.30))
         blotch = float(rng.uniform(8.0, 25.0))
-        t = np.sqrt(1 - share) * _unit_field(rng, shape, corr) + np.sqrt(share) * _unit_field(rng, shape, blotch)
+        fine = _unit_field(rng, shape, corr / 2)
+        t = np.sqrt(1 - share) * fine + np.sqrt(share) * _unit_field(rng, shape, blotch)
         info.update(blotch_share=share, blotch_sigma_px=blotch)
     else:
         raise ValueError(f"unknown texture {kind!r}; choose one of {TEXTURES}")

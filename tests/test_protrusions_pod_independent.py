@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from sem_protrusion_scenes import TEXTURES, SceneScore, make_scene, objects_per_image, score_scene
+from sem_protrusion_scenes import TEXTURES, SceneScore, _texture, make_scene, objects_per_image, score_scene
 
 import surfscan as ss
 from surfscan.errors import SurfscanWarning
@@ -121,6 +121,14 @@ def test_dome_peaks_rise_contrast_times_rms_over_the_local_background(texture):
             rises.append(rise / truth.attrs["texture_rms"])
     measured = float(np.mean(rises))
     assert abs(measured / contrast - 1) <= 0.10, f"mean peak rise {measured:.2f} x rms, asked {contrast}"
+
+
+def test_grain_correlation_length_is_where_the_autocorrelation_falls_to_1_over_e():
+    for i in range(4):
+        t, info = _texture(_rng(SEEDS[4], 50 + i), (384, 512), "grain")
+        acf = np.fft.irfft2(np.abs(np.fft.rfft2(t)) ** 2, s=t.shape)[0] / t.size  # along rows
+        lag = info["correlation_px"]
+        assert abs(np.interp(lag, np.arange(16), acf[:16]) - np.exp(-1)) <= 0.05, info
 
 
 def test_scene_is_seeded_calibrated_and_objects_inside_apart():
