@@ -23,6 +23,7 @@ _COMMANDS = [
     "info",
     "roughness",
     "profile",
+    "curves",
     "formats",
     "params",
     "defects",
