@@ -120,9 +120,21 @@ def test_particles_edit_remeasure_save_and_screenshot(make_napari_viewer, qtbot,
     layer.selected_label = new_label
     assert w.selected_row() == int(np.flatnonzero(table["id"].to_numpy() == new_label)[0])
 
+    assert not w.load_labels_button.isEnabled()  # nothing saved yet
     saved = w.save_labels()
     assert saved == labels_path(source) and saved.name == "planted.tif.labels.tif"
     np.testing.assert_array_equal(load_labels(source, "particles"), edited)
+
+    # a new automatic run offers the saved labels; loading them re-measures from them
+    w.run()
+    _wait_done(qtbot, w)
+    assert len(w.result.table) == n0 and w.load_labels_button.isEnabled()
+    layer = w.labels_layer
+    qtbot.mouseClick(w.load_labels_button, Qt.MouseButton.LeftButton)
+    _wait_done(qtbot, w)
+    np.testing.assert_array_equal(layer.data, edited)
+    assert w.result.summary["count"] == n0 - 1 and w.result.summary["source"] == "labels"
+    table = w.result.table
 
     w.select_row(target)
     viewer.window.resize(1300, 950)

@@ -19,11 +19,20 @@ from typing import Any
 import numpy as np
 from qtpy.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
-from surfscan.labels_io import labels_path, save_labels
+from surfscan.labels_io import labels_analyses, labels_path, load_labels, save_labels
 
 from ._common import start_steps
 
-__all__ = ["LabelCorrection"]
+__all__ = ["LabelCorrection", "quality_text"]
+
+
+def quality_text(summary: dict[str, Any]) -> str:
+    """``"⚠ unreliable: <reasons> …"`` when the result's quality block says so, else ``""``."""
+    q = summary.get("quality")
+    if not isinstance(q, dict) or q.get("reliable") is not False:
+        return ""
+    reasons = "; ".join(map(str, q.get("reasons") or [])) or "no reason given"
+    return f"⚠ unreliable: {reasons}. Correct the labels and re-measure."
 
 
 class LabelCorrection:
@@ -56,13 +65,17 @@ class LabelCorrection:
         self.save_labels_button.setToolTip("Write the labels beside the image as <image>.labels.tif; "
                                            "surfscan batch then measures the image from them")
         self.save_labels_button.clicked.connect(lambda: self.save_labels())
-        for b in (self.remeasure_button, self.save_labels_button):
-            b.setEnabled(False)
+        self.load_labels_button = QPushButton("Load saved labels")
+        self.load_labels_button.setToolTip("Replace the layer's labels by those saved in <image>.labels.tif "
+                                           "and measure from them (what surfscan batch does)")
+        self.load_labels_button.clicked.connect(self.load_saved_labels)
+        buttons = (self.remeasure_button, self.save_labels_button, self.load_labels_button)
         row = QWidget()
         layout = QHBoxLayout(row)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.remeasure_button)
-        layout.addWidget(self.save_labels_button)
+        for b in buttons:
+            b.setEnabled(False)
+            layout.addWidget(b)
         return row
 
     # -- the layer ---------------------------------------------------------------
@@ -97,8 +110,14 @@ class LabelCorrection:
 
     def _enable_correction(self) -> None:
         has_layer = self.labels_layer is not None
+        image = self.image_file()
         self.remeasure_button.setEnabled(has_layer)
-        self.save_labels_button.setEnabled(has_layer and self.image_file() is not None)
+        self.save_labels_button.setEnabled(has_layer and image is not None)
+        try:
+            saved = image is not None and self.ANALYSIS in labels_analyses(image)
+        except Exception:  # an unreadable labels file: loading it says why
+            saved = image is not None and labels_path(image).is_file()
+        self.load_labels_button.setEnabled(has_layer and saved)
 
     # -- re-measuring --------------------------------------------------------------
     def remeasure(self) -> Any:
@@ -131,6 +150,25 @@ class LabelCorrection:
         super()._on_finished()
         self._remeasuring = False
         self._enable_correction()
+
+    def load_saved_labels(self) -> Any:
+        """Show the labels saved beside the image in the layer and re-measure from them; returns the worker."""
+        image = self.image_file()
+        if self.labels_layer is None or image is None or self.worker is not None:
+            return self.worker
+        try:
+            labels = load_labels(image, self.ANALYSIS)
+            if labels is None:
+                raise ValueError(f"{labels_path(image).name} holds no {self.ANALYSIS} labels")
+            if labels.shape != self.labels_layer.data.shape:
+                raise ValueError(f"the saved labels have shape {labels.shape}, the image "
+                                 f"{self.labels_layer.data.shape}")
+        except Exception as exc:
+            self.status.setText(f"Cannot load the saved labels: {exc}")
+            self.failed.emit(exc)
+            return None
+        self.labels_layer.data = labels
+        return self.remeasure()
 
     # -- saving --------------------------------------------------------------------
     def image_file(self) -> Path | None:

@@ -55,7 +55,7 @@ from ._common import (
     make_table_view,
     start_steps,
 )
-from ._editing import LabelCorrection
+from ._editing import LabelCorrection, quality_text
 from .protrusions import _field_widget, _value
 
 __all__ = ["ParticleWidget", "HistogramCanvas"]
@@ -277,8 +277,9 @@ class ParticleWidget(LabelCorrection, TableLabelSelection, StepRunner, QWidget):
         self.model.set_frame(result.table[shown], TABLE_COLUMNS)
         fit_columns(self.table)
         self.count_label.setText(summary_text(summary))
-        self.warning_label.setText("\n".join(f"⚠ {w}" for w in summary.get("warnings", [])))
-        self.warning_label.setVisible(bool(summary.get("warnings")))
+        notes = [f"⚠ {w}" for w in summary.get("warnings", [])] + [t for t in [quality_text(summary)] if t]
+        self.warning_label.setText("\n".join(notes))
+        self.warning_label.setVisible(bool(notes))
         self.d_model.set_frame(d_value_table(summary))
         self.fractions_label.setText(fractions_text(summary))
         self.histogram.show_result(result)

@@ -45,7 +45,7 @@ from ._common import (
     make_table_view,
     start_steps,
 )
-from ._editing import LabelCorrection
+from ._editing import LabelCorrection, quality_text
 
 __all__ = ["ProtrusionWidget"]
 
@@ -218,7 +218,9 @@ class ProtrusionWidget(LabelCorrection, TableLabelSelection, StepRunner, QWidget
         self.count_label.setText(summary_text(result.protrusions.summary))
         limit = result.protrusions.summary.get("detection_limit") or {}
         statement = limit.get("statement") if isinstance(limit, dict) else str(limit)
-        self.status.setText(f"{self._source.name}: {statement}" if statement else self._source.name)
+        status = f"{self._source.name}: {statement}" if statement else self._source.name
+        quality = quality_text(result.protrusions.summary)
+        self.status.setText(f"{status}\n{quality}" if quality else status)
         self._enable_correction()
         self.display_seconds = time.perf_counter() - started
         self.finished.emit(result)
