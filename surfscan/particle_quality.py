@@ -4,7 +4,7 @@ Rule for ``reliable`` (each failed test adds a reason):
 
 - at least ``min_count`` particles are measured (fewer give an unstable D50);
 - the agglomeration index (mean number of measured particles per connected
-  foreground blob that holds any) is at most ``MAX_AGGLOMERATION`` (6): above
+  foreground blob that holds any) is at most ``MAX_AGGLOMERATION`` (6.5): above
   it most particles were cut out of large clumps, where the split is least
   certain;
 - at most ``MAX_OVERSIZED_SHARE`` (25 %) of the measured area lies in
@@ -24,7 +24,7 @@ from scipy import ndimage
 
 __all__ = ["particle_quality", "MAX_AGGLOMERATION", "MAX_OVERSIZED_SHARE", "OVERSIZED_FACTOR", "MAX_SATURATED_SHARE"]
 
-MAX_AGGLOMERATION = 6.0
+MAX_AGGLOMERATION = 6.5
 MAX_OVERSIZED_SHARE = 0.25
 OVERSIZED_FACTOR = 6.0
 MAX_SATURATED_SHARE = 0.05

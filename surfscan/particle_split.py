@@ -28,6 +28,9 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
+#: Necks shallower than this (pixels) are boundary noise, whatever the particle size.
+MIN_NECK_PX = 0.5
+
 __all__ = ["dark_line_strength", "typical_radius", "h_maxima", "split_touching", "merge_unseparated"]
 
 
@@ -119,7 +122,7 @@ def split_touching(mask: np.ndarray, lines: np.ndarray, radius_px: float, *, lin
     line_level : float
         Line strength above which the foreground is cut (``inf`` to ignore lines).
     neck_depth : float
-        ``h`` of the h-maxima markers as a fraction of ``radius_px`` (at least 1 px).
+        ``h`` of the h-maxima markers as a fraction of ``radius_px`` (at least ``MIN_NECK_PX``, 0.5 px).
 
     Returns
     -------
@@ -131,7 +134,8 @@ def split_touching(mask: np.ndarray, lines: np.ndarray, radius_px: float, *, lin
     core = mask & ~(lines > line_level)
     dist = cv2.distanceTransform(core.astype(np.uint8), cv2.DIST_L2, 5)
     dist = cv2.GaussianBlur(dist, (0, 0), 1.0)
-    markers, _ = ndimage.label(h_maxima(dist, max(neck_depth * radius_px, 1.0), core), structure=np.ones((3, 3)))
+    h = max(neck_depth * radius_px, MIN_NECK_PX)
+    markers, _ = ndimage.label(h_maxima(dist, h, core), structure=np.ones((3, 3)))
     return segmentation.watershed(-dist, markers, mask=mask).astype(np.int32)
 
 

@@ -153,9 +153,12 @@ def _split_particles(fg, neck_depth: float, separation_lines: float | None) -> t
         level = float(separation_lines)
         lines = dark_line_strength(fg.flat, fg.background, fg.contrast, sigma_px=0.7)
         radius = typical_radius(fg.mask & ~(lines > level))
-        sigma = LINE_SIGMA * radius
-        if sigma > 0.7:
+        for _ in range(2):  # the line scale follows the particle scale, which the lines help to measure
+            sigma = LINE_SIGMA * radius
+            if sigma <= 0.7:
+                break
             lines = dark_line_strength(fg.flat, fg.background, fg.contrast, sigma_px=sigma, local_px=sigma / 0.7 * 3)
+            radius = typical_radius(fg.mask & ~(lines > level))
     labels = split_touching(fg.mask, lines, radius, line_level=level, neck_depth=neck_depth)
     return merge_unseparated(labels, lines, line_level=min(level, LINE_LEVEL), width=MERGE_WIDTH), radius
 
@@ -170,8 +173,8 @@ def measure_particles(
     min_diameter_um: float | None = None,
     split: bool = True,
     neck_depth: float = 0.12,
-    separation_lines: float | None = LINE_LEVEL,
-    hysteresis: float = 0.4,
+    separation_lines: float | None = 0.12,
+    hysteresis: float = 0.3,
     exclude_border: bool = True,
     linear_above: float = 2.0,
     min_count: int = 50,
@@ -200,10 +203,10 @@ def measure_particles(
     neck_depth : float
         How deep a neck must be to split at it: the ``h`` of the h-maxima
         markers of the distance map, as a fraction of the typical particle
-        radius measured on the image (and at least 1 px). Smaller splits more.
+        radius measured on the image (and at least 0.5 px). Smaller splits more.
     separation_lines : float or None
         Strength of a thin dark line (Hessian valley curvature over the
-        local particle brightness, dimensionless; about 0.1 for a clear
+        local particle brightness, dimensionless; about 0.12 for a clear
         line) above which touching particles are cut apart; None or 0 uses
         the distance map alone.
     hysteresis : float
