@@ -80,6 +80,9 @@ SETTING_FIELDS: tuple[SettingField, ...] = (
     SettingField("split", "Split touching", "bool", False, "watershed split of touching objects"),
     SettingField("pixel_size", "Pixel size", "float", 0.0, "SEM: override the file's calibration",
                  unit="µm", maximum=1e4, decimals=5, zero_text="from file"),
+    SettingField("false_alarms_per_mm2", "False alarms", "float", 0.0, "SEM: how many texture blobs per mm² may "
+                 "pass the threshold (auto: the detector's default)", unit="per mm²", maximum=1e9, decimals=2,
+                 zero_text="auto"),
 )
 
 #: Columns shown in the object table, with header text.
