@@ -238,10 +238,13 @@ def _quality(summary: dict[str, Any]) -> dict[str, Any]:
         return {"quality_reliable": None, "quality_reasons": None}
     reasons = q.get("reasons") or []
     reliable = q.get("reliable")
-    return {"quality_reliable": None if reliable is None else bool(reliable),
-            "quality_reasons": "; ".join(map(str, reasons)) if isinstance(reasons, (list, tuple)) else str(reasons),
-            "quality_agglomeration_index": _scalar(q.get("agglomeration_index")),
-            "quality_split_fraction": _scalar(q.get("split_fraction"))}
+    out = {"quality_reliable": None if reliable is None else bool(reliable),
+           "quality_reasons": "; ".join(map(str, reasons)) if isinstance(reasons, (list, tuple)) else str(reasons),
+           "quality_agglomeration_index": None, "quality_split_fraction": None}
+    for key, value in q.items():  # the other single numbers of the block; curves stay in the library's result
+        if key not in ("reliable", "reasons") and not isinstance(value, (dict, list, tuple, np.ndarray)):
+            out[f"quality_{key}"] = _scalar(value)
+    return out
 
 
 def _flat_result(summary: dict[str, Any], source: str) -> dict[str, Any]:
