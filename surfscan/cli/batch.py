@@ -4,6 +4,11 @@ Results go to an SQLite database in OUT (one row per file content and
 settings); running the same command again skips what is done, so an
 interrupted batch resumes. Files that fail are recorded with their error and
 the batch goes on; failing samples are results, so the exit code is 0.
+
+Labels saved beside an image (IMAGE.labels.tif, e.g. from napari's "Save
+labels") replace the automatic protrusion or particle detection of that image
+(columns *_source = labels|auto); labels files are never analysed as images,
+and an edited labels file makes its image be measured again.
 """
 
 from __future__ import annotations
