@@ -12,7 +12,8 @@ Rule for ``reliable`` (each failed test adds a reason):
   area: such particles are usually clumps that were not split;
 - at most ``MAX_SATURATED_SHARE`` (5 %) of the foreground is saturated (at the
   image's largest grey level with more than 1 % of the image there, or at the
-  full scale of an integer image): saturated clumps show no separation lines.
+  full scale of an integer image, and above the image's median): saturated
+  clumps show no separation lines.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def _saturated(image: np.ndarray, foreground: np.ndarray) -> np.ndarray:
     top = img.max()
     full = np.iinfo(img.dtype).max if np.issubdtype(img.dtype, np.integer) else None
     at_top = img == top
-    if top != full and np.count_nonzero(at_top) < 0.01 * img.size:
+    if top <= np.median(img) or (top != full and np.count_nonzero(at_top) < 0.01 * img.size):
         return np.zeros_like(foreground)
     return at_top & foreground
 
