@@ -9,7 +9,10 @@ found) and the precision of ``surfscan.detect_protrusions`` with default setting
 A dome is found when a detection's centroid lies within D/2 + 3 px of its centre; a detection further
 than D/2 + 3 px from every dome is a false one; precision = 1 - false / detections.
 
-    python bench/bench_sem_pod.py [--seed 13] [--images-per-cell 2] [--quick] [--png]
+    python bench/bench_sem_pod.py [--seed 13] [--images-per-cell 2] [--quick] [--png] [--reference]
+
+``--reference`` grades, instead of surfscan, a crude matched filter that is told the domes' diameter:
+a yardstick that shows what the scenes allow, not a competitor.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+from scipy import ndimage as ndi
+from scipy.signal import fftconvolve
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -59,8 +65,32 @@ def _rng(seed: int, *key: float) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, *(int(round(k * 1000)) for k in key)]))
 
 
+def reference_detector(m: ss.Micrograph, diameter_px: float, k: float = 4.5) -> pd.DataFrame:
+    """A crude matched filter that is TOLD the domes' diameter: a yardstick of what the scenes allow.
+
+    Divides out a background smoothed at 1.5 D, averages over a disc of 0.6 D/2, keeps local maxima
+    (D apart) above the median + ``k`` robust sd of that response. Not a detector (it needs D); it only
+    shows that the floors are reachable on these scenes. Returns centroids ``x_um``, ``y_um``.
+    """
+    im = m.image.astype(float)
+    residual = im / ndi.gaussian_filter(im, 1.5 * diameter_px, mode="reflect") - 1
+    r = int(diameter_px / 2)
+    y, x = np.mgrid[-r:r + 1, -r:r + 1]
+    disc = (x * x + y * y <= (0.6 * diameter_px / 2) ** 2).astype(float)
+    response = fftconvolve(residual, disc / disc.sum(), mode="same")
+    med = np.median(response)
+    sd = 1.4826 * np.median(np.abs(response - med))
+    peaks = (ndi.maximum_filter(response, size=int(diameter_px)) == response) & (response > med + k * sd)
+    rows, cols = np.nonzero(peaks)
+    return pd.DataFrame({"x_um": cols * m.pixel_size, "y_um": rows * m.pixel_size})
+
+
+def _detect(m: ss.Micrograph, diameter_px: float, reference: bool) -> pd.DataFrame:
+    return reference_detector(m, diameter_px) if reference else ss.detect_protrusions(m).table
+
+
 def score_cell(seed: int, diameter: float, contrast: float, pixel_size: float, images: int,
-               min_objects: int) -> dict[str, SceneScore]:
+               min_objects: int, reference: bool = False) -> dict[str, SceneScore]:
     """Pooled score of the scenes of one (diameter, contrast, pixel size) cell, per substrate texture.
 
     The scenes of a diameter share their random draws across contrasts and pixel sizes (common random
@@ -72,7 +102,7 @@ def score_cell(seed: int, diameter: float, contrast: float, pixel_size: float, i
     by_texture: dict[str, SceneScore] = {}
     for i in range(max(images, math.ceil(min_objects / n))):
         m, truth = make_scene(_rng(seed, diameter, i), diameter, contrast, n, pixel_size)
-        s = score_scene(ss.detect_protrusions(m).table, truth, pixel_size)
+        s = score_scene(_detect(m, diameter, reference), truth, pixel_size)
         kind = truth.attrs["texture"]
         by_texture[kind] = by_texture.get(kind, ZERO) + s
     return by_texture
@@ -82,12 +112,12 @@ def _total(cell: dict[str, SceneScore]) -> SceneScore:
     return sum(cell.values(), ZERO)
 
 
-def empty_share(seed: int, pixel_size: float, images: int) -> tuple[int, int]:
+def empty_share(seed: int, pixel_size: float, images: int, reference: bool = False) -> tuple[int, int]:
     """Object-free images with no detection at all, and images tried (the same images at every pixel size)."""
     clean = 0
     for i in range(images):
         m, truth = make_scene(_rng(seed, EMPTY, i), 20, 1.0, 0, pixel_size)
-        clean += int(len(ss.detect_protrusions(m).table) == 0)
+        clean += int(len(_detect(m, 40, reference)) == 0)
     return clean, images
 
 
@@ -185,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="a coarser grid at two pixel sizes")
     ap.add_argument("--png", action="store_true", help="save docs/protrusions_pod_independent.png")
     ap.add_argument("--repeat", type=int, default=5, help="timing runs")
+    ap.add_argument("--reference", action="store_true",
+                    help="grade a crude matched filter told D instead (a yardstick: are the floors reachable?)")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore", SurfscanWarning)
     diameters, contrasts, pixel_sizes = ((QUICK["diameters"], QUICK["contrasts"], QUICK["pixel_sizes"])
@@ -194,10 +226,14 @@ def main(argv: list[str] | None = None) -> int:
     for px in pixel_sizes:
         for d in diameters:
             for c in contrasts:
-                grid[(px, d, c)] = score_cell(args.seed, d, c, px, args.images_per_cell, args.objects_per_cell)
-        empties[px] = empty_share(args.seed, px, args.empty_images)
+                grid[(px, d, c)] = score_cell(args.seed, d, c, px, args.images_per_cell, args.objects_per_cell,
+                                              args.reference)
+        empties[px] = empty_share(args.seed, px, args.empty_images, args.reference)
         print_map(grid, diameters, contrasts, px)
     ok = run_checks(grid, empties, pixel_sizes)
+    if args.reference:
+        print("\n(reference matched filter told D: not surfscan's detector; no timing, no figure)")
+        return 0
     ok &= run_timing(args.seed, args.repeat)
     if args.png:
         save_png(grid, diameters, contrasts, pixel_sizes, ROOT / "docs" / "protrusions_pod_independent.png")
