@@ -86,17 +86,35 @@ def _masked_mean_filled(z: np.ndarray, invalid: np.ndarray, size: int) -> np.nda
     """``z`` with each non-measured point replaced by the mean of the measured points in its window.
 
     Points with no measured point in their window get the map's median; no measured point's
-    window reaches them. The window sums are float32 about the median (they only feed the median).
+    window reaches them. Few holes: the window is summed at the holes only; many: by box filters
+    (float32 about the median; they only feed the median).
     """
-    import cv2
-
+    ny, nx = z.shape
     idx = np.flatnonzero(invalid.ravel())
     sample = _subsample(z)
-    ref = _median(sample[np.isfinite(sample)]) if np.isfinite(sample).any() else 0.0
-    zz = np.where(invalid, np.float32(0.0), (z - ref).astype(np.float32))
-    num = cv2.boxFilter(zz, -1, (size, size), normalize=False, borderType=cv2.BORDER_CONSTANT).ravel()[idx]
-    w = (~invalid).astype(np.float32)
-    den = cv2.boxFilter(w, -1, (size, size), normalize=False, borderType=cv2.BORDER_CONSTANT).ravel()[idx]
+    finite = np.isfinite(sample)
+    ref = _median(sample[finite]) if finite.any() else 0.0
+    half = size // 2
+    if idx.size * size * size < z.size:  # gather the window around each hole
+        rows, cols = np.divmod(idx, nx)
+        num = np.zeros(idx.size)
+        den = np.zeros(idx.size)
+        for dr in range(-half, half + 1):
+            r2 = rows + dr
+            for dc in range(-half, half + 1):
+                c2 = cols + dc
+                inside = (r2 >= 0) & (r2 < ny) & (c2 >= 0) & (c2 < nx)
+                v = z[np.where(inside, r2, 0), np.where(inside, c2, 0)]
+                ok = inside & ~np.isnan(v)
+                num += np.where(ok, v - ref, 0.0)
+                den += ok
+    else:
+        import cv2
+
+        zz = np.where(invalid, np.float32(0.0), (z - ref).astype(np.float32))
+        num = cv2.boxFilter(zz, -1, (size, size), normalize=False, borderType=cv2.BORDER_CONSTANT).ravel()[idx]
+        w = (~invalid).astype(np.float32)
+        den = cv2.boxFilter(w, -1, (size, size), normalize=False, borderType=cv2.BORDER_CONSTANT).ravel()[idx]
     out = z.copy()
     out.ravel()[idx] = ref + np.where(den > 0.5, num / np.maximum(den, 0.5), 0.0)
     return out
@@ -182,12 +200,10 @@ def remove_outliers(surface: Surface, method: str = "median", k: float = 6.0, si
         label = f"local median {size}x{size} px, k={k:g}"
     centre, sigma = _robust_sigma(r)  # r is NaN where z is
     if method == "median":  # floor: the point-to-point noise, so a smooth surface's crests are not spikes
-        rows = z[:: max(1, z.size // (1 << 18) // max(z.shape[1], 1)), :]
+        rows = z[:: max(1, z.size // (1 << 18)), :]
         sigma = max(sigma, _robust_sigma(np.diff(rows, axis=1))[1] / math.sqrt(2))
-    with np.errstate(invalid="ignore"):
-        flags = np.abs(r - centre) > k * sigma if sigma > 0 else np.abs(r - centre) > 0
-    if invalid is not None:
-        flags &= ~invalid
+    with np.errstate(invalid="ignore"):  # NaN compares False: non-measured points are never flagged
+        flags = (r > centre + k * sigma) | (r < centre - k * sigma)
     count = int(np.count_nonzero(flags))
     out = z.copy() if count else z
     if count:
@@ -203,7 +219,7 @@ def remove_outliers(surface: Surface, method: str = "median", k: float = 6.0, si
 
 
 def _harmonic(z: np.ndarray, invalid: np.ndarray, dx: float, dy: float) -> np.ndarray:
-    """Solve the 5-point Laplace equation on the non-measured points.
+    """Solve the 5-point Laplace equation on the non-measured points, for ``z`` minus a plane.
 
     At the map border the second difference across the border is taken as zero (the surface
     carries on straight): a border point's equation drops that axis and keeps the other one;
@@ -211,11 +227,10 @@ def _harmonic(z: np.ndarray, invalid: np.ndarray, dx: float, dy: float) -> np.nd
     (zero slope across the border).
     """
     ny, nx = z.shape
-    unknown = np.flatnonzero(invalid.ravel())
+    unknown = np.flatnonzero(invalid.ravel())  # sorted
     m = unknown.size
-    index = np.full(z.size, -1, dtype=np.int64)
-    index[unknown] = np.arange(m)
     rows, cols = np.divmod(unknown, nx)
+    plane = _plane(z, invalid)
     edge_x = (cols == 0) ^ (cols == nx - 1)  # exactly one x neighbour outside
     edge_y = (rows == 0) ^ (rows == ny - 1)
     has_x, has_y = nx > 1, ny > 1
@@ -231,11 +246,11 @@ def _harmonic(z: np.ndarray, invalid: np.ndarray, dx: float, dy: float) -> np.nd
         src = np.flatnonzero(inside)
         nb = r2[inside] * nx + c2[inside]
         diag[src] += w
-        nb_index = index[nb]
-        known = nb_index < 0
-        rhs[src[known]] += w * zf[nb[known]]
+        pos = np.minimum(np.searchsorted(unknown, nb), m - 1)
+        known = unknown[pos] != nb
+        rhs[src[known]] += w * (zf[nb[known]] - plane(r2[inside][known], c2[inside][known]))
         ii.append(src[~known])
-        jj.append(nb_index[~known])
+        jj.append(pos[~known])
         vv.append(np.full(int(np.count_nonzero(~known)), -w))
     ii.append(np.arange(m))
     jj.append(np.arange(m))
@@ -243,19 +258,22 @@ def _harmonic(z: np.ndarray, invalid: np.ndarray, dx: float, dy: float) -> np.nd
     a = sparse.csc_matrix((np.concatenate(vv), (np.concatenate(ii), np.concatenate(jj))), shape=(m, m))
     solution = spsolve(a, rhs, permc_spec="MMD_AT_PLUS_A")
     out = z.copy()
-    out.ravel()[unknown] = solution
+    out.ravel()[unknown] = np.atleast_1d(solution) + plane(rows, cols)
     return out
 
 
-def _plane(z: np.ndarray, invalid: np.ndarray) -> np.ndarray:
-    """Least-squares plane through (up to about 2**18 strided) measured points, evaluated everywhere."""
+def _plane(z: np.ndarray, invalid: np.ndarray):
+    """Least-squares plane through (up to about 2**18 strided) measured points, as ``f(rows, cols)``."""
     ny, nx = z.shape
-    flat = np.flatnonzero(~invalid.ravel())
-    flat = flat[:: max(1, flat.size // (1 << 18))]
+    step = max(1, z.size // (1 << 18))
+    flat = np.arange(0, z.size, step)
+    flat = flat[~invalid.ravel()[flat]]
+    if flat.size < 3:
+        flat = np.flatnonzero(~invalid.ravel())
     r, c = np.divmod(flat, nx)
     a = np.column_stack([np.ones(flat.size), c - nx / 2, r - ny / 2])
-    coef = np.linalg.lstsq(a, z.ravel()[flat], rcond=None)[0]
-    return coef[0] + coef[1] * (np.arange(nx) - nx / 2)[None, :] + coef[2] * (np.arange(ny) - ny / 2)[:, None]
+    coef = np.linalg.solve(a.T @ a, a.T @ z.ravel()[flat])  # normal equations: 3 x 3, centred coordinates
+    return lambda rows, cols: coef[0] + coef[1] * (cols - nx / 2) + coef[2] * (rows - ny / 2)
 
 
 def fill_nonmeasured(surface: Surface, method: str = "harmonic") -> Surface:
@@ -295,8 +313,7 @@ def fill_nonmeasured(surface: Surface, method: str = "harmonic") -> Surface:
     if method == "nearest":
         z = _nearest_filled(surface.z, invalid)
     else:
-        plane = _plane(surface.z, invalid)
-        z = _harmonic(surface.z - plane, invalid, surface.dx, surface.dy) + plane
+        z = _harmonic(surface.z, invalid, surface.dx, surface.dy)
     filled = surface.replace(
         z=z,
         step=f"fill_nonmeasured {method}: {count} points",

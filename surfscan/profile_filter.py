@@ -95,12 +95,24 @@ def _smooth(a: np.ndarray, k: np.ndarray) -> np.ndarray:
         return ndimage.correlate1d(a, k, mode="constant", cval=0.0)
     from scipy import signal
 
-    return signal.oaconvolve(a, k, mode="same")
+    return signal.fftconvolve(a, k, mode="same")  # k is symmetric: convolution = correlation
+
+
+def _border_weight(n: int, k: np.ndarray) -> np.ndarray:
+    """``G * 1`` on ``n`` points with zeros beyond the ends, from the kernel's cumulative sum."""
+    h = k.size // 2
+    kc = np.concatenate(([0.0], np.cumsum(k)))
+    i = np.arange(n)
+    lo = np.maximum(0, h - i)
+    hi = np.minimum(2 * h, n - 1 - i + h)
+    return kc[hi + 1] - kc[lo]
 
 
 def _lowpass(z: np.ndarray, cutoff: float, spacing: float) -> np.ndarray:
     k = gaussian_kernel(cutoff, spacing)
     valid = ~np.isnan(z)
+    if valid.all():
+        return _smooth(z, k) / _border_weight(z.size, k)
     w = valid.astype(np.float64)
     num = _smooth(np.where(valid, z, 0.0), k)
     den = _smooth(w, k)

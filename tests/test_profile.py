@@ -146,6 +146,9 @@ def test_filter_keeps_nan_and_no_border_bias() -> None:
     out = gaussian_profile_filter(Profile(z, h), 80.0, "high").z
     assert np.isnan(out[500:520]).all()
     assert np.nanmax(np.abs(out)) < 1e-12  # a constant has no roughness, even at the ends and the hole
+    for n in (50, 2000):  # kernel longer and shorter than the profile, no hole
+        full = gaussian_profile_filter(Profile(np.full(n, -1.5), h), 80.0, "high").z
+        assert np.max(np.abs(full)) < 1e-12
 
 
 def test_default_cutoffs_follow_the_table() -> None:
