@@ -51,7 +51,7 @@ from scipy import ndimage
 
 from .errors import SurfscanError, SurfscanWarning
 from .model import Micrograph, Surface
-from .particles import Particles, _measure, _summary
+from .particles import Particles, _measure, _summary, grey_image
 from .protrusions.regions import measure_regions, object_table
 from .protrusions.result import Protrusions, percentiles
 
@@ -235,12 +235,11 @@ def _human_quality() -> dict[str, Any]:
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
+    """Grey levels as float64 (RGB(A) to luma, as :func:`surfscan.particles.grey_image`), finite numbers only."""
     a = np.asarray(image)
-    if a.ndim == 3:
-        a = a[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-    if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
+    if a.dtype.kind not in "iuf":
         raise SurfscanError(f"an SEM image needs numeric grey levels, not {a.dtype}")
-    out = a.astype(np.float64)
+    out = grey_image(a).astype(np.float64)
     if not np.isfinite(out).all():
         raise SurfscanError("the SEM image holds NaN or infinite grey levels")
     return out
