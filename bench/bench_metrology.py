@@ -32,8 +32,8 @@ from _common import median_time, print_rows, try_time  # noqa: E402
 import surfscan as ss  # noqa: E402
 from surfscan.curves import psd  # noqa: E402
 from surfscan.outliers import fill_nonmeasured, remove_outliers  # noqa: E402
-from surfscan.profile import Profile  # noqa: E402
-from surfscan.profile_roughness import profile_roughness  # noqa: E402
+from surfscan.profile_parameters import profile_roughness  # noqa: E402
+from surfscan.profiles import Profile  # noqa: E402
 from surfscan.synthetic import correlated_noise  # noqa: E402
 
 SURFALIZE_PROFILE = ("Ra", "Rq", "Rz", "Rsk", "Rku", "Rdq", "Rp", "Rv", "Rt", "Rk", "Rpk", "Rvk", "Rmr1", "Rmr2")

@@ -55,7 +55,7 @@ from scipy import ndimage
 
 from .errors import SurfscanError, SurfscanWarning
 from .filters import gaussian_kernel
-from .profile import Profile
+from .profiles import Profile
 
 __all__ = [
     "gaussian_profile_filter",
@@ -152,7 +152,7 @@ def gaussian_profile_filter(profile: Profile, cutoff: float, kind: str = "high")
 
 def remove_form(profile: Profile, form: str = "none") -> Profile:
     """F-operator: subtract the least-squares line (``"line"``), or nothing (``"none"``, the default of
-    :func:`~surfscan.profile_roughness.profile_roughness`: a profile from a levelled map needs none)."""
+    :func:`~surfscan.profile_parameters.profile_roughness`: a profile from a levelled map needs none)."""
     if form == "none":
         return profile
     z = profile.z

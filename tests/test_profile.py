@@ -12,9 +12,9 @@ import pytest
 import surfscan as ss
 from surfscan.cli import main
 from surfscan.errors import SurfscanError, SurfscanWarning
-from surfscan.profile import Profile, profile
 from surfscan.profile_filter import default_cutoffs, gaussian_profile_filter, resolve_operators
-from surfscan.profile_roughness import PROFILE_PARAMETERS, profile_roughness, profile_roughness_with_settings
+from surfscan.profile_parameters import PROFILE_PARAMETERS, profile_roughness, profile_roughness_with_settings
+from surfscan.profiles import Profile, profile
 
 
 def sinusoid(amplitude: float, wavelength: float, per_period: int, periods: int, phase: float = 0.0) -> Profile:

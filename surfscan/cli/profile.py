@@ -8,8 +8,8 @@ import math
 from ..errors import SurfscanError
 from ..level import level
 from ..model import Surface
-from ..profile import profile
-from ..profile_roughness import PROFILE_PARAMETERS, profile_roughness_with_settings
+from ..profile_parameters import PROFILE_PARAMETERS, profile_roughness_with_settings
+from ..profiles import profile
 from .common import each_file, load, print_csv, print_json, print_table
 
 

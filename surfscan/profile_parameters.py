@@ -50,8 +50,8 @@ from .errors import SurfscanError
 from .iso25178 import functional
 from .iso25178.registry import Context
 from .model import Surface
-from .profile import Profile
 from .profile_filter import resolve_operators
+from .profiles import Profile
 
 __all__ = ["profile_roughness", "profile_roughness_with_settings", "PROFILE_PARAMETERS"]
 
