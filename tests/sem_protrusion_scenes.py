@@ -132,7 +132,7 @@ class _Dome:
     aspect: float
     angle: float
     profile: str
-    fwhm_ratio: float  # gaussian: D / FWHM; cap: sphere angle (rad); flat_top: edge width px
+    shape_param: float  # gaussian: D / FWHM; cap: sphere angle (rad); flat_top: edge width px
     rim: float  # rim amplitude as a share of the peak (0 = none)
     rim_width: float
 
@@ -159,19 +159,19 @@ def _dome_patch(d: _Dome, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
     big_r = d.diameter / 2
     r = np.hypot(u / np.sqrt(d.aspect), v * np.sqrt(d.aspect))  # equivalent radius, px
     if d.profile == "gaussian":
-        fwhm = d.diameter / d.fwhm_ratio
+        fwhm = d.diameter / d.shape_param
         z = np.exp(-4 * np.log(2) * (r / fwhm) ** 2)
     elif d.profile == "cap":
-        rs = big_r / np.sin(d.fwhm_ratio)  # sphere radius; the cap meets the substrate at r = D/2
+        rs = big_r / np.sin(d.shape_param)  # sphere radius; the cap meets the substrate at r = D/2
         base = np.sqrt(rs**2 - big_r**2)
         z = np.clip(np.sqrt(np.clip(rs**2 - r**2, 0, None)) - base, 0, None) / (rs - base)
     else:  # flat top, soft edge reaching half height at r = D/2 - w
-        w = d.fwhm_ratio
+        w = d.shape_param
         edge = np.clip(big_r - w, 0.5, None)
         z = 0.5 * (1 - np.tanh((r - edge) / (w / 2)))
         z /= 0.5 * (1 - np.tanh((0 - edge) / (w / 2)))
     if d.rim > 0:  # at the visible edge; a Gaussian dome's edge is taken at its half height
-        at = d.diameter / d.fwhm_ratio / 2 if d.profile == "gaussian" else big_r - d.rim_width / 2
+        at = d.diameter / d.shape_param / 2 if d.profile == "gaussian" else big_r - d.rim_width / 2
         z = z + d.rim * np.exp(-0.5 * ((r - at) / (d.rim_width / 2)) ** 2)
     return z
 
@@ -192,7 +192,7 @@ def _place(rng: np.random.Generator, shape: tuple[int, int], diameter: float, n:
             raise ValueError(f"an object of {diameter} px does not fit inside {rows} x {cols} px")
         row, col = rng.uniform(margin, rows - 1 - margin), rng.uniform(margin, cols - 1 - margin)
         if all(np.hypot(row - o.row, col - o.col) >= 1.2 * (d.half_major + o.half_major) for o in domes):
-            domes.append(_Dome(row, col, d.diameter, d.aspect, d.angle, d.profile, d.fwhm_ratio, d.rim,
+            domes.append(_Dome(row, col, d.diameter, d.aspect, d.angle, d.profile, d.shape_param, d.rim,
                                d.rim_width))
     return domes
 
@@ -246,6 +246,9 @@ def make_scene(rng: np.random.Generator, diameter_px: float, contrast: float, n_
         levels, the rms used for C), ``mean_level`` (grey levels) and ``full_scale``.
     """
     shape = (int(shape[0]), int(shape[1]))
+    if not (diameter_px > 0 and contrast >= 0 and n_objects >= 0 and min(shape) >= 16):
+        raise ValueError(f"need diameter_px > 0, contrast >= 0, n_objects >= 0 and a frame of at least "
+                         f"16 px, got {diameter_px}, {contrast}, {n_objects}, {shape}")
     kind = str(rng.choice(TEXTURES)) if texture is None else texture
     t, info = _texture(rng, shape, kind)
     bits16 = bool(rng.random() < 0.5)
