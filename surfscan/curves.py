@@ -34,9 +34,11 @@ PSD (as SurfaceTopography defines it)
     ``window="auto"`` follows SurfaceTopography's rule (no window for a
     periodic map, Hann otherwise) and calls a map periodic when it wraps
     around smoothly: the rms height step across each pair of opposite
-    borders is at most 3 times the rms step between neighbouring points
+    borders is at most 3 times the rms step between neighbouring points and
+    at most a third of the rms difference between points half a field apart
     (true of synthesised periodic surfaces, never of a measured field, whose
-    opposite borders differ like points a field apart). The 1-D PSD along the rows
+    opposite borders differ like points a field apart; a map with too short
+    a correlation to tell gets the window, which then changes little). The 1-D PSD along the rows
     is ``C1D(q) = |dx sum h exp(-i q x)|^2 / Lx`` (µm³) averaged over the
     rows, each row Hann-windowed along x (mean of ``w²`` = 1) unless periodic,
     binned the same way (the map's mean removed, not each row's: level
@@ -300,9 +302,15 @@ def is_periodic(z: np.ndarray) -> bool:
     def rms(a: np.ndarray) -> float:
         return float(np.sqrt(np.mean(a * a)))
 
-    wrap_x, step_x = rms(z[:, 0] - z[:, -1]), rms(np.diff(z, axis=1))
-    wrap_y, step_y = rms(z[0] - z[-1]), rms(np.diff(z, axis=0))
-    return wrap_x <= 3 * step_x and wrap_y <= 3 * step_y
+    def wraps(a: np.ndarray) -> bool:  # along axis 1
+        n = a.shape[1]
+        if n < 4:
+            return False
+        wrap, step = rms(a[:, 0] - a[:, -1]), rms(np.diff(a, axis=1))
+        far = rms(a[:, : n // 2] - a[:, n - n // 2 :])  # points half a field apart
+        return wrap <= 3 * step and 3 * wrap <= far
+
+    return wraps(z) and wraps(z.T)
 
 
 def psd(surface: Surface, window: str | None = "auto", per_decade: int = 10) -> PowerSpectrum:
