@@ -137,6 +137,8 @@ LINE_SIGMA = 0.06
 #: Neighbours with no line between them merge when their boundary is wider than this times the smaller one's
 #: inscribed diameter.
 MERGE_WIDTH = 1.0
+#: ... and the mean line strength along their boundary is below this.
+MERGE_LINE_LEVEL = 0.1
 
 
 def _split_particles(fg, neck_depth: float, separation_lines: float | None) -> tuple[np.ndarray, float]:
@@ -160,7 +162,7 @@ def _split_particles(fg, neck_depth: float, separation_lines: float | None) -> t
             lines = dark_line_strength(fg.flat, fg.background, fg.contrast, sigma_px=sigma, local_px=sigma / 0.7 * 3)
             radius = typical_radius(fg.mask & ~(lines > level))
     labels = split_touching(fg.mask, lines, radius, line_level=level, neck_depth=neck_depth)
-    return merge_unseparated(labels, lines, line_level=min(level, LINE_LEVEL), width=MERGE_WIDTH), radius
+    return merge_unseparated(labels, lines, line_level=min(level, MERGE_LINE_LEVEL), width=MERGE_WIDTH), radius
 
 
 def measure_particles(
