@@ -64,7 +64,8 @@ def particle_quality(labels: np.ndarray, foreground: np.ndarray, image: np.ndarr
     -------
     dict
         ``agglomeration_index`` (measured particles per foreground blob that
-        holds any; 1.0 = no touching particles), ``split_fraction`` (0..1,
+        holds any; 1.0 = no touching particles, 0.0 when no particle is
+        measured), ``split_fraction`` (0..1,
         share of the measured area in blobs split into two or more
         particles), ``oversized_share`` (0..1, share of the measured area in
         particles over ``OVERSIZED_FACTOR`` times the median area),
@@ -77,7 +78,7 @@ def particle_quality(labels: np.ndarray, foreground: np.ndarray, image: np.ndarr
     ids = np.unique(labels[labels > 0])
     area = np.bincount(labels.ravel())
     reasons: list[str] = []
-    out: dict[str, Any] = {"agglomeration_index": float("nan"), "split_fraction": 0.0, "oversized_share": 0.0}
+    out: dict[str, Any] = {"agglomeration_index": 0.0, "split_fraction": 0.0, "oversized_share": 0.0}
     if ids.size:
         # the blob of each measured particle (a particle lies in one blob)
         blob_of = np.zeros(int(labels.max()) + 1, np.int64)

@@ -236,6 +236,10 @@ def measure_particles(
 
     px = micrograph.require_pixel_size("the particle size distribution")
     grey = grey_image(micrograph.image)
+    if grey.ndim != 2 or grey.size == 0:
+        raise SurfscanError(f"measure_particles needs a 2-D grey or RGB image, not one of shape {grey.shape}")
+    if not np.isfinite(grey).all():
+        raise SurfscanError("the SEM image holds NaN or infinite grey values; particles cannot be thresholded")
     smooth_px = 1.0 if smooth_um is None else smooth_um / px
     bg_px = 0.0 if background_um is None else background_um / px
     fg = particle_foreground(grey, polarity=polarity, threshold=threshold, smooth_px=smooth_px,

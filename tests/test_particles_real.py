@@ -125,3 +125,16 @@ def test_saturated_clumps_make_the_result_unreliable() -> None:
     assert q["saturated_fraction"] > 0.3
     assert not q["reliable"] and any("saturated" in r for r in q["reasons"])
     assert ss.measure_particles(m, min_count=10).summary["quality"]["saturated_fraction"] == 0.0
+
+
+def test_non_finite_and_empty_images_give_one_clear_error_and_blank_ones_no_particles() -> None:
+    img = np.full((60, 80), 40.0)
+    img[10:20, 10:20] = np.nan
+    with pytest.raises(ss.SurfscanError, match="NaN"):
+        ss.measure_particles(ss.Micrograph(img, 0.01))
+    with pytest.raises(ss.SurfscanError, match="2-D"):
+        ss.measure_particles(ss.Micrograph(np.zeros((0, 5), np.uint8), 0.01))
+    with pytest.warns(ss.SurfscanWarning, match="no particles"):
+        p = ss.measure_particles(ss.Micrograph(np.full((60, 80), 200, np.uint8), 0.01))
+    q = p.summary["quality"]
+    assert p.summary["count"] == 0 and q["agglomeration_index"] == 0.0 and not q["reliable"]
