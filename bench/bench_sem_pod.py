@@ -89,36 +89,38 @@ def _detect(m: ss.Micrograph, diameter_px: float, reference: bool) -> pd.DataFra
     return reference_detector(m, diameter_px) if reference else ss.detect_protrusions(m).table
 
 
-def score_cell(seed: int, diameter: float, contrast: float, pixel_size: float, images: int,
-               min_objects: int, reference: bool = False) -> dict[str, SceneScore]:
-    """Pooled score of the scenes of one (diameter, contrast, pixel size) cell, per substrate texture.
+def score_cell(seed: int, diameter: float, contrast: float, pixel_sizes, images: int, min_objects: int,
+               reference: bool = False) -> dict[float, dict[str, SceneScore]]:
+    """Pooled scores of the scenes of one (diameter, contrast) cell: per pixel size, per substrate texture.
 
     The scenes of a diameter share their random draws across contrasts and pixel sizes (common random
     numbers: the same substrates and positions, only the domes' amplitude and the calibration change),
     so a row of the map reads as a detection-limit curve and the maps of two pixel sizes differ only
-    by what the detector does with the calibration.
+    by what the detector does with the calibration. Each scene is drawn once and re-calibrated.
     """
     n = objects_per_image(diameter)
-    by_texture: dict[str, SceneScore] = {}
+    out: dict[float, dict[str, SceneScore]] = {px: {} for px in pixel_sizes}
     for i in range(max(images, math.ceil(min_objects / n))):
-        m, truth = make_scene(_rng(seed, diameter, i), diameter, contrast, n, pixel_size)
-        s = score_scene(_detect(m, diameter, reference), truth, pixel_size)
+        scene, truth = make_scene(_rng(seed, diameter, i), diameter, contrast, n, pixel_sizes[0])
         kind = truth.attrs["texture"]
-        by_texture[kind] = by_texture.get(kind, ZERO) + s
-    return by_texture
+        for px in pixel_sizes:
+            s = score_scene(_detect(scene.replace(pixel_size=px), diameter, reference), truth, px)
+            out[px][kind] = out[px].get(kind, ZERO) + s
+    return out
 
 
 def _total(cell: dict[str, SceneScore]) -> SceneScore:
     return sum(cell.values(), ZERO)
 
 
-def empty_share(seed: int, pixel_size: float, images: int, reference: bool = False) -> tuple[int, int]:
-    """Object-free images with no detection at all, and images tried (the same images at every pixel size)."""
-    clean = 0
+def empty_share(seed: int, pixel_sizes, images: int, reference: bool = False) -> dict[float, tuple[int, int]]:
+    """Per pixel size: object-free images with no detection at all, and images tried (the same images)."""
+    clean = dict.fromkeys(pixel_sizes, 0)
     for i in range(images):
-        m, truth = make_scene(_rng(seed, EMPTY, i), 20, 1.0, 0, pixel_size)
-        clean += int(len(_detect(m, 40, reference)) == 0)
-    return clean, images
+        scene, _ = make_scene(_rng(seed, EMPTY, i), 20, 1.0, 0, pixel_sizes[0])
+        for px in pixel_sizes:
+            clean[px] += int(len(_detect(scene.replace(pixel_size=px), 40, reference)) == 0)
+    return {px: (clean[px], images) for px in pixel_sizes}
 
 
 def print_map(grid: dict, diameters, contrasts, pixel_size: float) -> None:
@@ -222,13 +224,14 @@ def main(argv: list[str] | None = None) -> int:
     diameters, contrasts, pixel_sizes = ((QUICK["diameters"], QUICK["contrasts"], QUICK["pixel_sizes"])
                                          if args.quick else (DIAMETERS, CONTRASTS, PIXEL_SIZES))
     t0 = time.perf_counter()
-    grid, empties = {}, {}
+    grid = {}
+    for d in diameters:
+        for c in contrasts:
+            cell = score_cell(args.seed, d, c, pixel_sizes, args.images_per_cell, args.objects_per_cell,
+                              args.reference)
+            grid.update({(px, d, c): by_texture for px, by_texture in cell.items()})
+    empties = empty_share(args.seed, pixel_sizes, args.empty_images, args.reference)
     for px in pixel_sizes:
-        for d in diameters:
-            for c in contrasts:
-                grid[(px, d, c)] = score_cell(args.seed, d, c, px, args.images_per_cell, args.objects_per_cell,
-                                              args.reference)
-        empties[px] = empty_share(args.seed, px, args.empty_images, args.reference)
         print_map(grid, diameters, contrasts, px)
     ok = run_checks(grid, empties, pixel_sizes)
     if args.reference:
