@@ -54,7 +54,7 @@ def test_objects_40_px_and_more_at_contrast_3_and_more_are_found(pixel_size):
 
 @pytest.mark.parametrize("pixel_size", PIXEL_SIZES)
 def test_objects_60_px_and_more_at_contrast_2_are_found(pixel_size):
-    s = _pooled(SEEDS[1], pixel_size, [(60, 2.0), (80, 2.0), (120, 2.0), (120, 2.0)])
+    s = _pooled(SEEDS[1], pixel_size, [(60, 2.0), (80, 2.0), (120, 2.0)])
     assert s.recall >= 0.90, f"recall {s.recall:.3f} ({s.found}/{s.objects}) at {pixel_size} µm"
 
 
@@ -94,7 +94,7 @@ def _detrended_rms(image: np.ndarray) -> float:
 @pytest.mark.parametrize("texture", TEXTURES)
 def test_object_free_texture_rms_matches_the_rms_used_for_contrast(texture):
     for i in range(2):
-        m, truth = make_scene(_rng(SEEDS[4], i), 20, 3.0, 0, 0.5, texture=texture)
+        m, truth = make_scene(_rng(SEEDS[4], i), 20, 3.0, 0, 0.5, shape=(480, 640), texture=texture)
         assert len(truth) == 0
         ratio = _detrended_rms(m.image) / truth.attrs["texture_rms"]
         assert 0.9 <= ratio <= 1.1, f"measured rms / rms for C = {ratio:.3f} ({truth.attrs})"
