@@ -134,6 +134,8 @@ def _summary(table: pd.DataFrame, min_count: int) -> dict[str, Any]:
 LINE_LEVEL = 0.1
 #: Hessian scale of the line filter as a fraction of the typical particle radius (at least 0.7 px).
 LINE_SIGMA = 0.06
+#: The finest Hessian scale of the line filter (pixels).
+LINE_SIGMA_MIN = 0.7
 #: Neighbours with no line between them merge when their boundary is wider than this times the smaller one's
 #: inscribed diameter.
 MERGE_WIDTH = 1.0
@@ -153,13 +155,14 @@ def _split_particles(fg, neck_depth: float, separation_lines: float | None) -> t
         lines, level = np.zeros_like(fg.signal), np.inf
     else:
         level = float(separation_lines)
-        lines = dark_line_strength(fg.flat, fg.background, fg.contrast, sigma_px=0.7)
+        lines = dark_line_strength(fg.flat, fg.background, fg.contrast, sigma_px=LINE_SIGMA_MIN)
         radius = typical_radius(fg.mask & ~(lines > level))
         for _ in range(2):  # the line scale follows the particle scale, which the lines help to measure
             sigma = LINE_SIGMA * radius
-            if sigma <= 0.7:
+            if sigma <= LINE_SIGMA_MIN:
                 break
-            lines = dark_line_strength(fg.flat, fg.background, fg.contrast, sigma_px=sigma, local_px=sigma / 0.7 * 3)
+            lines = dark_line_strength(fg.flat, fg.background, fg.contrast, sigma_px=sigma,
+                                       local_px=sigma / LINE_SIGMA_MIN * 3)
             radius = typical_radius(fg.mask & ~(lines > level))
     labels = split_touching(fg.mask, lines, radius, line_level=level, neck_depth=neck_depth)
     return merge_unseparated(labels, lines, line_level=min(level, MERGE_LINE_LEVEL), width=MERGE_WIDTH), radius
