@@ -7,26 +7,36 @@ line in ``meta["history"]``), so the count travels with the result.
 
 Outlier methods
     ``"median"`` (default)
-        The residual of each point against the median of its
-        ``size x size`` neighbourhood (5 x 5 pixels by default; the centre
-        included) is compared with a robust noise level: ``sigma = 1.4826 *
-        MAD`` of all residuals (MAD = median absolute deviation from their
-        median, so ``sigma`` equals the standard deviation for Gaussian
-        residuals and is not inflated by the spikes themselves). Points with
-        ``|residual - median residual| > k * sigma`` (``k = 6`` by default)
-        are outliers. ``sigma`` is floored at the point-to-point noise (the
-        robust sigma of the differences between horizontal neighbours over
-        sqrt 2, a tilt does not change it): on a very smooth surface the
-        residuals at crests and valleys are tiny but systematic, and they are
-        not spikes. Robust statistics are estimated on up to 2**18 evenly
-        strided values. A spike, or a cluster of spikes smaller than about half
-        the window, does not move the local median, so its residual is its
-        full height; features wider than the window (protrusions, grains)
-        follow the median and are kept. Like Gwyddion's and MountainsMap's
-        local-median spike removal, this is a residual test, not a height
-        window: a tall but smooth feature is never removed. For the median
-        only, a non-measured neighbour takes the mean of the measured
-        points in its own window.
+        1. Residual ``r`` of each point against the median of its
+           ``size x size`` neighbourhood (5 x 5 pixels by default, the centre
+           included). A spike, or a cluster of spikes smaller than about half
+           the window, does not move the local median, so its residual is its
+           full height; features wider than the window (protrusions, grains)
+           follow the median. For the median only, a non-measured neighbour
+           takes the mean of the measured points in its own window.
+        2. Global noise level ``sigma = 1.4826 * MAD`` of all residuals (MAD =
+           median absolute deviation from their median ``c``: the standard
+           deviation for Gaussian residuals, not inflated by the spikes),
+           floored at the point-to-point noise (the robust sigma of the
+           differences between horizontal neighbours over sqrt 2; a tilt does
+           not change it), because on a very smooth surface the residuals at
+           crests are tiny but systematic. Points with ``|r - c| > k * sigma``
+           (``k = 6`` by default) are candidates.
+        3. A candidate stays an outlier only if ``|r - c|`` also exceeds ``k``
+           times the local scale, 1.4826 times the median ``|r - c|`` of its
+           own window (its own value is one of ``size²``): on steep or rough
+           parts of a map every residual is larger, and a point only as far
+           out as its neighbours is not a spike.
+        4. ... and only if fewer than two of its 8 neighbours lie within half
+           its residual of its own height: the corner of a plateau, or a ridge
+           or trench one or two pixels wide, stands out from the local median
+           too but continues in its neighbours; a spike (or a pair of spike
+           pixels) stands alone.
+
+        This is the residual-against-local-median test of Gwyddion's and
+        MountainsMap's spike removal with MAD thresholds; a tall but smooth
+        feature is never removed. Robust statistics are estimated on up to
+        2**18 evenly strided values.
     ``"global"``
         ``|z - median(z)| > k * sigma`` with ``sigma = 1.4826 * MAD`` of the
         heights themselves: removes points far outside the height
@@ -131,6 +141,62 @@ def _local_median(z: np.ndarray, size: int) -> np.ndarray:
     return ndimage.median_filter(z, size=size, mode="nearest")
 
 
+def _local_scale_test(flags: np.ndarray, r: np.ndarray, k: float, sigma: float, size: int) -> None:
+    """Unflag (in place) points whose residual is within ``k`` times the local robust scale.
+
+    The local scale is 1.4826 times the median of ``|r|`` over the point's ``size x size``
+    neighbourhood (the point's own spike is one value of ``size²`` and does not move it), never
+    below the global ``sigma``: on steep or rough parts of a map the residuals are larger
+    everywhere, and a point that is only as far out as its neighbours is not a spike.
+    """
+    ny, nx = r.shape
+    idx = np.flatnonzero(flags.ravel())
+    if idx.size == 0:
+        return
+    rows, cols = np.divmod(idx, nx)
+    half = size // 2
+    window = np.full((idx.size, size * size), np.nan)
+    j = 0
+    for dr in range(-half, half + 1):
+        r2 = rows + dr
+        for dc in range(-half, half + 1):
+            c2 = cols + dc
+            inside = (r2 >= 0) & (r2 < ny) & (c2 >= 0) & (c2 < nx)
+            window[:, j] = np.where(inside, np.abs(r[np.where(inside, r2, 0), np.where(inside, c2, 0)]), np.nan)
+            j += 1
+    with np.errstate(invalid="ignore"):
+        local = _MAD_TO_SIGMA * np.nanmedian(window, axis=1)
+    scale = np.fmax(local, sigma)
+    flags.ravel()[idx[np.abs(r.ravel()[idx]) <= k * scale]] = False
+
+
+def _keep_features(flags: np.ndarray, z: np.ndarray, r: np.ndarray) -> None:
+    """Unflag (in place) points with two or more of their 8 neighbours at a similar height.
+
+    A spike (or a pair of spike pixels) stands alone: every neighbour is closer to the local median
+    than to it. The corner of a plateau, a ridge or a trench one or two pixels wide also has a large
+    residual against the local median, but it continues in at least two neighbours whose heights are
+    within half its residual of its own; those are features, not outliers.
+    """
+    ny, nx = z.shape
+    idx = np.flatnonzero(flags.ravel())
+    if idx.size == 0:
+        return
+    rows, cols = np.divmod(idx, nx)
+    zc, tol = z.ravel()[idx], 0.5 * np.abs(r.ravel()[idx])
+    similar = np.zeros(idx.size, dtype=np.int64)
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            if dr == 0 and dc == 0:
+                continue
+            r2, c2 = rows + dr, cols + dc
+            inside = (r2 >= 0) & (r2 < ny) & (c2 >= 0) & (c2 < nx)
+            v = z[np.where(inside, r2, 0), np.where(inside, c2, 0)]
+            with np.errstate(invalid="ignore"):
+                similar += inside & (np.abs(v - zc) < tol)
+    flags.ravel()[idx[similar >= 2]] = False
+
+
 def _subsample(v: np.ndarray, limit: int = 1 << 18) -> np.ndarray:
     """At most about ``limit`` evenly strided values of ``v`` (robust statistics need no more)."""
     v = v.ravel()
@@ -204,6 +270,9 @@ def remove_outliers(surface: Surface, method: str = "median", k: float = 6.0, si
         sigma = max(sigma, _robust_sigma(np.diff(rows, axis=1))[1] / math.sqrt(2))
     with np.errstate(invalid="ignore"):  # NaN compares False: non-measured points are never flagged
         flags = (r > centre + k * sigma) | (r < centre - k * sigma)
+    if method == "median":
+        _local_scale_test(flags, r - centre, k, sigma, int(size))
+        _keep_features(flags, z, r - centre)
     count = int(np.count_nonzero(flags))
     out = z.copy() if count else z
     if count:

@@ -171,8 +171,8 @@ def remove_form(profile: Profile, form: str = "none") -> Profile:
 
 def _rz(profile: Profile, lambda_c: float | None, n_sampling: int) -> float:
     z = profile.z if lambda_c is None else gaussian_profile_filter(profile, lambda_c).z
-    parts = np.array_split(z, n_sampling)
-    return float(np.mean([np.nanmax(p) - np.nanmin(p) for p in parts]))
+    parts = [p[~np.isnan(p)] for p in np.array_split(z, n_sampling)]
+    return float(np.mean([p.max() - p.min() for p in parts if p.size]))
 
 
 def default_cutoffs(profile: Profile, n_sampling: int = 5) -> tuple[float | None, float | None, str]:
@@ -255,6 +255,9 @@ def resolve_operators(
         raise SurfscanError(
             f"n_sampling must be an integer from 1 to {profile.n // 2} (half the points), got {n_sampling!r}"
         )
+    measured = int(np.count_nonzero(~np.isnan(profile.z)))
+    if measured < 2:
+        raise SurfscanError(f"the profile has {measured} measured point(s); profile roughness needs at least 2")
     lc, ls = _cutoff_arg(lambda_c, "lambda_c"), _cutoff_arg(lambda_s, "lambda_s")
     p = remove_form(profile, form)
     source = "given"
