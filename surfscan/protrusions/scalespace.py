@@ -37,15 +37,18 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .regions import MAD_TO_SIGMA, subsample, tail_threshold
+from .regions import MAD_TO_SIGMA, subsample
 
 __all__ = ["Scale", "scale_space", "scale_thresholds", "random_field_level", "find_blobs", "Blobs"]
 
 SCALES_PER_OCTAVE = 3
 _MIN_LEVEL_SIGMA = 1.6  # a scale is computed on the coarsest pyramid level where it spans >= 1.6 pixels
-_MIN_TAIL_PEAKS = 500
-_PEAK_QUANTILES = (0.9, 0.99)  # quantiles of the texture maxima that fit their exponential tail
-_TAIL_QUANTILE, _TAIL_Z = 0.99, 2.326  # the rms is at least (q99 - median) / 2.326 (the Gaussian value)
+_PEAK_QUANTILES = (0.5, 0.9)  # quantiles of the texture maxima that fit their exponential tail
+_HEAVY = 1.15  # a tail this much heavier than Gaussian also gets the exponential fit
+_TOP_K_MAX = 20
+_BORDER_FREE_SIGMA = 12.0  # pixels: maxima at finer scales may lie on the border
+_BORDER_SCORE = 1.3  # ... if they beat the threshold by this factor (half their support is mirrored)
+_WELL_MEASURED = 300  # maxima a scale needs for its tail heaviness to be carried to coarser scales
 _STAT_SAMPLE = 25_000  # response values per scale that its statistics come from
 _EDGE_RATIO = 10.0  # Hessian eigenvalue ratio above which a response is a ridge, not a blob
 
@@ -68,8 +71,8 @@ class Scale:
         Detection level of the response (set by :func:`scale_thresholds`).
     rms : float
         Robust rms of the response over quiet pixels.
-    smooth_rms : float
-        Robust rms of ``smooth`` over quiet pixels.
+    smooth_rms, smooth_median : float
+        Robust rms and median of ``smooth`` over quiet pixels (the substrate's level at this scale).
     """
 
     sigma_px: float
@@ -79,6 +82,8 @@ class Scale:
     threshold: float = math.inf
     rms: float = 0.0
     smooth_rms: float = 0.0
+    smooth_median: float = 0.0
+    heaviness: float = 1.0
 
     @property
     def factor(self) -> int:
@@ -146,39 +151,88 @@ def _down(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(mask.view(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST).view(bool)
 
 
-def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k: float | None = None) -> None:
-    """Set ``threshold``, ``rms`` and ``smooth_rms`` of every scale (``expected`` false alarms per scale).
+def scale_thresholds(
+    scales: list[Scale], quiet: np.ndarray, expected: float, k: float | None = None, tails: bool = True
+) -> None:
+    """Set ``threshold``, ``rms``, ``smooth_rms`` and ``heaviness`` of every scale (``expected`` false alarms each).
 
     With ``k`` the threshold is the median plus ``k`` robust rms of the
     response at every scale instead (no random-field level, no tail fit).
+    With ``tails=False`` the plain Gaussian random-field level is used (a
+    permissive first pass that finds the objects to leave out of the
+    statistics of the second).
 
     ``quiet`` (full resolution, True = no object candidate) selects the
     pixels the statistics come from; a scale with too few quiet pixels
-    uses all of them.
+    uses all of them. See the module notes for the levels.
     """
-    heavy = 1.0  # how far the texture maxima's tail lies above the random-field level (last fitted scale)
+    stats = []
     for sc in scales:
         r = sc.response
         q = _down(quiet, r.shape)
         if np.count_nonzero(q) < 0.05 * q.size or np.count_nonzero(q) < 400:
             q = np.ones(r.shape, bool)
         v = subsample(r, q, _STAT_SAMPLE)
-        med = float(np.median(v))
-        s = math.sqrt(_robust_var(v))
-        sc.smooth_rms = math.sqrt(_robust_var(subsample(sc.smooth, q, _STAT_SAMPLE)))
-        sc.rms = max(s, (float(np.quantile(v, _TAIL_QUANTILE)) - med) / _TAIL_Z) if v.size else 0.0
-        if sc.rms <= 0:
-            sc.threshold = math.inf
+        med = float(np.median(v)) if v.size else 0.0
+        sc.rms = math.sqrt(_robust_var(v))
+        vs = subsample(sc.smooth, q, _STAT_SAMPLE)
+        sc.smooth_median = float(np.median(vs)) if vs.size else 0.0
+        sc.smooth_rms = math.sqrt(_robust_var(vs))
+        if sc.rms <= 0 or k is not None:
+            sc.threshold = math.inf if sc.rms <= 0 else med + k * sc.rms
+            stats.append(None)
             continue
-        if k is not None:
-            sc.threshold = med + k * sc.rms
+        frac = np.count_nonzero(q) / q.size
+        n_eff = _effective_maxima(r, q, sc.rms)
+        peaks = np.sort(r[_local_maxima(r) & q & (r > med + sc.rms)])
+        # few maxima (coarse scales): objects would be a large share of them, so the tail is carried from finer
+        # scales instead of measured
+        well = int(np.count_nonzero(_local_maxima(r) & q)) >= _WELL_MEASURED
+        sc.heaviness = _tail_heaviness(peaks, med, sc.rms, n_eff * frac) if well and tails else 1.0
+        stats.append((med, frac, n_eff, peaks, well))
+    carried = 1.0  # tail heaviness carried from finer scales
+    for sc, st in zip(scales, stats):
+        if st is None:
             continue
-        rf = sc.rms * random_field_level(_effective_maxima(r, q, s), expected)
-        peaks = r[_local_maxima(r) & q & (r > med + s)]
-        if peaks.size >= _MIN_TAIL_PEAKS:
-            frac = np.count_nonzero(q) / q.size
-            heavy = max(1.0, (tail_threshold(peaks, expected * frac, _PEAK_QUANTILES) - med) / rf)
-        sc.threshold = med + heavy * rf
+        med, frac, n_eff, peaks, well = st
+        z_star = random_field_level(n_eff, expected)
+        sc.heaviness = max(sc.heaviness, carried) if tails else 1.0
+        carried = sc.heaviness
+        sc.threshold = med + sc.heaviness * sc.rms * z_star
+        if well and tails and sc.heaviness > _HEAVY:
+            sc.threshold = max(sc.threshold, med + _hill_level(peaks - med, expected * frac))
+        # a texture's tail gets lighter with smoothing, but no faster than 1 / sigma (its skewness's rate)
+        carried = 1.0 + (carried - 1.0) * 2.0 ** (-1.0 / SCALES_PER_OCTAVE)
+
+
+def _hill_level(excess: np.ndarray, expected: float) -> float:
+    """Level (above the median) that a heavy, power-law tail of maxima exceeds ``expected`` times.
+
+    ``excess`` (sorted, positive) are the maxima above the median; the Hill
+    estimator over the top ``k`` (a tenth of them, 10 to 300) gives the tail
+    index ``xi`` and the level is ``x_k (k / expected)^xi``.
+    """
+    k = int(min(300, max(10, excess.size // 10)))
+    top = excess[-k:]
+    xk = float(top[0])
+    if xk <= 0:
+        return 0.0
+    xi = float(np.mean(np.log(top / xk)))
+    return xk * (k / max(expected, 1e-12)) ** xi
+
+
+def _tail_heaviness(peaks: np.ndarray, med: float, s: float, n_eff: float) -> float:
+    """How much wider than a Gaussian field of rms ``s`` the texture's extreme maxima lie (at least 1).
+
+    The ``k``-th largest maximum (``k`` = a twentieth of them, 3 to 20) is
+    compared with the level a Gaussian random field of rms ``s`` exceeds
+    ``k`` times: their ratio scales the random-field threshold.
+    """
+    if peaks.size < 3:
+        return 1.0
+    kk = int(min(_TOP_K_MAX, max(3, peaks.size // 20)))
+    z_k = random_field_level(n_eff, float(kk))
+    return max(1.0, (float(peaks[-kk]) - med) / (s * z_k))
 
 
 def _effective_maxima(r: np.ndarray, q: np.ndarray, s: float) -> float:
@@ -257,7 +311,11 @@ def find_blobs(scales: list[Scale], valid_margin: int = 1) -> Blobs:
         val = s[yy, xx]
         f = sc.factor
         yf, xf = (yy + 0.5) * f - 0.5, (xx + 0.5) * f - 0.5
-        ok = np.ones(yy.size, bool)
+        full = (sc.response.shape[0] * f, sc.response.shape[1] * f)
+        # near the border a coarse response sees mirrored texture and the background's extrapolation; fine
+        # scales keep objects cut by the border
+        edge = np.minimum(np.minimum(yf, full[0] - 1 - yf), np.minimum(xf, full[1] - 1 - xf))
+        ok = (edge >= max(0.0, sc.sigma_px - _BORDER_FREE_SIGMA)) & ((edge >= sc.sigma_px) | (val >= _BORDER_SCORE))
         for j in (i - 1, i + 1):
             if 0 <= j < len(scales) and math.isfinite(scales[j].threshold):
                 ok &= val >= _sample(scales[j], yf, xf)

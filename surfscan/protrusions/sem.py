@@ -60,10 +60,11 @@ from .regions import (
     subsample,
     upper_sigma,
 )
-from .result import K_GAUSSIAN, Protrusions, ProtrusionSettings, percentiles
+from .result import Protrusions, ProtrusionSettings, percentiles
 from .scalespace import Scale, find_blobs, scale_space, scale_thresholds
-from .sem_objects import Objects, objects_from_blobs
+from .sem_objects import Objects, anchor_positions, objects_from_blobs
 from .sem_quality import detection_limit_curve, quality_block
+from .substrate import find_substrate
 
 __all__ = ["detect_on_micrograph", "texture_grain_px", "grey_levels"]
 
@@ -74,7 +75,7 @@ _MAX_SIZE_FRACTION = 0.2  # default largest diameter: a fifth of the shorter sid
 _CUTOFF_FRACTION = 1 / 3  # default background cut-off: a third of the shorter side
 DEFAULT_FALSE_ALARMS_PER_FIELD = 0.02  # expected false detections per FIELD_PX pixels
 FIELD_PX = 1024 * 768
-_GRAIN_FACTOR = 3.0
+_GRAINS_PER_OBJECT = 2.5
 
 
 def grey_levels(image: np.ndarray) -> np.ndarray:
@@ -147,31 +148,6 @@ def _cutoff_px(m: Micrograph, st: ProtrusionSettings, px: float) -> float:
     return _CUTOFF_FRACTION * min(m.shape)
 
 
-def _first_pass(grey: np.ndarray, st: ProtrusionSettings, px: float, lam_px: float) -> tuple[np.ndarray, float | None, float]:
-    """Quiet mask (no object candidates) for the final background, the texture grain and min_size (pixels).
-
-    Runs on a half-resolution copy (the mask only steers a background with
-    a long cut-off); the grain is measured on full-resolution rows.
-    """
-    ny, nx = grey.shape
-    half = cv2.resize(grey, (max(1, nx // 2), max(1, ny // 2)), interpolation=cv2.INTER_AREA)
-    bg_half = robust_background(half, None, lam_px / 2)
-    grain = None
-    if st.min_size is None:
-        step = max(1, ny // 192)
-        bg_rows = cv2.resize(bg_half, (nx, ny), interpolation=cv2.INTER_LINEAR)[::step]
-        grain = texture_grain_px(st.sign * (grey[::step] / np.maximum(bg_rows, 1e-6) - 1.0))
-    dmin = st.min_size / px if st.min_size else _MIN_SIZE_PX
-    flat = st.sign * (half / np.maximum(bg_half, 1e-6) - 1.0)
-    smooth = cv2.GaussianBlur(flat, (0, 0), sigmaX=max(0.5, _SMOOTH_PER_SIZE * dmin / 2))
-    med, noise = upper_sigma(subsample(smooth))
-    quiet = (np.abs(smooth - med) <= K_GAUSSIAN * noise / 2).view(np.uint8)
-    quiet = cv2.resize(quiet, (nx, ny), interpolation=cv2.INTER_NEAREST).view(bool)
-    return quiet, grain, dmin
-
-
-
-
 def false_alarms_per_image(st: ProtrusionSettings, shape: tuple[int, int], px: float) -> float:
     """Expected false detections on the whole image: the setting per mm², or the default per field of pixels."""
     if st.false_alarms_per_mm2 is not None:
@@ -179,52 +155,62 @@ def false_alarms_per_image(st: ProtrusionSettings, shape: tuple[int, int], px: f
     return DEFAULT_FALSE_ALARMS_PER_FIELD * shape[0] * shape[1] / FIELD_PX
 
 
-def _size_range_px(st: ProtrusionSettings, shape: tuple[int, int], px: float, dmin: float) -> tuple[float, float]:
+def _size_range_px(st: ProtrusionSettings, shape: tuple[int, int], px: float) -> tuple[float, float]:
+    dmin = st.min_size / px if st.min_size else _MIN_SIZE_PX
     dmax = st.max_size / px if st.max_size else _MAX_SIZE_FRACTION * min(shape)
     return dmin, max(dmax, dmin)
 
 
-def _scan(flat: np.ndarray, quiet: np.ndarray, st: ProtrusionSettings, dmin: float, dmax: float, fa: float):
-    """Scale space, thresholds, blobs and merged objects of one flattened contrast image."""
-    root8 = 2 * math.sqrt(2.0)
-    scales = scale_space(flat, dmin / root8, dmax / root8)
-    scale_thresholds(scales, quiet, fa / len(scales), st.k_fixed)
+def _detect(scales: list[Scale], quiet: np.ndarray, st: ProtrusionSettings, fa: float, flat: np.ndarray,
+            tails: bool = True):
+    """Thresholds from the ``quiet`` pixels, blobs and merged objects."""
+    scale_thresholds(scales, quiet, fa / len(scales), st.k_fixed, tails)
     blobs = find_blobs(scales)
-    return scales, blobs, objects_from_blobs(scales, blobs, flat.shape)
+    return blobs, objects_from_blobs(scales, blobs, flat.shape, flat)
 
 
-def _without_candidates(quiet0: np.ndarray, dmin: float) -> np.ndarray:
-    """First-pass statistics mask: all but the candidate regions at least ``dmin`` wide (widened by ``dmin``).
+def _quiet_after(objects: Objects, substrate: np.ndarray, dmin: float, grain: float) -> np.ndarray:
+    """Substrate pixels away from the first pass's objects at least ``dmin`` and 2.5 grains across (widened by that).
 
-    Narrower candidates are the texture's own bright grains, whose tail the
-    thresholds must see.
+    Smaller finds of a permissive first pass are as likely the texture's own
+    extremes, which the second pass's statistics must keep.
     """
-    size = max(3, int(round(dmin)) | 1)
+    wide = max(dmin, _GRAINS_PER_OBJECT * grain)
+    area = np.bincount(objects.labels.ravel(), minlength=objects.count + 1)
+    big = 4 * area / np.pi >= wide * wide
+    big[0] = False
+    size = max(3, int(round(wide)) | 1)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    wide = cv2.morphologyEx((~quiet0).view(np.uint8), cv2.MORPH_OPEN, disc)
-    return cv2.dilate(wide, disc) == 0
-
-
-def _quiet_after(objects: Objects, dmin: float) -> np.ndarray:
-    """Object-free pixels: all but the objects found, widened by ``dmin`` (the texture's own extremes stay in)."""
-    size = max(3, int(round(dmin)) | 1)
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    grown = cv2.dilate((objects.labels > 0).view(np.uint8), disc)
-    return grown == 0
+    grown = cv2.dilate(big[objects.labels].view(np.uint8), disc)
+    return substrate & (grown == 0)
 
 
 def _measure(objects: Objects, flat: np.ndarray, st: ProtrusionSettings, px: float, dmin: float):
-    """Table and gated labels of the objects, and the detections merged into each kept object."""
+    """Table and gated labels of the objects, and the detections merged into each kept object.
+
+    The elongation gate (``max_aspect``) applies in full to objects seen
+    once; an object merged from several detections (an agglomerate, a chain
+    of particles) may be up to twice as elongated. The reported position is
+    the centroid, or for a curved object whose centroid falls outside it,
+    its pixel nearest to the centroid (so it always points at the object).
+    """
     n = objects.count
     keep = np.arange(n + 1) > 0
     stats, ids = measure_regions(objects.labels, keep, flat)
     table = object_table(stats, px, px)
     table["mean_contrast"] = stats.total / np.maximum(stats.area_px, 1) * st.sign
     table["detections"] = objects.detections
+    cy, cx = anchor_positions(objects.labels, ids, stats.cy, stats.cx)
+    table["x_um"], table["y_um"] = cx * px, cy * px
+    aspect = table["aspect_ratio"].to_numpy().copy()
+    table["_aspect"] = aspect
+    if st.max_aspect:
+        table["aspect_ratio"] = np.where(objects.detections >= 2, aspect / 2.0, aspect)
     min_area = st.min_area if st.min_area is not None else 9 * px * px
     dmax = 2 * st.max_size if st.max_size else None
     labels, table = apply_gates(objects.labels, keep.size, ids, table, min_area, _MIN_DIAMETER_GATE * dmin * px, dmax,
                                 st.max_aspect)
+    table["aspect_ratio"] = table.pop("_aspect")
     merged = table.pop("detections").to_numpy(int)
     return labels, table, merged, min_area
 
@@ -234,17 +220,20 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
     px = float(st.pixel_size) if st.pixel_size else m.require_pixel_size("protrusion detection")
     grey = grey_levels(m.image)
     lam_px = _cutoff_px(m, st, px)
-    quiet0, grain, dmin = _first_pass(grey, st, px, lam_px)
-    dmin, dmax = _size_range_px(st, grey.shape, px, dmin)
+    dmin, dmax = _size_range_px(st, grey.shape, px)
     fa = false_alarms_per_image(st, grey.shape, px)
-    flat, _ = _flatten(grey, quiet0, lam_px, st.sign)
-    _, _, first = _scan(flat, _without_candidates(quiet0, dmin), st, dmin, dmax, fa)
-    quiet = _quiet_after(first, dmin)
-    bg_weight = quiet if np.count_nonzero(quiet) > 0.05 * quiet.size else quiet0
-    flat, background = _flatten(grey, bg_weight, lam_px, st.sign)
-    scales, blobs, objects = _scan(flat, quiet, st, dmin, dmax, fa)
+    substrate = find_substrate(grey, st.sign, lam_px, dmin)
+    weight = substrate.mask if substrate.fraction > 0.05 else None
+    flat, background = _flatten(grey, weight, lam_px, st.sign)
+    root8 = 2 * math.sqrt(2.0)
+    scales = scale_space(flat, dmin / root8, dmax / root8)
+    _, first = _detect(scales, substrate.mask, st, fa, flat)
+    quiet = _quiet_after(first, substrate.mask, dmin, substrate.grain_px)
+    blobs, objects = _detect(scales, quiet, st, fa, flat)
     if not all(math.isfinite(s.threshold) for s in scales):
         raise SurfscanError("the SEM image has no texture or noise (robust rms 0): nothing to threshold against")
+    step = max(1, grey.shape[0] // 192)
+    grain = texture_grain_px(flat[::step]) if st.min_size is None else None
     labels, table, merged, min_area = _measure(objects, flat, st, px, dmin)
     texture_rms = upper_sigma(subsample(flat, quiet if quiet.any() else None))[1]
     curve = detection_limit_curve(scales, texture_rms, px)
