@@ -53,7 +53,7 @@ from .model import Surface
 from .profile_filter import resolve_operators
 from .profiles import Profile
 
-__all__ = ["profile_roughness", "profile_roughness_with_settings", "PROFILE_PARAMETERS"]
+__all__ = ["profile_roughness", "profile_roughness_with_settings", "resolve_profile_names", "PROFILE_PARAMETERS"]
 
 #: name -> (unit, description)
 PROFILE_PARAMETERS: dict[str, tuple[str, str]] = {
@@ -226,7 +226,8 @@ _FUNCTIONS: dict[str, Callable[[_Calc], float]] = {
 }
 
 
-def _names(names: str | Iterable[str] | None) -> list[str]:
+def resolve_profile_names(names: str | Iterable[str] | None) -> list[str]:
+    """Parameter names (case-insensitive, comma-separated or a list; None or "all" = every one) -> canonical names."""
     if names is None:
         return list(PROFILE_PARAMETERS)
     if isinstance(names, str):
@@ -257,7 +258,7 @@ def profile_roughness_with_settings(
     **options: float,
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """Like :func:`profile_roughness`, also returning the operator chain applied (a settings dict)."""
-    selected = _names(names)
+    selected = resolve_profile_names(names)
     unknown = set(options) - {"rmr_c", "rdc_p", "rdc_q"}
     if unknown:
         raise SurfscanError(f"unknown profile roughness option(s) {sorted(unknown)}; known: rmr_c, rdc_p, rdc_q")

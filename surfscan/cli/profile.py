@@ -8,7 +8,7 @@ import math
 from ..errors import SurfscanError
 from ..level import level
 from ..model import Surface
-from ..profile_parameters import PROFILE_PARAMETERS, profile_roughness_with_settings
+from ..profile_parameters import PROFILE_PARAMETERS, profile_roughness_with_settings, resolve_profile_names
 from ..profiles import profile
 from .common import each_file, load, print_csv, print_json, print_table
 
@@ -54,13 +54,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    names = [n.strip() for n in args.params.split(",") if n.strip()]
-    names = list(PROFILE_PARAMETERS) if names in ([], ["all"]) else names
-    unknown = [n for n in names if n not in PROFILE_PARAMETERS]
-    if unknown:  # fails before any file is read
-        raise SurfscanError(
-            f"unknown profile parameter(s) {', '.join(unknown)}; known: {', '.join(PROFILE_PARAMETERS)}"
-        )
+    names = resolve_profile_names(args.params)  # an unknown name fails here, before any file is read
 
     def measure(path: str) -> dict:
         surface = load(path)
