@@ -49,7 +49,7 @@ _TOP_K_MAX = 20
 _BORDER_FREE_SIGMA = 12.0  # pixels: maxima at finer scales may lie on the border
 _BORDER_SCORE = 1.3  # ... if they beat the threshold by this factor (half their support is mirrored)
 _WELL_MEASURED = 300  # maxima a scale needs for its tail heaviness to be carried to coarser scales
-_STAT_SAMPLE = 25_000  # response values per scale that its statistics come from
+_STAT_SAMPLE = 10_000  # response values per scale that its statistics come from
 _EDGE_RATIO = 10.0  # Hessian eigenvalue ratio above which a response is a ridge, not a blob
 
 
@@ -151,16 +151,11 @@ def _down(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(mask.view(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST).view(bool)
 
 
-def scale_thresholds(
-    scales: list[Scale], quiet: np.ndarray, expected: float, k: float | None = None, tails: bool = True
-) -> None:
+def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k: float | None = None) -> None:
     """Set ``threshold``, ``rms``, ``smooth_rms`` and ``heaviness`` of every scale (``expected`` false alarms each).
 
     With ``k`` the threshold is the median plus ``k`` robust rms of the
     response at every scale instead (no random-field level, no tail fit).
-    With ``tails=False`` the plain Gaussian random-field level is used (a
-    permissive first pass that finds the objects to leave out of the
-    statistics of the second).
 
     ``quiet`` (full resolution, True = no object candidate) selects the
     pixels the statistics come from; a scale with too few quiet pixels
@@ -184,11 +179,12 @@ def scale_thresholds(
             continue
         frac = np.count_nonzero(q) / q.size
         n_eff = _effective_maxima(r, q, sc.rms)
-        peaks = np.sort(r[_local_maxima(r) & q & (r > med + sc.rms)])
+        tops = _local_maxima(r) & q
+        peaks = np.sort(r[tops & (r > med + sc.rms)])
         # few maxima (coarse scales): objects would be a large share of them, so the tail is carried from finer
         # scales instead of measured
-        well = int(np.count_nonzero(_local_maxima(r) & q)) >= _WELL_MEASURED
-        sc.heaviness = _tail_heaviness(peaks, med, sc.rms, n_eff * frac) if well and tails else 1.0
+        well = int(np.count_nonzero(tops)) >= _WELL_MEASURED
+        sc.heaviness = _tail_heaviness(peaks, med, sc.rms, n_eff * frac) if well else 1.0
         stats.append((med, frac, n_eff, peaks, well))
     carried = 1.0  # tail heaviness carried from finer scales
     for sc, st in zip(scales, stats):
@@ -196,10 +192,10 @@ def scale_thresholds(
             continue
         med, frac, n_eff, peaks, well = st
         z_star = random_field_level(n_eff, expected)
-        sc.heaviness = max(sc.heaviness, carried) if tails else 1.0
+        sc.heaviness = max(sc.heaviness, carried)
         carried = sc.heaviness
         sc.threshold = med + sc.heaviness * sc.rms * z_star
-        if well and tails and sc.heaviness > _HEAVY:
+        if well and sc.heaviness > _HEAVY:
             sc.threshold = max(sc.threshold, med + _hill_level(peaks - med, expected * frac))
         # a texture's tail gets lighter with smoothing, but no faster than 1 / sigma (its skewness's rate)
         carried = 1.0 + (carried - 1.0) * 2.0 ** (-1.0 / SCALES_PER_OCTAVE)

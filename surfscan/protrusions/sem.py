@@ -62,7 +62,7 @@ from .regions import (
 )
 from .result import Protrusions, ProtrusionSettings, percentiles
 from .scalespace import Scale, find_blobs, scale_space, scale_thresholds
-from .sem_objects import Objects, anchor_positions, objects_from_blobs
+from .sem_objects import Objects, anchor_positions, fine_contrast, objects_from_blobs
 from .sem_quality import detection_limit_curve, quality_block
 from .substrate import find_substrate
 
@@ -161,12 +161,11 @@ def _size_range_px(st: ProtrusionSettings, shape: tuple[int, int], px: float) ->
     return dmin, max(dmax, dmin)
 
 
-def _detect(scales: list[Scale], quiet: np.ndarray, st: ProtrusionSettings, fa: float, flat: np.ndarray,
-            tails: bool = True):
-    """Thresholds from the ``quiet`` pixels, blobs and merged objects."""
-    scale_thresholds(scales, quiet, fa / len(scales), st.k_fixed, tails)
+def _detect(scales: list[Scale], quiet: np.ndarray, st: ProtrusionSettings, fa: float, fine: np.ndarray):
+    """Thresholds from the ``quiet`` pixels, blobs and merged objects (``fine``: :func:`.sem_objects.fine_contrast`)."""
+    scale_thresholds(scales, quiet, fa / len(scales), st.k_fixed)
     blobs = find_blobs(scales)
-    return blobs, objects_from_blobs(scales, blobs, flat.shape, flat)
+    return blobs, objects_from_blobs(scales, blobs, fine.shape, fine)
 
 
 def _quiet_after(objects: Objects, substrate: np.ndarray, dmin: float, grain: float) -> np.ndarray:
@@ -227,9 +226,11 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
     flat, background = _flatten(grey, weight, lam_px, st.sign)
     root8 = 2 * math.sqrt(2.0)
     scales = scale_space(flat, dmin / root8, dmax / root8)
-    _, first = _detect(scales, substrate.mask, st, fa, flat)
-    quiet = _quiet_after(first, substrate.mask, dmin, substrate.grain_px)
-    blobs, objects = _detect(scales, quiet, st, fa, flat)
+    fine = fine_contrast(flat)
+    blobs, objects = _detect(scales, substrate.mask, st, fa, fine)
+    quiet = _quiet_after(objects, substrate.mask, dmin, substrate.grain_px)
+    if np.count_nonzero(quiet) != np.count_nonzero(substrate.mask):  # statistics without what the first pass found
+        blobs, objects = _detect(scales, quiet, st, fa, fine)
     if not all(math.isfinite(s.threshold) for s in scales):
         raise SurfscanError("the SEM image has no texture or noise (robust rms 0): nothing to threshold against")
     step = max(1, grey.shape[0] // 192)

@@ -27,7 +27,7 @@ from scipy import ndimage
 
 from .scalespace import SCALES_PER_OCTAVE, Blobs, Scale
 
-__all__ = ["Objects", "objects_from_blobs", "anchor_positions"]
+__all__ = ["Objects", "objects_from_blobs", "anchor_positions", "fine_contrast"]
 
 _Z_GROW = 3.0
 _PEAK_FRACTION = 0.5  # an extent reaches down to half the detection's peak (above the median)
@@ -124,13 +124,17 @@ class _Merger:
         return ra
 
 
-def objects_from_blobs(scales: list[Scale], blobs: Blobs, shape: tuple[int, int], flat: np.ndarray) -> Objects:
+def fine_contrast(flat: np.ndarray) -> np.ndarray:
+    """The flattened contrast smoothed over about a pixel: what extents are cut back to."""
+    return cv2.GaussianBlur(flat, (0, 0), _FINE_SIGMA, borderType=cv2.BORDER_REFLECT)
+
+
+def objects_from_blobs(scales: list[Scale], blobs: Blobs, shape: tuple[int, int], fine: np.ndarray) -> Objects:
     """Objects (extents and merged detection counts) from the detections of :func:`.scalespace.find_blobs`.
 
-    ``flat`` is the flattened contrast (full resolution) that extents are cut back to.
+    ``fine`` is :func:`fine_contrast` of the flattened contrast (full resolution).
     """
     labels = np.zeros(shape, np.int32)
-    fine = cv2.GaussianBlur(flat, (0, 0), _FINE_SIGMA, borderType=cv2.BORDER_REFLECT)
     uf = _Merger()
     for k in np.argsort(-blobs.sigma, kind="stable"):
         cy = int(np.clip(round(blobs.y[k]), 0, shape[0] - 1))

@@ -38,6 +38,7 @@ from .regions import MAD_TO_SIGMA, robust_background, subsample
 __all__ = ["Substrate", "find_substrate", "shading", "substrate_grain_px"]
 
 _SHADING_ROUNDS = 3
+_SHADING_SIDE = 256  # pixels on the shorter side of the copy the shading is fitted on
 _Z_NEAR = 2.5
 _Z_CANDIDATE = 3.0
 _GRAINS_PER_CANDIDATE = 2.5
@@ -81,18 +82,21 @@ def shading(grey: np.ndarray, cutoff_px: float) -> np.ndarray:
     dark) objects leave the mode on the substrate, so they drop out of the
     fit however much of a region they cover.
     """
-    bg = robust_background(grey, None, cutoff_px)
+    ny, nx = grey.shape
+    f = max(1, min(ny, nx) // _SHADING_SIDE)  # the shading is smooth: fitted on a reduced copy
+    small = cv2.resize(grey, (max(1, nx // f), max(1, ny // f)), interpolation=cv2.INTER_AREA) if f > 1 else grey
+    bg = robust_background(small, None, cutoff_px / f)
     for _ in range(_SHADING_ROUNDS):
         np.maximum(bg, 1e-6, out=bg)
-        ratio = grey / bg
+        ratio = small / bg
         mode, rms = _mode_and_rms(subsample(ratio))
         if rms <= 0:
             break
         near = np.abs(ratio - mode) <= _Z_NEAR * rms
         if np.count_nonzero(near) < 0.05 * near.size:
             break
-        bg = robust_background(grey, near, cutoff_px)
-    return bg
+        bg = robust_background(small, near, cutoff_px / f)
+    return bg if f == 1 else cv2.resize(bg, (nx, ny), interpolation=cv2.INTER_LINEAR)
 
 
 def _mode_and_rms(values: np.ndarray) -> tuple[float, float]:
