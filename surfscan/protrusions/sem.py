@@ -3,40 +3,47 @@
 1. Grey levels as float32 (colour images converted to grey); the pixel size
    comes from the calibration or the ``pixel_size`` setting, otherwise the
    image is refused (densities per mm² need a scale).
-2. Background flattening: ``contrast = image / background - 1`` with a
-   robust large-scale background (cut-off ``lambda_c``, default a third of
-   the shorter side) that ignores object candidates; it removes shading and
-   vignetting and expresses every object as a relative brightness change.
-   Polarity ``dark`` flips the sign. The flattening is done twice: the
-   second time without the objects the first scale-space pass found, so
-   large objects do not lift their own background.
-3. Scale space (:mod:`.scalespace`): the normalised LoG response at three
-   scales per octave, for diameters from ``min_size`` (default three times
-   the texture grain measured on the image, at least 4 pixels) to
+2. The bare substrate, from grey levels alone (:mod:`.substrate`): a
+   shading fitted to the pixels near the substrate's level (the histogram
+   mode), then the regions beyond 3 substrate rms on either side that are
+   wider than the smallest object and 2.5 texture grains. Thresholds and
+   the background rest on the rest, so a field crowded with objects is not
+   mistaken for a wild texture.
+3. Background flattening: ``contrast = image / background - 1`` with a
+   robust large-scale background over the substrate (cut-off ``lambda_c``,
+   default a third of the shorter side): shading and vignetting go, and
+   every object is a relative brightness change. Polarity ``dark`` flips
+   the sign.
+4. Scale space (:mod:`.scalespace`): the normalised LoG response at three
+   scales per octave, for diameters from ``min_size`` (default 8 pixels) to
    ``max_size`` (default a fifth of the shorter side of the field),
-   computed on a Gaussian pyramid.
-4. A threshold at each scale from that scale's own statistics over
-   object-free pixels: a Gaussian random-field level and, at fine scales,
-   an exponential fit of the texture maxima's tail. The user's knob is the
-   false-alarm rate ``false_alarms_per_mm2``, shared equally between the
-   scales. Its default is expressed per field rather than per mm²:
-   ``DEFAULT_FALSE_ALARMS_PER_FIELD`` (0.02) false detections expected per
-   1024 x 768 pixels whatever the pixel size, because an object-free
-   texture's maxima scale with the number of pixels, not with the area
-   (at 2 µm pixels a 1024 x 768 field is 3.1 mm², at 0.01 µm 8e-5 mm²).
-   A numeric ``k`` replaces the random-field level by ``k`` robust rms of
-   the response at every scale.
-5. Blobs: maxima above the threshold in space and across neighbouring
-   scales, not ridges (Hessian test), see :func:`.scalespace.find_blobs`.
-6. Objects (:mod:`.sem_objects`): each detection's extent is its connected
-   region of the contrast smoothed at half its scale above 3 texture rms
-   (hysteresis: seeds above the scale's threshold, extent down to the grow
-   level); detections whose extents touch are merged into one object. Then
-   the gates: area, equivalent diameter between ``min_size / 2`` and
-   ``2 * max_size`` (when given), elongation (``max_aspect``) so crack rims
-   and scratches are not counted. Objects touching the border are kept and
-   flagged.
-7. ``summary["detection_limit"]`` gives the minimum detectable peak
+   computed on a Gaussian pyramid, so defaults hold at any magnification.
+5. A threshold at each scale from that scale's own statistics over the
+   substrate: the Gaussian random-field level for the false-alarm budget
+   (``false_alarms_per_mm2``, shared equally between the scales), widened
+   by the texture's measured tail heaviness (its extreme maxima against a
+   Gaussian field's, carried to coarse scales with at most a ``1/sigma``
+   decay) and, where the tail is heavy, a Hill fit of the maxima. The
+   default budget is per field: ``DEFAULT_FALSE_ALARMS_PER_FIELD`` (0.02)
+   false detections per 1024 x 768 pixels whatever the pixel size, because
+   an object-free texture's maxima scale with the number of pixels, not
+   with the area (at 2 µm pixels a 1024 x 768 field is 3.1 mm², at 0.01 µm
+   8e-5 mm²). A numeric ``k`` replaces the level by ``k`` robust rms of the
+   response at every scale. A second pass repeats the statistics without
+   the objects the first found.
+6. Blobs: maxima above the threshold in space and across neighbouring
+   scales, not ridges (Hessian test); near the border, where half a coarse
+   kernel sees mirrored texture, they must beat the threshold by 1.6x.
+7. Objects (:mod:`.sem_objects`): each detection's extent (half its peak at
+   half its scale, cut back at pixel scale so neighbours a few pixels apart
+   stay apart); touching extents are one object, so an agglomerate counts
+   once. Then the gates: area, equivalent diameter at least 0.75
+   ``min_size`` and at most ``2 * max_size`` (when given), elongation
+   (``max_aspect``; twice that for objects merged from several detections)
+   so crack rims and scratches are not counted. Objects touching the border
+   are kept and flagged. The position is the centroid, or the object's
+   pixel nearest to it when a curved object's centroid falls outside it.
+8. ``summary["detection_limit"]`` gives the minimum detectable peak
    contrast against diameter (``curve``) and ``summary["quality"]`` an
    agglomeration index, the split fraction and a reliability flag
    (:mod:`.sem_quality`).
