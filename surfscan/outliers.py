@@ -45,7 +45,18 @@ Outlier methods
         default.
 
 Fill methods
-    ``"harmonic"`` (default)
+    ``"thinplate"`` (default)
+        The filled values minimise the thin-plate bending energy ``sum(z_xx²
+        + 2 z_xy² + z_yy²)`` (second differences with the pixel spacings) of
+        every stencil that touches a hole, with the measured points fixed:
+        the discrete biharmonic fill, which carries the slope and curvature
+        of the rim into the hole, exact for linear and quadratic surfaces
+        (holes inside the map; linear ones at the border too). Sparse least
+        squares (normal equations, SuperLU), for the heights minus their
+        least-squares plane. About 3 times the cost of ``"harmonic"``; above
+        300 000 non-measured points the harmonic fill is used instead, with
+        a warning.
+    ``"harmonic"``
         The filled values solve Laplace's equation (the 5-point Laplacian
         with weights ``1/dx²`` and ``1/dy²``) with the measured points around
         each hole as boundary values; where a hole touches the border of the
@@ -64,19 +75,21 @@ Fill methods
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from scipy import ndimage, sparse
-from scipy.sparse.linalg import spsolve
+from scipy.sparse.linalg import splu, spsolve
 
-from .errors import SurfscanError
+from .errors import SurfscanError, SurfscanWarning
 from .model import Surface
 
 __all__ = ["remove_outliers", "fill_nonmeasured", "OUTLIER_METHODS", "FILL_METHODS"]
 
 OUTLIER_METHODS = ("median", "global")
-FILL_METHODS = ("harmonic", "nearest")
+FILL_METHODS = ("thinplate", "harmonic", "nearest")
 _MAD_TO_SIGMA = 1.4826
+_THIN_PLATE_MAX = 300_000  # unknowns; above, the sparse factorisation gets slow and large
 
 
 def _check_surface(surface: Surface, what: str) -> None:
@@ -331,6 +344,64 @@ def _harmonic(z: np.ndarray, invalid: np.ndarray, dx: float, dy: float) -> np.nd
     return out
 
 
+def _thin_plate(z: np.ndarray, invalid: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    """Minimise the thin-plate energy sum(z_xx² + 2 z_xy² + z_yy²) over the non-measured points.
+
+    Second differences along x and y at every point whose two neighbours on that axis are in the
+    map, the mixed difference on every 2 x 2 cell; only the terms that involve a non-measured point
+    enter. Solved as sparse least squares (normal equations, SuperLU) for ``z`` minus a plane.
+    """
+    ny, nx = z.shape
+    unknown = np.flatnonzero(invalid.ravel())  # sorted
+    m = unknown.size
+    urow, ucol = np.divmod(unknown, nx)
+    plane = _plane(z, invalid)
+    zf = z.ravel()
+    rows_i, cols_j, vals, rhs_parts = [], [], [], []
+    n_rows = 0
+    stencils = (
+        ([(0, -1), (0, 0), (0, 1)], [1.0, -2.0, 1.0], 1 / dx**2),
+        ([(-1, 0), (0, 0), (1, 0)], [1.0, -2.0, 1.0], 1 / dy**2),
+        ([(0, 0), (0, 1), (1, 0), (1, 1)], [1.0, -1.0, -1.0, 1.0], math.sqrt(2) / (dx * dy)),
+    )
+    for offsets, coefs, scale in stencils:
+        # centres of the stencils that touch an unknown point
+        cand = np.unique(np.concatenate([(urow - dr) * nx + (ucol - dc) for dr, dc in offsets]))
+        crow, ccol = np.divmod(cand, nx)
+        ok = np.ones(cand.size, bool)
+        for dr, dc in offsets:
+            r2, c2 = crow + dr, ccol + dc
+            ok &= (r2 >= 0) & (r2 < ny) & (c2 >= 0) & (c2 < nx)
+        ok &= (crow >= 0) & (crow < ny) & (ccol >= 0) & (ccol < nx)
+        crow, ccol = crow[ok], ccol[ok]
+        k = crow.size
+        rhs = np.zeros(k)
+        for (dr, dc), cf in zip(offsets, coefs):
+            r2, c2 = crow + dr, ccol + dc
+            flat = r2 * nx + c2
+            pos = np.minimum(np.searchsorted(unknown, flat), m - 1)
+            is_unknown = unknown[pos] == flat
+            rows_i.append(n_rows + np.flatnonzero(is_unknown))
+            cols_j.append(pos[is_unknown])
+            vals.append(np.full(int(is_unknown.sum()), cf * scale))
+            known = ~is_unknown
+            rhs[known] -= cf * scale * (zf[flat[known]] - plane(r2[known], c2[known]))
+        rhs_parts.append(rhs)
+        n_rows += k
+    a = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows_i), np.concatenate(cols_j))), shape=(n_rows, m))
+    if np.any(np.diff(a.tocsc().indptr) == 0):  # a point no term reaches (a map one pixel wide)
+        return None
+    b = np.concatenate(rhs_parts)
+    normal = (a.T @ a).tocsc()
+    rhs = a.T @ b
+    lu = splu(normal, permc_spec="MMD_AT_PLUS_A")
+    solution = lu.solve(rhs)
+    solution += lu.solve(rhs - normal @ solution)  # one step of iterative refinement (squared condition)
+    out = z.copy()
+    out.ravel()[unknown] = np.atleast_1d(solution) + plane(urow, ucol)
+    return out
+
+
 def _plane(z: np.ndarray, invalid: np.ndarray):
     """Least-squares plane through (up to about 2**18 strided) measured points, as ``f(rows, cols)``."""
     ny, nx = z.shape
@@ -341,11 +412,11 @@ def _plane(z: np.ndarray, invalid: np.ndarray):
         flat = np.flatnonzero(~invalid.ravel())
     r, c = np.divmod(flat, nx)
     a = np.column_stack([np.ones(flat.size), c - nx / 2, r - ny / 2])
-    coef = np.linalg.solve(a.T @ a, a.T @ z.ravel()[flat])  # normal equations: 3 x 3, centred coordinates
+    coef = np.linalg.lstsq(a.T @ a, a.T @ z.ravel()[flat], rcond=None)[0]  # 3 x 3 normal equations (rank-safe)
     return lambda rows, cols: coef[0] + coef[1] * (cols - nx / 2) + coef[2] * (rows - ny / 2)
 
 
-def fill_nonmeasured(surface: Surface, method: str = "harmonic") -> Surface:
+def fill_nonmeasured(surface: Surface, method: str = "thinplate") -> Surface:
     """Give every non-measured (NaN) point a value.
 
     Parameters
@@ -353,9 +424,10 @@ def fill_nonmeasured(surface: Surface, method: str = "harmonic") -> Surface:
     surface : Surface
         Heights in µm with NaN holes (spikes removed by :func:`remove_outliers`,
         dropouts of the instrument).
-    method : {"harmonic", "nearest"}
-        Smoothest surface through the holes' rims (default) or the nearest
-        measured value; see the module docstring.
+    method : {"thinplate", "harmonic", "nearest"}
+        Smoothest surface in the thin-plate sense (default; continues the
+        slopes and curvatures of the rim), in the membrane (Laplace) sense,
+        or the nearest measured value; see the module docstring.
 
     Returns
     -------
@@ -381,7 +453,19 @@ def fill_nonmeasured(surface: Surface, method: str = "harmonic") -> Surface:
     count = int(np.count_nonzero(invalid))
     if method == "nearest":
         z = _nearest_filled(surface.z, invalid)
+    elif method == "thinplate" and count <= _THIN_PLATE_MAX:
+        z = _thin_plate(surface.z, invalid, surface.dx, surface.dy)
+        if z is None or not np.isfinite(z).all():
+            method, z = "harmonic", _harmonic(surface.z, invalid, surface.dx, surface.dy)
     else:
+        if method == "thinplate":
+            warnings.warn(
+                f"{count} non-measured points: more than {_THIN_PLATE_MAX} for the thin-plate fill, "
+                "filled by the (faster) harmonic method",
+                SurfscanWarning,
+                stacklevel=2,
+            )
+            method = "harmonic"
         z = _harmonic(surface.z, invalid, surface.dx, surface.dy)
     filled = surface.replace(
         z=z,

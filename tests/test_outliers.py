@@ -165,8 +165,9 @@ def random_holes(shape, fraction: float, seed: int, radius: int = 4) -> np.ndarr
     return ndimage.binary_dilation(mask, ndimage.generate_binary_structure(2, 1), iterations=radius)
 
 
+@pytest.mark.parametrize("method", ["harmonic", "thinplate"])
 @pytest.mark.parametrize("dx, dy", [(1.0, 1.0), (0.5, 0.25)])
-def test_harmonic_fill_is_exact_on_linear_and_harmonic_surfaces(dx, dy) -> None:
+def test_fill_is_exact_on_linear_and_harmonic_surfaces(dx, dy, method) -> None:
     yy, xx = np.mgrid[0:80, 0:100].astype(float)
     x, y = xx * dx, yy * dy
     holes = random_holes((80, 100), 0.15, 1, radius=3)
@@ -174,12 +175,14 @@ def test_harmonic_fill_is_exact_on_linear_and_harmonic_surfaces(dx, dy) -> None:
     holes[:, :2] &= False
     for truth in (0.3 * x - 0.7 * y + 2.0, (x - 20) ** 2 - (y - 10) ** 2, x * y):
         z = np.where(holes, np.nan, truth)
-        f = fill_nonmeasured(ss.Surface(z, dx, dy))
-        interior = holes.copy()  # holes not touching the border: exact (Dirichlet all round)
+        f = fill_nonmeasured(ss.Surface(z, dx, dy), method)
+        interior = holes.copy()  # holes off the border (thin plate: two pixels off) are filled exactly
         lab, _ = ndimage.label(holes)
-        border = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
+        w = 1 if method == "harmonic" else 2
+        border = np.unique(np.concatenate([lab[:w].ravel(), lab[-w:].ravel(), lab[:, :w].ravel(), lab[:, -w:].ravel()]))
         interior[np.isin(lab, border[border > 0])] = False
-        np.testing.assert_allclose(f.z[interior], truth[interior], rtol=0, atol=1e-8 * np.ptp(truth))
+        tol = 1e-8 if method == "harmonic" else 1e-5  # thin plate: normal equations, squared condition
+        np.testing.assert_allclose(f.z[interior], truth[interior], rtol=0, atol=tol * np.ptp(truth))
         assert not np.isnan(f.z).any() and f.meta["points_filled"] == int(holes.sum())
         assert not f.has_invalid
 
@@ -197,6 +200,29 @@ def test_ten_percent_holes_filled_to_two_percent_of_peak_to_peak(seed) -> None:
     assert np.max(np.abs(f.z - truth)) <= 0.02 * np.ptp(truth)
     near = fill_nonmeasured(ss.Surface(np.where(holes, np.nan, truth), 1.0, 1.0), method="nearest")
     assert not np.isnan(near.z).any() and np.max(np.abs(near.z - truth)) > np.max(np.abs(f.z - truth))
+
+
+def test_thin_plate_is_exact_on_quadratics_and_better_on_curved_surfaces() -> None:
+    yy, xx = np.mgrid[0:200, 0:260].astype(float)
+    holes = random_holes(xx.shape, 0.10, 3, radius=5)
+    holes[0], holes[:, 0], holes[:, -1] = True, True, False  # border holes too
+    quad = 2e-4 * (xx - 90) ** 2 - 1e-4 * (yy - 40) * (xx - 10) + 3e-4 * yy**2
+    f = fill_nonmeasured(ss.Surface(np.where(holes, np.nan, quad), 1.0, 1.0))
+    lab, _ = ndimage.label(holes)
+    near = np.unique(np.concatenate([lab[:2].ravel(), lab[-2:].ravel(), lab[:, :2].ravel(), lab[:, -2:].ravel()]))
+    inner = holes & ~np.isin(lab, near[near > 0])
+    np.testing.assert_allclose(f.z[inner], quad[inner], atol=1e-5 * np.ptp(quad))  # conditioning, see above
+    assert np.max(np.abs(f.z - quad)) <= 0.01 * np.ptp(quad)  # holes on the border carry on smoothly
+    assert "thinplate" in f.meta["history"][-1]
+    wave = np.sin(2 * np.pi * xx / 60) * np.cos(2 * np.pi * yy / 75)  # holes a fifth of a wavelength wide
+    z = np.where(holes, np.nan, wave)
+    err = {m: np.max(np.abs(fill_nonmeasured(ss.Surface(z, 1.0, 1.0), m).z - wave)) for m in ("thinplate", "harmonic")}
+    assert err["thinplate"] <= 0.02 * np.ptp(wave) and err["thinplate"] < 0.5 * err["harmonic"]
+    line = fill_nonmeasured(ss.Surface(np.array([[1.0, np.nan, 3.0, np.nan]]), 1.0, 1.0))
+    np.testing.assert_allclose(line.z, [[1.0, 2.0, 3.0, 4.0]])  # one row: the line carries on straight
+    tiny = fill_nonmeasured(ss.Surface(np.array([[np.nan], [2.0]]), 1.0, 1.0))  # no thin-plate term: harmonic
+    np.testing.assert_allclose(tiny.z, [[2.0], [2.0]])
+    assert "harmonic" in tiny.meta["history"][-1]
 
 
 def test_fill_without_holes_and_errors() -> None:
@@ -231,7 +257,7 @@ def test_cli_roughness_outliers_and_fill(tmp_path, capsys) -> None:
     assert main(["roughness", str(path), "--params", "Sz", "--outliers", "--fill", "--json"]) == 0
     (rec,) = json.loads(capsys.readouterr().out)
     assert rec["outliers_removed"] == 10 and rec["points_filled"] == 19
-    assert rec["settings"]["outliers"] == "median" and rec["settings"]["fill"] == "harmonic"
+    assert rec["settings"]["outliers"] == "median" and rec["settings"]["fill"] == "thinplate"
     s = fill_nonmeasured(remove_outliers(ss.Surface(spiky, 1, 1)))
     assert rec["parameters"]["Sz"] == pytest.approx(ss.roughness(ss.level(s, "plane"), ["Sz"])["Sz"], rel=1e-12)
     assert main(["roughness", str(path), "--params", "Sz", "--json"]) == 0

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if args.kind == "psd" and surface.has_invalid:
         surface = fill_nonmeasured(surface)
         warnings.warn(
-            f"{args.file}: {surface.meta['points_filled']} non-measured points filled (harmonic) for the PSD",
+            f"{args.file}: {surface.meta['points_filled']} non-measured points filled (thin plate) for the PSD",
             SurfscanWarning,
             stacklevel=2,
         )

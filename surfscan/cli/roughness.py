@@ -27,10 +27,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument(
         "--fill",
         nargs="?",
-        const="harmonic",
+        const="thinplate",
         choices=FILL_METHODS,
         metavar="METHOD",
-        help="fill non-measured points (after --outliers): harmonic (default) or nearest",
+        help="fill non-measured points (after --outliers): thinplate (default), harmonic or nearest",
     )
     p.add_argument(
         "--params",
