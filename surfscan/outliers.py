@@ -78,8 +78,7 @@ import math
 import warnings
 
 import numpy as np
-from scipy import ndimage, sparse
-from scipy.sparse.linalg import splu, spsolve
+from scipy import ndimage
 
 from .errors import SurfscanError, SurfscanWarning
 from .model import Surface
@@ -308,6 +307,9 @@ def _harmonic(z: np.ndarray, invalid: np.ndarray, dx: float, dy: float) -> np.nd
     at a corner (or where no term would be left) the missing neighbours are simply left out
     (zero slope across the border).
     """
+    from scipy import sparse  # imported on first use: keeps `import surfscan` cheap
+    from scipy.sparse.linalg import spsolve
+
     ny, nx = z.shape
     unknown = np.flatnonzero(invalid.ravel())  # sorted
     m = unknown.size
@@ -351,6 +353,9 @@ def _thin_plate(z: np.ndarray, invalid: np.ndarray, dx: float, dy: float) -> np.
     map, the mixed difference on every 2 x 2 cell; only the terms that involve a non-measured point
     enter. Solved as sparse least squares (normal equations, SuperLU) for ``z`` minus a plane.
     """
+    from scipy import sparse  # imported on first use: keeps `import surfscan` cheap
+    from scipy.sparse.linalg import splu
+
     ny, nx = z.shape
     unknown = np.flatnonzero(invalid.ravel())  # sorted
     m = unknown.size
