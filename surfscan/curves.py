@@ -35,7 +35,8 @@ PSD (as SurfaceTopography defines it)
     periodic map, Hann otherwise) and calls a map periodic when it wraps
     around smoothly: the rms height step across each pair of opposite
     borders is at most 3 times the rms step between neighbouring points and
-    at most a third of the rms difference between points half a field apart
+    at most a third of the rms difference between two points far apart
+    (sqrt 2 times the standard deviation)
     (true of synthesised periodic surfaces, never of a measured field, whose
     opposite borders differ like points a field apart; a map with too short
     a correlation to tell gets the window, which then changes little). The 1-D PSD along the rows
@@ -307,7 +308,7 @@ def is_periodic(z: np.ndarray) -> bool:
         if n < 4:
             return False
         wrap, step = rms(a[:, 0] - a[:, -1]), rms(np.diff(a, axis=1))
-        far = rms(a[:, : n // 2] - a[:, n - n // 2 :])  # points half a field apart
+        far = math.sqrt(2) * float(np.std(a))  # rms difference of two points far apart
         return wrap <= 3 * step and 3 * wrap <= far
 
     return wraps(z) and wraps(z.T)

@@ -10,6 +10,11 @@ Gaussian profile filter (ISO 16610-21)
     (``G*(w z) / G*(w)``, ``w`` = 1 on measured points), so no run-in or
     run-out length is lost; ISO 16610-21 lets the user choose the end
     treatment, and this one keeps the mean line unbiased at the ends.
+    A closed profile (one that wraps around smoothly, such as whole periods
+    of a synthesised profile: :func:`is_closed`) is filtered around the
+    loop instead, by the Gaussian's exact transfer function
+    ``exp(-pi (alpha lambda f)²)``, so a sinusoid comes out scaled by
+    exactly its transmission.
     The S-filter (``lambda_s``) keeps the low-pass output, the L-filter
     (``lambda_c``) the residual (roughness profile).
 
@@ -54,11 +59,12 @@ import numpy as np
 from scipy import ndimage
 
 from .errors import SurfscanError, SurfscanWarning
-from .filters import gaussian_kernel
+from .filters import ALPHA, gaussian_kernel
 from .profiles import Profile
 
 __all__ = [
     "gaussian_profile_filter",
+    "is_closed",
     "remove_form",
     "default_cutoffs",
     "resolve_operators",
@@ -122,7 +128,33 @@ def _lowpass(z: np.ndarray, cutoff: float, spacing: float) -> np.ndarray:
     return out
 
 
-def gaussian_profile_filter(profile: Profile, cutoff: float, kind: str = "high") -> Profile:
+def is_closed(z: np.ndarray) -> bool:
+    """True when a profile wraps around smoothly (whole periods of a synthesised or closed profile).
+
+    The step from the last point to the first is at most 3 times the rms step between neighbours
+    and at most a third of the rms difference between two points far apart (sqrt 2 times the
+    standard deviation); a measured
+    open profile's ends differ like points a profile apart.
+    """
+    n = z.size
+    if n < 8 or np.isnan(z).any():
+        return False
+
+    def rms(a: np.ndarray) -> float:
+        return float(np.sqrt(np.mean(a * a)))
+
+    wrap, step = abs(float(z[-1] - z[0])), rms(np.diff(z))
+    far = math.sqrt(2) * float(np.std(z))  # rms difference of two points far apart
+    return wrap <= 3 * step and 3 * wrap <= far
+
+
+def _lowpass_closed(z: np.ndarray, cutoff: float, spacing: float) -> np.ndarray:
+    """The Gaussian applied to the periodic extension: its exact transfer function ``exp(-pi (alpha lambda f)²)``."""
+    f = np.fft.rfftfreq(z.size, spacing)  # cycles per µm
+    return np.fft.irfft(np.fft.rfft(z) * np.exp(-np.pi * (ALPHA * cutoff * f) ** 2), n=z.size)
+
+
+def gaussian_profile_filter(profile: Profile, cutoff: float, kind: str = "high", closed: bool | None = None) -> Profile:
     """ISO 16610-21 Gaussian profile filter.
 
     Parameters
@@ -133,6 +165,11 @@ def gaussian_profile_filter(profile: Profile, cutoff: float, kind: str = "high")
         (``kind="high"``, returns the roughness profile) or ``lambda_s`` for
         the S-filter (``kind="low"``, removes the shorter wavelengths).
     kind : {"high", "low"}
+    closed : bool or None
+        Treat the profile as closed (periodic: the filter wraps around, ISO
+        16610-21's closed-profile case, applied by its exact transfer
+        function) or open (normalised convolution at the ends). None
+        (default) decides with :func:`is_closed`.
 
     Returns
     -------
@@ -144,10 +181,17 @@ def gaussian_profile_filter(profile: Profile, cutoff: float, kind: str = "high")
         raise SurfscanError(f"the profile cut-off must be a positive length in µm, got {cutoff!r}")
     if kind not in ("high", "low"):
         raise SurfscanError(f"filter kind must be 'high' (L-filter) or 'low' (S-filter), not {kind!r}")
-    low = _lowpass(profile.z, cutoff, profile.spacing)
+    if closed is None:
+        closed = is_closed(profile.z)
+    if closed and np.isnan(profile.z).any():
+        raise SurfscanError("a closed (periodic) profile filter needs a profile without non-measured points")
+    low = (
+        _lowpass_closed(profile.z, cutoff, profile.spacing) if closed else _lowpass(profile.z, cutoff, profile.spacing)
+    )
     out = profile.z - low if kind == "high" else low
     name = "L-filter" if kind == "high" else "S-filter"
-    return profile.replace(z=out, step=f"ISO 16610-21 gaussian {name} {cutoff:g} um")
+    ends = "closed profile" if closed else "open profile"
+    return profile.replace(z=out, step=f"ISO 16610-21 gaussian {name} {cutoff:g} um ({ends})")
 
 
 def remove_form(profile: Profile, form: str = "none") -> Profile:
@@ -247,7 +291,8 @@ def resolve_operators(
     roughness_profile : Profile
     settings : dict
         ``form``, ``lambda_c_um``, ``lambda_s_um``, ``cutoff_source``,
-        ``n_sampling``, ``sampling_length_um``, ``evaluation_length_um``.
+        ``n_sampling``, ``sampling_length_um``, ``evaluation_length_um``,
+        ``filter_ends`` (``"open"``, ``"closed"`` or None when nothing was filtered).
     """
     if not isinstance(profile, Profile):
         raise SurfscanError(f"profile roughness needs a Profile, not {type(profile).__name__}")
@@ -272,10 +317,11 @@ def resolve_operators(
     if ls is not None and ls < 2 * profile.spacing:
         source += f"; lambda_s {ls:g} um < 2 sample spacings: not applied"
         ls = None
+    closed = is_closed(p.z)  # decided once, on the form-removed profile
     if ls is not None:
-        p = gaussian_profile_filter(p, ls, "low")
+        p = gaussian_profile_filter(p, ls, "low", closed=closed)
     if lc is not None:
-        p = gaussian_profile_filter(p, lc, "high")
+        p = gaussian_profile_filter(p, lc, "high", closed=closed)
     settings = {
         "form": form,
         "lambda_s_um": ls,
@@ -284,5 +330,6 @@ def resolve_operators(
         "n_sampling": int(n_sampling),
         "sampling_length_um": profile.length_um / n_sampling,
         "evaluation_length_um": profile.length_um,
+        "filter_ends": None if lc is None and ls is None else ("closed" if closed else "open"),
     }
     return p, settings

@@ -139,6 +139,39 @@ def test_gaussian_profile_filter_transmission(ratio, low, high) -> None:
     assert low <= transmission <= high
 
 
+@pytest.mark.parametrize("ratio", [1.0, 3.0, 8.0])
+def test_closed_profile_sinusoid_is_scaled_by_its_exact_transmission(ratio) -> None:
+    from surfscan.filters import ALPHA
+
+    amplitude, wavelength = 0.3, 12.0
+    p = sinusoid(amplitude, wavelength, 240, 20)  # whole periods: a closed profile
+    r, settings = profile_roughness_with_settings(p, ["Rq", "Rku"], lambda_c=ratio * wavelength, lambda_s="none")
+    transmission = 1 - math.exp(-math.pi * (ALPHA * ratio) ** 2)  # ISO 16610-21 L-filter at this wavelength
+    assert settings["filter_ends"] == "closed"
+    assert r["Rq"] == pytest.approx(transmission * amplitude / math.sqrt(2), rel=1e-9)
+    assert r["Rku"] == pytest.approx(1.5, abs=1e-9)
+
+
+def test_iso_default_cutoffs_on_a_long_sinusoid() -> None:
+    from surfscan.filters import ALPHA
+
+    amplitude, wavelength = 0.04, 16.0  # Rz 0.08 µm -> lambda_c 80 µm, lambda_s 2.5 µm
+    p = sinusoid(amplitude, wavelength, 320, 25)  # 400 µm = 5 x 80 µm
+    r, settings = profile_roughness_with_settings(p, ["Rq"])
+    assert (settings["lambda_c_um"], settings["lambda_s_um"]) == (80.0, 2.5)
+    t_s = math.exp(-math.pi * (ALPHA * 2.5 / wavelength) ** 2)  # the S-filter takes 1.7 % of this wave
+    t_l = 1 - math.exp(-math.pi * (ALPHA * 80.0 / wavelength) ** 2)
+    assert r["Rq"] == pytest.approx(t_s * t_l * amplitude / math.sqrt(2), rel=1e-9)
+
+
+def test_open_profiles_use_normalised_convolution() -> None:
+    rng = np.random.default_rng(2)
+    p = Profile(np.cumsum(rng.normal(size=3000)) * 0.01, 0.5)  # a random walk: its ends differ
+    _, settings = profile_roughness_with_settings(p, ["Ra"], lambda_c=80.0)
+    assert settings["filter_ends"] == "open"
+    assert "open profile" in gaussian_profile_filter(p, 80.0).meta["history"][-1]
+
+
 def test_filter_keeps_nan_and_no_border_bias() -> None:
     h = 0.5
     z = np.full(2000, 2.0)
