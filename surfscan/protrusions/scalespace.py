@@ -48,6 +48,7 @@ _HEAVY = 1.15  # a tail this much heavier than Gaussian also gets the exponentia
 _TOP_K_MAX = 20
 _BORDER_FREE_SIGMA = 12.0  # pixels: maxima at finer scales may lie on the border
 _BORDER_SCORE = 1.6  # ... if they beat the threshold by this factor (half their support is mirrored)
+_TAIL_DECAY = 1.0  # heaviness - 1 falls as 1/sigma from scale to scale (the skewness of a smoothed texture)
 _WELL_MEASURED = 300  # maxima a scale needs for its tail heaviness to be carried to coarser scales
 _STAT_SAMPLE = 10_000  # response values per scale that its statistics come from
 _EDGE_RATIO = 10.0  # Hessian eigenvalue ratio above which a response is a ridge, not a blob
@@ -197,8 +198,8 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
         sc.threshold = med + sc.heaviness * sc.rms * z_star
         if well and sc.heaviness > _HEAVY:
             sc.threshold = max(sc.threshold, med + _hill_level(peaks - med, expected * frac))
-        # a texture's tail gets lighter with smoothing, but no faster than 1 / sigma (its skewness's rate)
-        carried = 1.0 + (carried - 1.0) * 2.0 ** (-1.0 / SCALES_PER_OCTAVE)
+        # a texture's tail gets lighter with smoothing, as its skewness: 1 / sigma
+        carried = 1.0 + (carried - 1.0) * 2.0 ** (-_TAIL_DECAY / SCALES_PER_OCTAVE)
 
 
 def _hill_level(excess: np.ndarray, expected: float) -> float:

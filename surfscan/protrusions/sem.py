@@ -83,7 +83,6 @@ _CUTOFF_FRACTION = 1 / 3  # default background cut-off: a third of the shorter s
 DEFAULT_FALSE_ALARMS_PER_FIELD = 0.02  # expected false detections per FIELD_PX pixels
 FIELD_PX = 1024 * 768
 _GRAINS_PER_OBJECT = 2.5
-_CORRELATED_SCALES = 3  # neighbouring scales see much the same maxima: the budget is shared per octave
 
 
 def grey_levels(image: np.ndarray) -> np.ndarray:
@@ -171,7 +170,7 @@ def _size_range_px(st: ProtrusionSettings, shape: tuple[int, int], px: float) ->
 
 def _detect(scales: list[Scale], quiet: np.ndarray, st: ProtrusionSettings, fa: float, fine: np.ndarray):
     """Thresholds from the ``quiet`` pixels, blobs and merged objects (``fine``: :func:`.sem_objects.fine_contrast`)."""
-    scale_thresholds(scales, quiet, fa * _CORRELATED_SCALES / len(scales), st.k_fixed)
+    scale_thresholds(scales, quiet, fa / len(scales), st.k_fixed)  # shared evenly (Bonferroni: errs safe)
     blobs = find_blobs(scales)
     return blobs, objects_from_blobs(scales, blobs, fine.shape, fine)
 
