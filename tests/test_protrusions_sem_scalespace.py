@@ -123,8 +123,8 @@ def test_detection_limit_curve_falls_with_diameter_and_is_in_the_summary():
 
 def test_false_alarm_knob():
     st = ProtrusionSettings()
-    assert false_alarms_per_image(st, (768, 1024), 0.01) == pytest.approx(0.02)
-    assert false_alarms_per_image(st, (768, 1024), 2.0) == pytest.approx(0.02)
+    assert false_alarms_per_image(st, (768, 1024), 0.01) == pytest.approx(0.01)
+    assert false_alarms_per_image(st, (768, 1024), 2.0) == pytest.approx(0.01)
     given = ProtrusionSettings(false_alarms_per_mm2=1.0)
     assert false_alarms_per_image(given, (1000, 1000), 2.0) == pytest.approx(4.0)
     with pytest.raises(SurfscanError, match="false_alarms_per_mm2"):

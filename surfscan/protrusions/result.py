@@ -69,6 +69,12 @@ class ProtrusionSettings:
     pixel_size : float or None
         SEM: pixel size in µm overriding the image's calibration (needed for
         uncalibrated images; give 1 to work in pixels).
+    false_alarms_per_mm2 : float or None
+        SEM: how many detections per mm² the substrate's texture alone may
+        produce (the per-scale thresholds are set for it). None (default):
+        0.01 per 1024 x 768-pixel field whatever the pixel size, since a
+        texture's chance maxima scale with pixels, not area; the value used
+        (per mm²) is in ``summary["settings"]``.
     """
 
     polarity: str = "bright"

@@ -233,12 +233,15 @@ def _tail_heaviness(peaks: np.ndarray, med: float, s: float, n_eff: float) -> fl
 
 
 def _effective_maxima(r: np.ndarray, q: np.ndarray, s: float) -> float:
-    """``A lambda2 / (2 pi)^(3/2)``: the random-field constant of the response (``A`` in pixels)."""
+    """``A lambda2 / (2 pi)^(3/2)``: the random-field constant of the response (``A`` in pixels).
+
+    ``lambda2`` is the variance of the response's gradient (neighbour
+    differences, on a regular subsample of positions) over its variance.
+    """
     step = max(1, int(math.sqrt(r.size / _STAT_SAMPLE)))
-    rs, qs = r[::step, ::step], q[::step, ::step]
-    gx = (rs[:, 1:] - rs[:, :-1])[qs[:, 1:] & qs[:, :-1]]
-    gy = (rs[1:] - rs[:-1])[qs[1:] & qs[:-1]]
-    lam2 = 0.5 * (_robust_var(gx) + _robust_var(gy)) / (step * step * s * s)
+    gx = (r[::step, 1:] - r[::step, :-1])[:, ::step][(q[::step, 1:] & q[::step, :-1])[:, ::step]]
+    gy = (r[1:, ::step] - r[:-1, ::step])[::step][(q[1:, ::step] & q[:-1, ::step])[::step]]
+    lam2 = 0.5 * (_robust_var(gx) + _robust_var(gy)) / (s * s)
     return r.size * lam2 / (2 * math.pi) ** 1.5
 
 

@@ -24,7 +24,7 @@
    by the texture's measured tail heaviness (its extreme maxima against a
    Gaussian field's, carried to coarse scales with at most a ``1/sigma``
    decay) and, where the tail is heavy, a Hill fit of the maxima. The
-   default budget is per field: ``DEFAULT_FALSE_ALARMS_PER_FIELD`` (0.02)
+   default budget is per field: ``DEFAULT_FALSE_ALARMS_PER_FIELD`` (0.01)
    false detections per 1024 x 768 pixels whatever the pixel size, because
    an object-free texture's maxima scale with the number of pixels, not
    with the area (at 2 µm pixels a 1024 x 768 field is 3.1 mm², at 0.01 µm
@@ -80,7 +80,7 @@ _MIN_SIZE_PX = 8.0  # default smallest diameter (pixels)
 _MIN_DIAMETER_GATE = 0.75  # objects narrower than 0.75 x min_size are dropped
 _MAX_SIZE_FRACTION = 0.2  # default largest diameter: a fifth of the shorter side
 _CUTOFF_FRACTION = 1 / 3  # default background cut-off: a third of the shorter side
-DEFAULT_FALSE_ALARMS_PER_FIELD = 0.02  # expected false detections per FIELD_PX pixels
+DEFAULT_FALSE_ALARMS_PER_FIELD = 0.01  # expected false detections per FIELD_PX pixels
 FIELD_PX = 1024 * 768
 _GRAINS_PER_OBJECT = 2.5
 
