@@ -70,6 +70,10 @@ class Scale:
         Normalised LoG response ``-sigma² ∇² smooth`` (bright blobs positive).
     threshold : float
         Detection level of the response (set by :func:`scale_thresholds`).
+    maxima : ndarray of bool or None
+        The response's 3 x 3 local maxima (computed once, shared by both passes).
+    lam2 : float or None
+        Gradient variance over variance of the response (measured once).
     rms : float
         Robust rms of the response over quiet pixels.
     smooth_rms, smooth_median : float
@@ -85,6 +89,8 @@ class Scale:
     smooth_rms: float = 0.0
     smooth_median: float = 0.0
     heaviness: float = 1.0
+    maxima: np.ndarray | None = None
+    lam2: float | None = None
 
     @property
     def factor(self) -> int:
@@ -163,9 +169,14 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
     uses all of them. See the module notes for the levels.
     """
     stats = []
+    masks: dict[tuple[int, int], np.ndarray] = {quiet.shape: quiet}
     for sc in scales:
         r = sc.response
-        q = _down(quiet, r.shape)
+        if sc.maxima is None:
+            sc.maxima = _local_maxima(r)
+        if r.shape not in masks:  # each level's mask from the previous, finer one (cheaper than from full size)
+            masks[r.shape] = _down(masks[list(masks)[-1]], r.shape)
+        q = masks[r.shape]
         if np.count_nonzero(q) < 0.05 * q.size or np.count_nonzero(q) < 400:
             q = np.ones(r.shape, bool)
         v = subsample(r, q, _STAT_SAMPLE)
@@ -179,8 +190,10 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
             stats.append(None)
             continue
         frac = np.count_nonzero(q) / q.size
-        n_eff = _effective_maxima(r, q, sc.rms)
-        tops = _local_maxima(r) & q
+        if sc.lam2 is None:
+            sc.lam2 = _gradient_ratio(r, q, sc.rms)
+        n_eff = r.size * sc.lam2 / (2 * math.pi) ** 1.5
+        tops = sc.maxima & q
         peaks = np.sort(r[tops & (r > med + sc.rms)])
         # few maxima (coarse scales): objects would be a large share of them, so the tail is carried from finer
         # scales instead of measured
@@ -232,17 +245,13 @@ def _tail_heaviness(peaks: np.ndarray, med: float, s: float, n_eff: float) -> fl
     return max(1.0, (float(peaks[-kk]) - med) / (s * z_k))
 
 
-def _effective_maxima(r: np.ndarray, q: np.ndarray, s: float) -> float:
-    """``A lambda2 / (2 pi)^(3/2)``: the random-field constant of the response (``A`` in pixels).
-
-    ``lambda2`` is the variance of the response's gradient (neighbour
-    differences, on a regular subsample of positions) over its variance.
-    """
+def _gradient_ratio(r: np.ndarray, q: np.ndarray, s: float) -> float:
+    """``lambda2``: the variance of the response's gradient (neighbour differences on a regular subsample of
+    positions, robust) over its variance ``s²``; the random-field constant is ``A lambda2 / (2 pi)^(3/2)``."""
     step = max(1, int(math.sqrt(r.size / _STAT_SAMPLE)))
     gx = (r[::step, 1:] - r[::step, :-1])[:, ::step][(q[::step, 1:] & q[::step, :-1])[:, ::step]]
     gy = (r[1:, ::step] - r[:-1, ::step])[::step][(q[1:, ::step] & q[:-1, ::step])[::step]]
-    lam2 = 0.5 * (_robust_var(gx) + _robust_var(gy)) / (s * s)
-    return r.size * lam2 / (2 * math.pi) ** 1.5
+    return 0.5 * (_robust_var(gx) + _robust_var(gy)) / (s * s)
 
 
 @dataclass
@@ -302,7 +311,7 @@ def find_blobs(scales: list[Scale], valid_margin: int = 1) -> Blobs:
         if not math.isfinite(sc.threshold):
             continue
         s = sc.response / np.float32(sc.threshold)
-        cand = (s > 1.0) & _local_maxima(s)
+        cand = (s > 1.0) & (sc.maxima if sc.maxima is not None else _local_maxima(s))
         yy, xx = np.nonzero(cand)
         if yy.size == 0:
             continue
