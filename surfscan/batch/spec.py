@@ -112,6 +112,8 @@ class Unit:
 def _term(token: str, text: str) -> Unit:
     if token in ("", "1", "count", "counts", "objects"):
         return Unit(0, 1.0)
+    if token in ("%", "percent"):  # a factor in a product unit (Sak1, Sak2: % * um)
+        return Unit(0, 0.01)
     m = re.fullmatch(r"([a-z]+?)(-?\d+)?", token)
     if m is None or m.group(1) not in _LENGTHS:
         raise SurfscanError(f"unknown unit {text!r} (use nm, um, mm, um2, per mm2, %, 1 ...)")

@@ -330,3 +330,8 @@ def svq(ctx: Context) -> float:
 @parameter("Smq", "%", "functional", "Material ratio at the plateau-to-dale transition of the probability plot")
 def smq(ctx: Context) -> float:
     return probability_fit(ctx)[2]
+
+
+# The ISO 25178-2:2021 additions (Sdc, Spkx, Svkx, Sak1, Sak2) build on this module and register
+# right after its parameters, so that they list with the functional family.
+from . import functional_2021  # noqa: E402, F401
