@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,9 @@ from surfscan import Surface, parameters, roughness
 from surfscan.iso25178 import resolve_names
 from surfscan.pipeline import RoughnessSettings, prepare
 
+from ._cleaning import Cleaning
 from ._layers import auto_exaggeration, surface_mesh, symmetric_limits
+from ._surface_curves import SurfaceCurves, surface_curves
 
 __all__ = ["RoughnessResult", "run_roughness", "roughness_steps", "ROUGHNESS_STEPS", "pretty_unit", "LEVEL_METHODS"]
 
@@ -63,6 +65,12 @@ class RoughnessResult:
         :func:`~napari_surfscan._layers.surface_mesh`), when asked for.
     exaggeration : float
         Vertical exaggeration of the 3-D view.
+    curves : SurfaceCurves or None
+        Abbott-Firestone curve and PSD of ``prepared``.
+    cleaning : Cleaning
+        Outlier removal and filling applied before levelling.
+    counts : dict
+        ``outliers_removed`` / ``points_filled`` (points) of those steps.
     """
 
     prepared: Surface
@@ -71,6 +79,9 @@ class RoughnessResult:
     limits: tuple[float, float] = (-1.0, 1.0)
     mesh: tuple[np.ndarray, np.ndarray, np.ndarray, float] | None = None
     exaggeration: float = 1.0
+    curves: SurfaceCurves | None = None
+    cleaning: Cleaning = field(default_factory=Cleaning)
+    counts: dict[str, int] = field(default_factory=dict)
 
     def to_csv(self) -> str:
         """The parameter table as CSV text (registry units, e.g. ``um``)."""
@@ -93,11 +104,16 @@ class RoughnessResult:
         parts.append(f"λc {s.lambda_c:g} µm" if s.lambda_c else "no L-filter")
         if s.robust:
             parts.append("robust")
-        return ", ".join(parts)
+        cleaned = self.cleaning.describe(self.counts)
+        return ", ".join(parts) + (f"; {cleaned}" if cleaned else "")
 
 
 def roughness_steps(
-    surface: Surface, settings: RoughnessSettings, mesh: bool = False, exaggeration: float | None = None
+    surface: Surface,
+    settings: RoughnessSettings,
+    mesh: bool = False,
+    exaggeration: float | None = None,
+    cleaning: Cleaning | None = None,
 ) -> Generator[str, None, RoughnessResult]:
     """Level and filter ``surface`` as ``settings`` say, then compute its parameters, step by step.
 
@@ -115,9 +131,14 @@ def roughness_steps(
         Also build the triangle mesh of a 3-D view (off the GUI thread).
     exaggeration : float, optional
         Vertical exaggeration of that view; None = automatic.
+    cleaning : Cleaning, optional
+        Outlier removal and filling before levelling; None = none.
     """
+    cleaning = cleaning or Cleaning()
+    yield "removing outliers and filling" if cleaning.active else "checking the map"
+    cleaned, counts = cleaning.apply(surface)
     yield "levelling and filtering"
-    prepared = prepare(surface, settings)
+    prepared = prepare(cleaned, settings)
     yield "computing parameters"
     names = resolve_names(list(settings.params) if settings.params else None)
     values = roughness(prepared, names)
@@ -130,14 +151,16 @@ def roughness_steps(
             "description": [info[n].description for n in values],
         }
     )
+    yield "computing the Abbott-Firestone curve and the PSD"
+    curves = surface_curves(prepared)
     yield "preparing the display"
     exag = float(exaggeration) if exaggeration else auto_exaggeration(prepared)
     return RoughnessResult(prepared, table, settings, symmetric_limits(prepared.z),
-                           surface_mesh(prepared) if mesh else None, exag)
+                           surface_mesh(prepared) if mesh else None, exag, curves, cleaning, counts)
 
 
 #: Number of steps :func:`roughness_steps` yields.
-ROUGHNESS_STEPS = 3
+ROUGHNESS_STEPS = 5
 
 
 def run_roughness(surface: Surface, settings: RoughnessSettings) -> RoughnessResult:
