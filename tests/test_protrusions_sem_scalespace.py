@@ -165,3 +165,15 @@ def test_real_agglomerates_floor():
     # the target is 0.90 / 0.90; measured 0.977 (172/176) and 0.986 with default settings
     assert found / total >= 0.93, (found, total)
     assert 1 - false / dets >= 0.95, (false, dets)
+
+
+def test_split_keeps_touching_grains_apart():
+    shape = (512, 512)
+    rel = 0.05 * _texture(shape, 2.5, 7)
+    for dy, dx in ((0, 0), (0, 26), (22, 13), (-22, 13), (22, -13)):
+        rel += 0.8 * _dome(shape, 256 + dy, 256 + dx, 28)
+    m = Micrograph((80 * (1 + rel)).astype(np.float32), 0.01, {})
+    merged, split = ss.detect_protrusions(m), ss.detect_protrusions(m, split=True)
+    assert merged.count == 1
+    assert 3 <= split.count <= 5, split.table
+    assert split.table["area_um2"].sum() == pytest.approx(merged.table["area_um2"].sum(), rel=0.1)

@@ -65,7 +65,10 @@ class ProtrusionSettings:
     despike : bool
         Height maps: replace single-pixel spikes by their 3 x 3 median first.
     split : bool
-        Split touching objects by a watershed (off by default).
+        Keep touching objects apart (off by default). Height maps: a
+        watershed split; SEM: touching extents of separate detections are
+        not merged into one object (an agglomerate then counts once per
+        particle found in it).
     pixel_size : float or None
         SEM: pixel size in µm overriding the image's calibration (needed for
         uncalibrated images; give 1 to work in pixels).

@@ -64,6 +64,7 @@ from .regions import (
     measure_regions,
     object_table,
     robust_background,
+    split_touching,
     subsample,
     upper_sigma,
 )
@@ -172,7 +173,7 @@ def _detect(scales: list[Scale], quiet: np.ndarray, st: ProtrusionSettings, fa: 
     """Thresholds from the ``quiet`` pixels, blobs and merged objects (``fine``: :func:`.sem_objects.fine_contrast`)."""
     scale_thresholds(scales, quiet, fa / len(scales), st.k_fixed)  # shared evenly (Bonferroni: errs safe)
     blobs = find_blobs(scales)
-    return blobs, objects_from_blobs(scales, blobs, fine.shape, fine)
+    return blobs, objects_from_blobs(scales, blobs, fine.shape, fine, merge_touching=not st.split)
 
 
 def _quiet_after(objects: Objects, substrate: np.ndarray, dmin: float, grain: float) -> np.ndarray:
@@ -189,6 +190,14 @@ def _quiet_after(objects: Objects, substrate: np.ndarray, dmin: float, grain: fl
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     grown = cv2.dilate(big[objects.labels].view(np.uint8), disc)
     return substrate & (grown == 0)
+
+
+def _split(objects: Objects, flat: np.ndarray, dmin: float, rms: float) -> Objects:
+    """``split=True``: objects cut by a watershed at the valleys between their peaks (each peak at least
+    ``dmin / 2`` from the next and 3 substrate rms above its saddle); every piece counts as one detection."""
+    signal = cv2.GaussianBlur(flat, (0, 0), max(1.0, dmin / 4), borderType=cv2.BORDER_REFLECT)
+    labels, n = split_touching(objects.labels, signal, 3.0 * rms, max(3.0, dmin / 2))
+    return Objects(labels, np.ones(n, int))
 
 
 def _measure(objects: Objects, flat: np.ndarray, st: ProtrusionSettings, px: float, dmin: float):
@@ -242,6 +251,8 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
         raise SurfscanError("the SEM image has no texture or noise (robust rms 0): nothing to threshold against")
     step = max(1, grey.shape[0] // 192)
     grain = texture_grain_px(flat[::step]) if st.min_size is None else None
+    if st.split and objects.count:
+        objects = _split(objects, flat, dmin, scales[0].smooth_rms)
     labels, table, merged, min_area = _measure(objects, flat, st, px, dmin)
     texture_rms = upper_sigma(subsample(flat, quiet if quiet.any() else None))[1]
     curve = detection_limit_curve(scales, texture_rms, px)

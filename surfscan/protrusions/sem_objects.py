@@ -129,10 +129,14 @@ def fine_contrast(flat: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(flat, (0, 0), _FINE_SIGMA, borderType=cv2.BORDER_REFLECT)
 
 
-def objects_from_blobs(scales: list[Scale], blobs: Blobs, shape: tuple[int, int], fine: np.ndarray) -> Objects:
+def objects_from_blobs(
+    scales: list[Scale], blobs: Blobs, shape: tuple[int, int], fine: np.ndarray, merge_touching: bool = True
+) -> Objects:
     """Objects (extents and merged detection counts) from the detections of :func:`.scalespace.find_blobs`.
 
-    ``fine`` is :func:`fine_contrast` of the flattened contrast (full resolution).
+    ``fine`` is :func:`fine_contrast` of the flattened contrast (full resolution). With
+    ``merge_touching=False`` touching extents stay separate objects (the ``split`` setting); a detection
+    whose centre lies in an existing object is still merged into it.
     """
     labels = np.zeros(shape, np.int32)
     uf = _Merger()
@@ -163,8 +167,9 @@ def objects_from_blobs(scales: list[Scale], blobs: Blobs, shape: tuple[int, int]
         grown = cv2.dilate(np.pad(part, 1).view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
         grown = grown[(0 if fy.start else 1): grown.shape[0] - (1 if fy.stop >= shape[0] else 0),
                       (0 if fx.start else 1): grown.shape[1] - (1 if fx.stop >= shape[1] else 0)]
-        for other in np.unique(near[grown & (near > 0)]):
-            own = uf.union(own, int(other))
+        if merge_touching:
+            for other in np.unique(near[grown & (near > 0)]):
+                own = uf.union(own, int(other))
         target = labels[fy, fx]
         target[part & (target == 0)] = own
     roots = np.array([uf.find(i) for i in range(len(uf.parent))], np.int64)
