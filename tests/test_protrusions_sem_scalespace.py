@@ -177,3 +177,21 @@ def test_split_keeps_touching_grains_apart():
     assert merged.count == 1
     assert 3 <= split.count <= 5, split.table
     assert split.table["area_um2"].sum() == pytest.approx(merged.table["area_um2"].sum(), rel=0.1)
+
+
+def test_cli_false_alarm_knob_and_quality_in_json(tmp_path, capsys):
+    import json
+
+    import tifffile
+
+    from surfscan.cli import main
+
+    path = tmp_path / "scene.tif"
+    tifffile.imwrite(path, _scene(9, [(380, 500, 40, 6.0)]).astype(np.uint16))
+    assert main(["defects", str(path), "--pixel-size", "0.5", "--json", "--false-alarms-per-mm2", "50"]) == 0
+    [rec] = json.loads(capsys.readouterr().out)
+    assert rec["settings"]["false_alarms_per_mm2"] == pytest.approx(50)
+    assert rec["count"] == 1 and rec["quality"]["reliable"] is True
+    with pytest.raises(SystemExit) as bad:
+        main(["defects", str(path), "--pixel-size", "0.5", "--false-alarms-per-mm2", "-1"])
+    assert bad.value.code == 2

@@ -28,14 +28,19 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--k",
         type=_k_value,
         help="core threshold in robust noise rms, or 'auto' (default: height maps follow the texture's upper "
-        "tail, 3 to 6; SEM 6)",
+        "tail, 3 to 6; SEM images a threshold per scale from --false-alarms-per-mm2)",
+    )
+    p.add_argument(
+        "--false-alarms-per-mm2", type=positive_float, metavar="N",
+        help="SEM: detections per mm² the substrate's texture alone may produce (default 0.01 per 1024 x 768 "
+        "pixels, whatever the pixel size)",
     )
     p.add_argument("--h-abs", type=float, metavar="UM", help="height maps: smallest core threshold in µm (default 0)")
     p.add_argument("--min-area", type=positive_float, metavar="UM2", help="smallest object area in µm² (default 9 px)")
     p.add_argument("--polarity", choices=["bright", "dark"], help="bright/up (default) or dark/down objects")
     p.add_argument("--min-size", type=positive_float, metavar="UM", help="smallest expected diameter in µm")
     p.add_argument("--max-size", type=positive_float, metavar="UM", help="largest expected diameter in µm")
-    p.add_argument("--split", action="store_true", help="split touching objects (watershed)")
+    p.add_argument("--split", action="store_true", help="keep touching objects apart (watershed)")
     p.add_argument(
         "--pixel-size", type=positive_float, metavar="UM", help="SEM: pixel size in µm, overriding the calibration"
     )
@@ -56,6 +61,7 @@ def _settings(args: argparse.Namespace) -> ProtrusionSettings:
         "min_size": args.min_size,
         "max_size": args.max_size,
         "pixel_size": args.pixel_size,
+        "false_alarms_per_mm2": args.false_alarms_per_mm2,
     }
     kwargs: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     if args.split:
@@ -73,6 +79,7 @@ def _record(path: str, found) -> dict[str, Any]:
         "objects": found.table.to_dict(orient="records"),
         "settings": s["settings"],
         "detection_limit": {k: v for k, v in s["detection_limit"].items() if k != "statement"},
+        **({"quality": s["quality"]} if "quality" in s else {}),
     }
 
 
