@@ -96,16 +96,17 @@ def _check(surface: Surface, cutoff: float, kind: str) -> None:
     if not (cutoff > 0 and math.isfinite(cutoff)):
         raise SurfscanError(f"the cut-off wavelength must be a positive length in µm, got {cutoff!r}")
     step = max(surface.dx, surface.dy)
+    src = f"{surface.meta['source_file']}: " if surface.meta.get("source_file") else ""  # one line naming the file
     if cutoff < 2 * step:
         warnings.warn(
-            f"cut-off {cutoff:g} µm is shorter than two pixels ({step:g} µm): the filter barely acts",
+            f"{src}cut-off {cutoff:g} µm is shorter than two pixels ({step:g} µm): the filter barely acts",
             SurfscanWarning,
             stacklevel=3,
         )
     h, w = surface.size_um
     if kind == "high" and cutoff > max(h, w):
         warnings.warn(
-            f"cut-off {cutoff:g} µm is longer than the measured field ({w:g} x {h:g} µm)",
+            f"{src}cut-off {cutoff:g} µm is longer than the measured field ({w:g} x {h:g} µm)",
             SurfscanWarning,
             stacklevel=3,
         )

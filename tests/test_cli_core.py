@@ -54,7 +54,7 @@ def test_roughness_csv_and_table(capsys, npy_file) -> None:
     path, _ = npy_file
     assert main(["roughness", str(path), "--params", "Sa,Sz", "--csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "file,Sa,Sz" and lines[1].startswith(str(path))
+    assert lines[0].startswith("file,Sa,Sz,chain,") and lines[1].startswith(str(path))  # chain columns follow
     assert main(["roughness", str(path), "--params", "Sa"]) == 0
     assert "Sa [um]" in capsys.readouterr().out
 

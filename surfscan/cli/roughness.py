@@ -7,15 +7,24 @@ import argparse
 from ..errors import SurfscanError
 from ..iso25178 import resolve_names
 from ..model import Surface
-from ..outliers import FILL_METHODS, OUTLIER_METHODS, fill_nonmeasured, remove_outliers
-from ..pipeline import RoughnessSettings, measure_roughness
+from ..outliers import FILL_METHODS, OUTLIER_METHODS
+from ..pipeline import FILTER_MODES, RoughnessSettings, measure_roughness_chain
 from .common import add_roughness_options, each_file, load, print_csv, print_json, print_table
 
+#: Columns of the operator chain in --csv output (after the parameters).
+CHAIN_COLUMNS = ("chain", "filters", "lambda_s_um", "lambda_c_um", "outliers", "outliers_removed", "fill",
+                 "points_filled")
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("roughness", help="ISO 25178-2 parameters of height maps", description=__doc__)
-    p.add_argument("files", nargs="+", metavar="FILE")
-    add_roughness_options(p)
+
+def add_chain_options(p: argparse.ArgumentParser) -> None:
+    """--filters, --outliers, --fill (shared by ``roughness`` and ``batch``)."""
+    p.add_argument(
+        "--filters",
+        choices=FILTER_MODES,
+        default="manual",
+        help="auto: choose lambda_s and lambda_c per file from its sampling and field size (ISO 25178-3 "
+             "preferred series, docs/filters.md); manual (default): --lambda-s/--lambda-c as given",
+    )
     p.add_argument(
         "--outliers",
         nargs="?",
@@ -32,6 +41,21 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="METHOD",
         help="fill non-measured points (after --outliers): thinplate (default), harmonic or nearest",
     )
+
+
+def settings_from_args(args: argparse.Namespace, params: tuple[str, ...] | None) -> RoughnessSettings:
+    """The roughness settings of the command line; a conflicting --filters auto fails here."""
+    if args.filters == "auto" and (args.lambda_s or args.lambda_c):
+        raise SurfscanError("--filters auto chooses lambda_s and lambda_c itself; drop --lambda-s/--lambda-c")
+    return RoughnessSettings(level=args.level, lambda_s=args.lambda_s, lambda_c=args.lambda_c, robust=args.robust,
+                             params=params, filters=args.filters, outliers=args.outliers, fill=args.fill)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("roughness", help="ISO 25178-2 parameters of height maps", description=__doc__)
+    p.add_argument("files", nargs="+", metavar="FILE")
+    add_roughness_options(p)
+    add_chain_options(p)
     p.add_argument(
         "--params",
         default="all",
@@ -46,33 +70,26 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     names = resolve_names(args.params)  # an unknown name fails here, before any file is read
-    settings = RoughnessSettings(
-        level=args.level, lambda_s=args.lambda_s, lambda_c=args.lambda_c, robust=args.robust, params=tuple(names)
-    )
+    settings = settings_from_args(args, tuple(names))
 
     def measure(path: str) -> dict:
         surface = load(path)
         if not isinstance(surface, Surface):
             raise SurfscanError(f"{path}: is an SEM image, not a height map; roughness needs a height map")
-        counts = {}
-        if args.outliers:
-            surface = remove_outliers(surface, args.outliers)
-            counts["outliers_removed"] = surface.meta["outliers_removed"]
-        if args.fill:
-            surface = fill_nonmeasured(surface, args.fill)
-            counts["points_filled"] = surface.meta["points_filled"]
-        values, units = measure_roughness(surface, settings)
-        chain = {"outliers": args.outliers, "fill": args.fill, **settings.as_dict()}
-        return {"file": path, "parameters": values, "units": units, "settings": chain, **counts}
+        values, units, chain = measure_roughness_chain(surface, settings)
+        applied = {**settings.as_dict(), **{k: v for k, v in chain.items() if k != "text"}, "chain": chain["text"]}
+        counts = {k: chain[k] for k in ("outliers_removed", "points_filled") if chain[k] is not None}
+        return {"file": path, "parameters": values, "units": units, "settings": applied, **counts}
 
     rows, failed = each_file(args, measure)
     units = rows[-1]["units"] if rows else {}
     if args.json:
         print_json(rows)
     elif rows:
-        flat = [{"file": r["file"], **r["parameters"]} for r in rows]
+        flat = [{"file": r["file"], **r["parameters"], **{c: r["settings"].get(c) for c in CHAIN_COLUMNS}}
+                for r in rows]
         if args.csv:
-            print_csv(flat, ["file", *names])
+            print_csv(flat, ["file", *names, *CHAIN_COLUMNS])
         else:
             heads = {n: f"{n} [{units.get(n, '')}]" for n in names}
             print_table(flat, ["file", *names], heads)
