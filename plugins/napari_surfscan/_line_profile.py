@@ -86,7 +86,7 @@ def line_profile(surface: Surface, vertices: np.ndarray, filtered: bool) -> Line
     elif settings["lambda_c_um"]:
         note = f"λc {settings['lambda_c_um']:g} µm (ISO 21920-3 default)"
     else:
-        note = "no filter: " + str(settings["cutoff_source"]).replace(" um", " µm")
+        note = "no filter (the ISO 21920-3 λc needs a longer line)"
     table = pd.DataFrame({
         "parameter": list(values),
         "value": [values[n] for n in values],

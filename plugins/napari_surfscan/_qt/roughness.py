@@ -19,15 +19,20 @@ from qtpy.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from surfscan.outliers import FILL_METHODS, OUTLIER_METHODS
 from surfscan.pipeline import RoughnessSettings
 
+from .._cleaning import Cleaning
 from .._layers import DIVERGING_COLORMAP, surface_from_layer
 from .._roughness import LEVEL_METHODS, ROUGHNESS_STEPS, RoughnessResult, pretty_unit, roughness_steps
 from ._common import FrameModel, LayerChooser, fit_columns, make_table_view, start_steps
+from ._plots import PlotCanvas
+from .roughness_curves import ProfilePanel, draw_curves
 
 __all__ = ["RoughnessWidget"]
 
@@ -99,8 +104,17 @@ class RoughnessWidget(QWidget):
         self.exaggeration.setPrefix("× ")
         self.exaggeration.setToolTip("Vertical exaggeration of the 3-D view (auto: heights span ~10 % of the longer side)")
 
+        self.outliers_box = QComboBox()
+        self.outliers_box.addItems(("off", *OUTLIER_METHODS))
+        self.outliers_box.setToolTip("Remove spikes before levelling (surfscan.remove_outliers, k = 6 robust sigmas)")
+        self.fill_box = QComboBox()
+        self.fill_box.addItems(("off", *FILL_METHODS))
+        self.fill_box.setToolTip("Fill non-measured points before levelling (surfscan.fill_nonmeasured)")
+
         form = QFormLayout()
         form.addRow("Height map", self.layer_box)
+        form.addRow("Outliers", self.outliers_box)
+        form.addRow("Fill", self.fill_box)
         form.addRow("Levelling", self.level_box)
         form.addRow("λs (S-filter)", self.lambda_s)
         form.addRow("λc (L-filter)", self.lambda_c)
@@ -117,6 +131,14 @@ class RoughnessWidget(QWidget):
         self.status.setWordWrap(True)
         self.model = FrameModel(formats={"value": ".5g"})
         self.table = make_table_view(self.model)
+        self.profile_panel = ProfilePanel(napari_viewer)
+        self.abbott_plot = PlotCanvas()
+        self.psd_plot = PlotCanvas()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.table, "Parameters")
+        self.tabs.addTab(self.profile_panel, "Profile")
+        self.tabs.addTab(self.abbott_plot, "Abbott-Firestone")
+        self.tabs.addTab(self.psd_plot, "PSD")
         self.copy_button = QPushButton("Copy table")
         self.copy_button.clicked.connect(self.copy_table)
         self.export_button = QPushButton("Export CSV…")
@@ -136,7 +158,7 @@ class RoughnessWidget(QWidget):
         layout.addWidget(self.run_button)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
-        layout.addWidget(self.table, stretch=1)
+        layout.addWidget(self.tabs, stretch=1)
         layout.addLayout(buttons)
 
     # -- running -------------------------------------------------------------
@@ -154,6 +176,11 @@ class RoughnessWidget(QWidget):
             robust=self.robust.isChecked(),
             params=_parameter_selection(self.params.currentText()),
         )
+
+    def cleaning(self) -> Cleaning:
+        """Outlier removal and filling chosen in the form ("off" = skip)."""
+        outliers, fill = self.outliers_box.currentText(), self.fill_box.currentText()
+        return Cleaning(outliers=None if outliers == "off" else outliers, fill=None if fill == "off" else fill)
 
     def run(self) -> Any:
         """Start a run on the chosen layer in a thread worker; returns the worker (None if nothing to do)."""
@@ -179,6 +206,7 @@ class RoughnessWidget(QWidget):
             self.settings(),
             True,
             self.exaggeration.value() or None,
+            self.cleaning(),
             total=ROUGHNESS_STEPS,
             desc=f"Roughness of {layer.name}",
             on_step=self._on_step,
@@ -209,6 +237,9 @@ class RoughnessWidget(QWidget):
         self.model.set_frame(shown)
         fit_columns(self.table)
         self._show_levelled(result)
+        if result.curves is not None:
+            draw_curves(self.abbott_plot, self.psd_plot, result.curves)
+        self.profile_panel.set_result(result, self._source_name)
         if self.view_3d_button.isChecked():  # already in 3-D: show the new surface now
             self._show_mesh(result)
         for b in (self.copy_button, self.export_button, self.view_3d_button):
