@@ -5,7 +5,9 @@ its group, status, verdict, error, shape and calibration, every roughness
 parameter, the protrusion summary (``sem_protrusion_*`` for SEM images,
 ``height_protrusion_*`` for height maps), the particle and porosity values
 of SEM images (``particles_*``, ``porosity_*``; empty for height maps), the
-settings and the timings. Columns that differ between two runs of the same batch are all
+settings, the roughness operator chain as applied (``chain``, one line, and
+``chain_lambda_s_um``, ``chain_lambda_c_um``, ``chain_outliers_removed``,
+``chain_points_filled`` ...), and the timings. Columns that differ between two runs of the same batch are all
 named ``time_*`` (``time_read_s``, ``time_total_s``, ``time_finished``).
 """
 
@@ -70,6 +72,7 @@ def _file_row(d: dict[str, Any], group: str) -> dict[str, Any]:
     row.update(d["roughness"])
     row.update({f"{d['kind']}_protrusion_{k}": v for k, v in d["defects"].items()})
     row.update(d.get("measures") or {})
+    row.update(d.get("chain_detail") or {})  # the roughness operator chain: chain (one line), chain_* values
     row["warnings"] = "; ".join(d["warnings"])
     row["content_hash"], row["settings_hash"] = d["content_hash"], d["settings_hash"]
     row.update(_settings_columns(d["settings"]))

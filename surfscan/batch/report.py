@@ -192,7 +192,8 @@ def _settings_from(run: dict[str, Any]):
 
     s = run["settings"]
     return RoughnessSettings(level=s.get("level", "plane"), lambda_s=s.get("lambda_s_um"),
-                             lambda_c=s.get("lambda_c_um"), robust=bool(s.get("robust", False)))
+                             lambda_c=s.get("lambda_c_um"), robust=bool(s.get("robust", False)),
+                             filters=s.get("filters") or "manual", outliers=s.get("outliers"), fill=s.get("fill"))
 
 
 def _thumbnail(row: pd.Series, t: Tables) -> str:
@@ -313,7 +314,19 @@ def _summary(t: Tables) -> str:
                  f"{html.escape(str(cfg.get('group_by')))}; run started {html.escape(run['started_at'])}</li>")
     shown = {k: v for k, v in run["settings"].items() if k != "params"}
     items.append(f"<li>settings: {html.escape(', '.join(f'{k}={v}' for k, v in shown.items()))}</li>")
+    items.append(_chain_item(f))
     return f"<ul>{''.join(items)}</ul>"
+
+
+def _chain_item(files: pd.DataFrame, most: int = 5) -> str:
+    """The roughness operator chains as applied (ISO 25178-3), each with its number of files."""
+    if "chain" not in files or not files["chain"].notna().any():
+        return ""
+    counts = files["chain"].dropna().value_counts()
+    lines = [f"{html.escape(str(c))} ({n} file{'s' if n != 1 else ''})" for c, n in counts.head(most).items()]
+    if len(counts) > most:
+        lines.append(f"... and {len(counts) - most} more (column chain of files.csv)")
+    return f"<li>operator chain (outliers, fill, F, S, L): {'<br>'.join(lines)}</li>"
 
 
 def _group_section(t: Tables) -> str:

@@ -26,6 +26,13 @@ lengths ``nm um µm mm cm m`` with powers (``um2``, ``µm³/µm²``), densities
 converted to the metric's own unit, and a unit of the wrong kind (``Sa < 5
 per mm2``) is an error naming the rule.
 
+A spec may also set the roughness operator chain of the batch (the command
+line's ``--filters``, ``--outliers``, ``--fill`` take precedence)::
+
+    filters = "auto"        # or "manual"
+    outliers = "median"     # or "global"; true = median, false = none
+    fill = "thinplate"      # or "harmonic", "nearest"; true = thinplate, false = none
+
 A file passes when every rule that applies to it holds (height maps carry
 roughness, micrographs carry protrusions); a group (sample) is judged on the
 mean of its files.
@@ -213,6 +220,21 @@ class Spec:
     rules: tuple[Rule, ...]
     source: str = ""
     text: str = ""
+    filters: str | None = None
+    outliers: str | None = None
+    fill: str | None = None
+
+
+def _chain_key(doc: dict[str, Any], key: str, allowed: tuple[str, ...], source: str) -> str | None:
+    """A spec's ``filters``/``outliers``/``fill`` value (None when absent or false; true = the first of ``allowed``)."""
+    value = doc.get(key)
+    if value is None or value is False:
+        return None
+    if value is True:
+        return allowed[0]
+    if not isinstance(value, str) or value.strip().lower() not in allowed:
+        raise SurfscanError(f"{source}: {key} = {value!r}: use {', '.join(repr(a) for a in allowed)} (or false)")
+    return value.strip().lower()
 
 
 def _rule_from_text(text: str, where: str) -> Rule:
@@ -282,8 +304,13 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
         else:
             raise SurfscanError(f"{source}: a rule must be a string or a table, got {item!r}")
         rules.append(_check(rule, source))
+    from ..outliers import FILL_METHODS, OUTLIER_METHODS
+    from ..pipeline import FILTER_MODES
+
     name = str(doc.get("name", Path(source).stem))
-    return Spec(name, tuple(rules), source, text)
+    return Spec(name, tuple(rules), source, text, filters=_chain_key(doc, "filters", FILTER_MODES, source),
+                outliers=_chain_key(doc, "outliers", OUTLIER_METHODS, source),
+                fill=_chain_key(doc, "fill", FILL_METHODS, source))
 
 
 def load_spec(path: str | os.PathLike) -> Spec:

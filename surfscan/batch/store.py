@@ -5,7 +5,11 @@ Tables
 ``results``
     One row per (file content hash, settings hash): every setting, the
     roughness values, the defect summary, the particle and porosity values
-    of SEM images (``measures``), status, error text, warnings and timings. Files that could not be read at all are keyed by ``path:`` plus
+    of SEM images (``measures``), status, error text, warnings and timings,
+    and the roughness operator chain as applied: ``chain`` (one readable
+    line), ``chain_lambda_s_um``, ``chain_lambda_c_um``,
+    ``chain_outliers_removed``, ``chain_points_filled`` and ``chain_detail``
+    (every ``chain_*`` value as JSON). Files that could not be read at all are keyed by ``path:`` plus
     a hash of their path, and are tried again on the next run.
 ``objects``
     The per-object defect table of a result (column lists as JSON).
@@ -68,6 +72,12 @@ CREATE TABLE IF NOT EXISTS results (
     worker TEXT,
     finished_at TEXT,
     measures TEXT NOT NULL DEFAULT '{}',
+    chain TEXT,
+    chain_lambda_s_um REAL,
+    chain_lambda_c_um REAL,
+    chain_outliers_removed INTEGER,
+    chain_points_filled INTEGER,
+    chain_detail TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (content_hash, settings_hash)
 );
 CREATE TABLE IF NOT EXISTS objects (
@@ -100,7 +110,12 @@ CREATE TABLE IF NOT EXISTS run_files (
 );
 """
 
-_JSON_COLUMNS = ("settings", "roughness", "units", "defects", "warnings", "measures")
+_JSON_COLUMNS = ("settings", "roughness", "units", "defects", "warnings", "measures", "chain_detail")
+
+#: Operator-chain columns of ``results`` (added in this order to older databases), with their SQL types.
+_CHAIN_COLUMNS = (("chain", "TEXT"), ("chain_lambda_s_um", "REAL"), ("chain_lambda_c_um", "REAL"),
+                  ("chain_outliers_removed", "INTEGER"), ("chain_points_filled", "INTEGER"),
+                  ("chain_detail", "TEXT NOT NULL DEFAULT '{}'"))
 
 
 def _full_stat(stat: tuple) -> tuple[int, int, str]:
@@ -145,6 +160,9 @@ class ResultStore:
         have = {row[1] for row in self.db.execute("PRAGMA table_info(results)")}
         if "measures" not in have:
             self.db.execute("ALTER TABLE results ADD COLUMN measures TEXT NOT NULL DEFAULT '{}'")
+        for name, sql_type in _CHAIN_COLUMNS:
+            if name not in have:
+                self.db.execute(f"ALTER TABLE results ADD COLUMN {name} {sql_type}")
         have = {row[1] for row in self.db.execute("PRAGMA table_info(files)")}
         if "labels_stat" not in have:
             self.db.execute("ALTER TABLE files ADD COLUMN labels_stat TEXT NOT NULL DEFAULT ''")
@@ -220,6 +238,8 @@ class ResultStore:
                json.dumps(result.get("defects") or {}), json.dumps(result.get("warnings") or []),
                t.get("read"), t.get("roughness"), t.get("defects"), t.get("total"), result.get("worker"), _now(),
                json.dumps(result.get("measures") or {}))
+        chain = result.get("chain") or {}
+        row += (*(chain.get(name) for name, _ in _CHAIN_COLUMNS[:-1]), json.dumps(chain))
         size, mtime, labels_stat = _full_stat(stat) if stat is not None else (None, None, "")
         with self._transaction() as db:
             db.execute(f"INSERT OR REPLACE INTO results VALUES ({', '.join('?' * len(row))})", row)

@@ -39,7 +39,8 @@ import numpy as np
 from ..errors import FormatError, SurfscanError, SurfscanWarning
 from ..pipeline import RoughnessSettings
 
-__all__ = ["BatchSettings", "analyse_file", "content_hash", "path_key", "defects_available", "labels_signature"]
+__all__ = ["BatchSettings", "analyse_file", "content_hash", "path_key", "defects_available", "labels_signature",
+           "chain_columns"]
 
 _CHUNK = 1 << 20
 
@@ -55,7 +56,8 @@ class BatchSettings:
     defects : bool
         Detect protrusions (surfscan.detect_protrusions).
     roughness_settings : RoughnessSettings
-        Levelling, S- and L-filter cut-offs (µm), parameter selection.
+        The operator chain (outlier removal, fill, levelling, S- and L-filter
+        cut-offs in µm or ``filters="auto"``) and the parameter selection.
     defect_settings : tuple of (str, value)
         Keyword settings passed to ``detect_protrusions``.
     pixel_size : float or None
@@ -102,6 +104,22 @@ class BatchSettings:
         """A short stable hash of :meth:`as_dict` (hex)."""
         text = json.dumps(self.as_dict(), sort_keys=True, default=str)
         return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def chain_columns(chain: dict[str, Any]) -> dict[str, Any]:
+    """The operator chain of a roughness result as flat values: ``chain`` (one line) and ``chain_*`` numbers.
+
+    ``chain_lambda_s_um``, ``chain_lambda_c_um`` (µm, as applied; chosen per
+    file with filters auto), ``chain_filters`` (manual | auto),
+    ``chain_level``, ``chain_outliers`` and ``chain_outliers_removed``,
+    ``chain_fill`` and ``chain_points_filled`` (None when the step did not run),
+    ``chain_filter_choice`` (how auto chose the cut-offs, or "").
+    """
+    return {"chain": chain["text"], "chain_level": chain["F_operator"].removeprefix("level "),
+            "chain_filters": chain["filters"], "chain_lambda_s_um": _scalar(chain["lambda_s_um"]),
+            "chain_lambda_c_um": _scalar(chain["lambda_c_um"]), "chain_outliers": chain["outliers"],
+            "chain_outliers_removed": chain["outliers_removed"], "chain_fill": chain["fill"],
+            "chain_points_filled": chain["points_filled"], "chain_filter_choice": chain["filter_choice"]}
 
 
 def content_hash(path: str | os.PathLike) -> str:
@@ -322,7 +340,7 @@ def _saved_labels(path: str, out: dict[str, Any]) -> dict[str, np.ndarray]:
 
 def _analyse(path: str, settings: BatchSettings, out: dict[str, Any], clock: dict[str, float]) -> None:
     from ..model import Micrograph, Surface
-    from ..pipeline import measure_roughness
+    from ..pipeline import measure_roughness_chain
 
     t = time.perf_counter()
     try:
@@ -339,8 +357,9 @@ def _analyse(path: str, settings: BatchSettings, out: dict[str, Any], clock: dic
     clock["read"] = time.perf_counter() - t
     if settings.roughness and isinstance(obj, Surface):
         t = time.perf_counter()
-        out["roughness"], out["units"] = measure_roughness(obj, settings.roughness_settings)
+        out["roughness"], out["units"], chain = measure_roughness_chain(obj, settings.roughness_settings)
         out["roughness"] = {k: _scalar(v) for k, v in out["roughness"].items()}
+        out["chain"] = chain_columns(chain)
         clock["roughness"] = time.perf_counter() - t
     if settings.defects:
         t = time.perf_counter()
@@ -370,6 +389,8 @@ def analyse_file(path: str, settings: BatchSettings) -> dict[str, Any]:
         ``kind``, ``format``, ``rows``, ``cols``, ``dx_um``, ``dy_um``,
         ``roughness`` and ``units`` (dicts), ``defects`` (the protrusion
         summary), ``objects`` (the per-object table as column lists),
+        ``chain`` (the roughness operator chain as applied, :func:`chain_columns`;
+        empty when no roughness was computed),
         ``measures`` (flat ``particles_*`` and ``porosity_*`` values of SEM
         images; ``labels_file`` and ``labels_pages`` when the image has saved
         labels; empty otherwise),
@@ -378,7 +399,7 @@ def analyse_file(path: str, settings: BatchSettings) -> dict[str, Any]:
     """
     t0 = time.perf_counter()
     out: dict[str, Any] = {"path": path, "content_hash": None, "status": "ok", "error": None, "roughness": {},
-                           "units": {}, "defects": {}, "measures": {}, "objects": None, "settings_hash": settings.hash}
+                           "units": {}, "defects": {}, "measures": {}, "chain": {}, "objects": None, "settings_hash": settings.hash}
     clock: dict[str, float] = {}
     with _captured_warnings() as caught:
         try:

@@ -18,6 +18,7 @@ import argparse
 from ..errors import SurfscanError
 from ..pipeline import RoughnessSettings
 from .common import add_pixel_size_option, add_roughness_options
+from .roughness import add_chain_options
 
 
 def _workers(text: str) -> int:
@@ -62,6 +63,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="pore area fraction of SEM cross-sections (whole image, Otsu): porosity_percent with its "
                         "+-delta band (default off; height maps skip it)")
     add_roughness_options(p)
+    add_chain_options(p)
+    p.set_defaults(filters=None)  # not given: the spec's 'filters' key, else manual
     p.add_argument("--params", default="all", metavar="LIST", help="roughness parameters or families (default all)")
     add_pixel_size_option(p)
     p.add_argument("--export", default="csv,parquet,xlsx", metavar="LIST",
@@ -134,6 +137,20 @@ def _check_level(method: str) -> None:
     level(Surface(np.zeros((4, 4)), 1.0, 1.0), method)
 
 
+def _roughness_settings(args: argparse.Namespace, names: tuple[str, ...] | None, spec=None) -> RoughnessSettings:  # noqa: ANN001
+    """The operator chain: the command line first, then the spec's ``filters``/``outliers``/``fill`` keys."""
+    filters = args.filters
+    if filters is None:
+        given = args.lambda_s or args.lambda_c  # cut-offs on the command line beat the spec's filters = "auto"
+        filters = "manual" if given or spec is None or spec.filters is None else spec.filters
+    if filters == "auto" and (args.lambda_s or args.lambda_c):
+        raise SurfscanError("--filters auto chooses lambda_s and lambda_c itself; drop --lambda-s/--lambda-c")
+    outliers = args.outliers or (spec.outliers if spec is not None else None)
+    fill = args.fill or (spec.fill if spec is not None else None)
+    return RoughnessSettings(level=args.level, lambda_s=args.lambda_s, lambda_c=args.lambda_c, robust=args.robust,
+                             params=names, filters=filters, outliers=outliers, fill=fill)
+
+
 def _settings(args: argparse.Namespace, spec=None):  # noqa: ANN001 - Spec, imported lazily
     from ..batch.tasks import BatchSettings, defects_available
     from ..iso25178 import resolve_names
@@ -149,8 +166,7 @@ def _settings(args: argparse.Namespace, spec=None):  # noqa: ANN001 - Spec, impo
     if names is not None and spec is not None:  # the spec's parameters are always computed
         known = set(resolve_names(None))
         names = tuple(dict.fromkeys([*names, *(r.metric for r in spec.rules if r.metric in known)]))
-    rough = RoughnessSettings(level=args.level, lambda_s=args.lambda_s, lambda_c=args.lambda_c, robust=args.robust,
-                              params=names)
+    rough = _roughness_settings(args, names, spec)
     if not (args.roughness or defects or args.particles or args.porosity):
         raise SurfscanError("nothing to do: both --no-roughness and --no-defects were given")
     return BatchSettings(roughness=args.roughness, defects=defects, roughness_settings=rough,
