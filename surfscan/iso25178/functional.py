@@ -43,7 +43,8 @@ ISO 25178-3)
     ``"mean"``: c is a height above the mean plane) for Smr.
     ``smc_mr`` (10 %) for Smc. ``sxp_p``, ``sxp_q`` (2.5 %, 50 %) for Sxp.
     ``volume_p`` (10 %) for Vm, Vv, Vmp, Vmc, Vvc; ``volume_q`` (80 %) for
-    Vmc, Vvc, Vvv.
+    Vmc, Vvc, Vvv. ``sdc_p``, ``sdc_q`` (2.5 %, 50 %) for Sdc, which lives with
+    Spkx, Svkx, Sak1, Sak2 (ISO 25178-2:2021) in :mod:`.functional_2021`.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ class Parameter:
     name : str
         As printed in the standard (``"Sa"``, ``"Vmp"``).
     unit : str
-        ``"um"``, ``"um2"``, ``"um3/um2"``, ``"%"``, ``"1/um2"``, ``"deg"`` or ``"1"``.
+        ``"um"``, ``"um2"``, ``"um3/um2"``, ``"%"``, ``"%*um"``, ``"1/um2"``, ``"deg"`` or ``"1"``.
     family : str
         ``"height"``, ``"hybrid"``, ``"spatial"``, ``"functional"`` or ``"feature"``.
     description : str
