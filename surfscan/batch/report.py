@@ -30,6 +30,7 @@ import pandas as pd
 
 from ..errors import SurfscanError
 from .export import Tables, build_tables
+from .report_curves import curves_section
 from .spec import Spec, metric_column, metric_columns
 from .store import ResultStore
 
@@ -375,6 +376,7 @@ def write_report(folder: str | os.PathLike, path: str | os.PathLike | None = Non
     body = [f"<h1>{html.escape(title)}</h1>", _summary(t), "<h2>Groups</h2>", _group_section(t),
             "<h2>Per group</h2>", _box_plots(t), "<h2>Protrusion sizes</h2>", _size_histogram(t),
             f"<h2>Worst {worst} files</h2>", _thumbnails(t, worst), "<h2>Quality</h2>", _quality_section(t),
+            "<h2>Curves</h2>", curves_section(t, _settings_from(t.run)),
             "<h2>Files</h2>", more,
             _table(shown, file_cols, t.units),
             f"<p class='note'>Written by surfscan on {html.escape(time.strftime('%Y-%m-%d %H:%M'))}.</p>"]
