@@ -4,7 +4,7 @@ The cut-offs (nesting indices) are taken from the preferred series
 ``..., 0.8, 2.5, 8, 25, 80, 250, 800 µm, ...`` (``2.5 * 10**k`` and
 ``8 * 10**k``; neighbours differ by about sqrt(10)), with the L-filter three,
 four or five steps above the S-filter, i.e. ``lambda_c / lambda_s`` of about
-30, 100 or 300 (exactly 32, 100, 320). The table, its source and the choices
+30, 100 or 300 (exactly 31.25 or 32, 100, 312.5 or 320). The table, its source and the choices
 made here are in ``docs/filters.md``.
 
 :func:`choose_filters` picks:
@@ -35,7 +35,7 @@ __all__ = ["PREFERRED_SERIES", "RATIO_STEPS", "preferred_series", "choose_filter
 #: Mantissas of the preferred nesting-index series (µm): 2.5 * 10**k and 8 * 10**k.
 PREFERRED_SERIES = (2.5, 8.0)
 
-#: lambda_c lies this many series steps above lambda_s: 5 -> ratio 320, 4 -> 100, 3 -> 32 (tried in this order).
+#: lambda_c lies this many series steps above lambda_s: 5 -> ratio ~300, 4 -> 100, 3 -> ~30 (tried in this order).
 RATIO_STEPS = (5, 4, 3)
 
 #: lambda_s is at least this many sampling distances.
