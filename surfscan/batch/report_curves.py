@@ -29,7 +29,8 @@ from .export import Tables
 
 __all__ = ["curves_section", "curve_files", "file_curves_png", "MAX_CURVE_FILES"]
 
-#: How many height maps get curves in one report (about 0.2 s each for 256 x 256 points).
+#: How many height maps get curves in one report (about 0.4 s each for 256 x 256 points: 12 take 4.9 s
+#: of the 5.7 s report of a 100-file batch, median of 3 on a shared 2-core machine).
 MAX_CURVE_FILES = 12
 
 
