@@ -112,6 +112,13 @@ CREATE TABLE IF NOT EXISTS run_files (
 
 _JSON_COLUMNS = ("settings", "roughness", "units", "defects", "warnings", "measures", "chain_detail")
 
+#: The columns of ``results`` in the order :meth:`ResultStore.record` gives them (named, so a database whose
+#: columns were added in another order by :meth:`ResultStore._add_missing_columns` is written right).
+_RESULT_COLUMNS = ("content_hash", "settings_hash", "path", "status", "error", "kind", "format", "rows", "cols",
+                   "dx_um", "dy_um", "invalid_fraction", "file_size", "settings", "roughness", "units", "defects",
+                   "warnings", "time_read_s", "time_roughness_s", "time_defects_s", "time_total_s", "worker",
+                   "finished_at", "measures")
+
 #: Operator-chain columns of ``results`` (added in this order to older databases), with their SQL types.
 _CHAIN_COLUMNS = (("chain", "TEXT"), ("chain_lambda_s_um", "REAL"), ("chain_lambda_c_um", "REAL"),
                   ("chain_outliers_removed", "INTEGER"), ("chain_points_filled", "INTEGER"),
@@ -242,7 +249,8 @@ class ResultStore:
         row += (*(chain.get(name) for name, _ in _CHAIN_COLUMNS[:-1]), json.dumps(chain))
         size, mtime, labels_stat = _full_stat(stat) if stat is not None else (None, None, "")
         with self._transaction() as db:
-            db.execute(f"INSERT OR REPLACE INTO results VALUES ({', '.join('?' * len(row))})", row)
+            names = (*_RESULT_COLUMNS, *(name for name, _ in _CHAIN_COLUMNS))
+            db.execute(f"INSERT OR REPLACE INTO results ({', '.join(names)}) VALUES ({', '.join('?' * len(row))})", row)
             db.execute("DELETE FROM objects WHERE content_hash = ? AND settings_hash = ?", key)
             objects = result.get("objects")
             if objects is not None:
