@@ -195,3 +195,14 @@ def test_cli_false_alarm_knob_and_quality_in_json(tmp_path, capsys):
     with pytest.raises(SystemExit) as bad:
         main(["defects", str(path), "--pixel-size", "0.5", "--false-alarms-per-mm2", "-1"])
     assert bad.value.code == 2
+
+
+def test_quality_texture_rule_spares_objects_far_above_the_limit():
+    from surfscan.protrusions.sem_quality import quality_block
+
+    curve = {"diameter_um": [1.0, 2.0], "min_contrast": [3.0, 1.5], "min_contrast_texture_rms": [30.0, 15.0]}
+    args = (np.array([1, 1]), np.array([100.0, 100.0]), 10_000, 0.9, (10.0, 12.0, 14.0), curve)
+    assert quality_block(*args, np.array([4.0, 5.0]))["reliable"] is True  # objects at 3x the lowest limit
+    weak = quality_block(*args, np.array([1.6, 1.8]))
+    assert weak["reliable"] is False and "texture is too strong" in weak["reasons"][0]
+    assert quality_block(*args)["reliable"] is False  # nothing known about the objects

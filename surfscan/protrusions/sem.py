@@ -257,7 +257,8 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
     texture_rms = upper_sigma(subsample(flat, quiet if quiet.any() else None))[1]
     curve = detection_limit_curve(scales, texture_rms, px)
     quality = quality_block(merged, table["area_um2"].to_numpy() / (px * px), grey.size,
-                            float(np.count_nonzero(quiet)) / quiet.size, background, curve)
+                            float(np.count_nonzero(quiet)) / quiet.size, background, curve,
+                            table["mean_contrast"].to_numpy())
     limit = _detection_limit(st, scales, curve, texture_rms, background[1], px, grain, dmin, dmax, fa)
     resolved = {**st.__dict__, "k": st.k if st.k_fixed is None else st.k_fixed, "pixel_size": px,
                 "min_size": dmin * px, "max_size": dmax * px, "lambda_c": lam_px * px, "min_area": min_area,

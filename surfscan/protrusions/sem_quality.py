@@ -23,7 +23,9 @@ Quality
     background brightness varies by more than a factor 4 across the field
     (charging, saturation or a field edge: the flattening is doubtful), or
     when the texture is so strong that even the largest objects need a peak
-    contrast above 1 (twice the background brightness).
+    contrast above 1 (twice the background brightness) unless the objects
+    found stand clearly above it (median mean contrast at least twice the
+    lowest limit).
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ def quality_block(
     quiet_fraction: float,
     background: tuple[float, float, float],
     curve: dict,
+    contrasts: np.ndarray | None = None,
 ) -> dict:
     """The ``quality`` block (see the module notes).
 
@@ -106,6 +109,8 @@ def quality_block(
         Percentiles (1, 50, 99) of the estimated background brightness (grey levels).
     curve : dict
         The detection-limit curve.
+    contrasts : ndarray, optional
+        Per reported object: its mean relative contrast (absolute value).
     """
     n = int(detections.size)
     agg = float(detections.mean()) if n else 0.0
@@ -124,9 +129,12 @@ def quality_block(
         reasons.append(f"the background brightness varies from {lo:.3g} to {hi:.3g} grey levels across the field "
                        f"(> x{MAX_BACKGROUND_RATIO:g}): the flattening is doubtful")
     finite = [v for v in curve["min_contrast"] if v is not None]
-    if not finite or min(finite) > 1.0:
+    found = np.abs(np.asarray(contrasts, float)) if contrasts is not None else np.zeros(0)
+    clear = found.size > 0 and float(np.median(found)) >= 2.0 * min(finite, default=np.inf)
+    if (not finite or min(finite) > 1.0) and not clear:
         reasons.append("the texture is too strong for the size range: even the largest objects need a peak "
-                       "contrast above 1 (twice the background brightness)")
+                       "contrast above 1 (twice the background brightness), and the objects found are not "
+                       "clearly above that")
     return {
         "agglomeration_index": agg,
         "split_fraction": split,
