@@ -67,3 +67,19 @@ def test_infinite_heights_are_not_measured_points_with_one_warning() -> None:
     assert np.array_equal(np.isnan(s.z), holes)
     assert r == pytest.approx(ref, rel=1e-12)
     assert np.isinf(z).sum() == 4  # the caller's array is left as it was
+
+
+def test_public_names_resolve_lazily_and_are_not_shadowed_by_submodules() -> None:
+    import importlib
+    import pkgutil
+    import subprocess
+    import sys
+
+    modules = {m.name for m in pkgutil.iter_modules(ss.__path__)}
+    for name in ss.__all__:
+        importlib.import_module("surfscan.cli.curves")  # imports many submodules, as the CLI does
+        assert not isinstance(getattr(ss, name), type(ss)), f"surfscan.{name} is a module, not the public {name}"
+    assert callable(ss.level) and "level" in modules
+    # a bare import stays light: pandas and scikit-image load only when used
+    code = "import sys, surfscan; print(sorted(m for m in ('pandas', 'skimage') if m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"
