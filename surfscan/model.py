@@ -7,6 +7,7 @@ indexed ``[row, column]`` = ``[y, x]``; ``dy`` is the row spacing.
 from __future__ import annotations
 
 import dataclasses
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -23,6 +24,10 @@ def _positive(name: str, value: float) -> float:
     if not np.isfinite(value) or value <= 0:
         raise SurfscanError(f"{name} must be a positive finite length in µm, got {value!r}")
     return value
+
+
+# True while Surface.replace builds a copy: heights derived from a checked map need no second look for inf
+_DERIVED: ContextVar[bool] = ContextVar("surfscan_derived_surface", default=False)
 
 
 def _infinite_as_not_measured(z: np.ndarray, meta: dict[str, Any] | None) -> np.ndarray:
@@ -78,7 +83,8 @@ class Surface:
             raise SurfscanError(f"a Surface needs a 2-D height array, got {z.ndim}-D")
         if z.dtype != np.float64:
             z = z.astype(np.float64)
-        z = _infinite_as_not_measured(z, self.meta)
+        if not _DERIVED.get():
+            z = _infinite_as_not_measured(z, self.meta)
         object.__setattr__(self, "z", z)
         object.__setattr__(self, "dx", _positive("dx", self.dx))
         object.__setattr__(self, "dy", _positive("dy", self.dy))
@@ -117,12 +123,20 @@ class Surface:
         return self
 
     def replace(self, z: np.ndarray | None = None, step: str | None = None, **meta: Any) -> Surface:
-        """A copy with new heights and/or metadata; ``step`` is appended to the history."""
+        """A copy with new heights and/or metadata; ``step`` is appended to the history.
+
+        The heights are taken as derived from this (already checked) map: ``inf`` in them is not looked
+        for again (a map built with ``Surface(...)`` is checked once, on the way in).
+        """
         new_meta = dict(self.meta)
         new_meta.update(meta)
         if step is not None:
             new_meta["history"] = [*self.meta.get("history", []), step]
-        return dataclasses.replace(self, z=self.z if z is None else z, meta=new_meta)
+        token = _DERIVED.set(True)
+        try:
+            return dataclasses.replace(self, z=self.z if z is None else z, meta=new_meta)
+        finally:
+            _DERIVED.reset(token)
 
 
 @dataclass(frozen=True, eq=False)

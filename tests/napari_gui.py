@@ -43,10 +43,18 @@ def rgba(hex_color: str) -> tuple[float, float, float, float]:
     return r, g, b, a
 
 
-def screenshot(viewer, name: str) -> Path:
-    """Save the whole window (canvas and docked widgets) as tests/_screenshots/NAME.png."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def screenshot(viewer, name: str, docs: bool = False) -> Path:
+    """Save the whole window (canvas and docked widgets) as tests/_screenshots/NAME.png.
+
+    With ``docs=True`` and ``SURFSCAN_UPDATE_DOCS=1`` it goes to docs/NAME.png instead: the pictures in docs/
+    are refreshed on request only, so a test run leaves the tree clean.
+    """
+    folder = DOCS if docs and os.environ.get("SURFSCAN_UPDATE_DOCS") == "1" else SHOTS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     viewer.screenshot(str(path), canvas_only=False, flash=False)
     assert path.stat().st_size > 10_000
     return path

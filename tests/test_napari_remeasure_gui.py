@@ -8,9 +8,6 @@ with SURFSCAN_UPDATE_DOCS=1).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 import tifffile
@@ -22,7 +19,7 @@ from surfscan.testing.particles import planted_particles
 napari = pytest.importorskip("napari", reason="napari not installed (pip install surfscan[napari])")
 pytest.importorskip("pytestqt", reason="pytest-qt not installed (pip install surfscan[test])")
 
-from napari_gui import GUI_MARKS, SHOTS, wait_done  # noqa: E402
+from napari_gui import GUI_MARKS, screenshot, wait_done  # noqa: E402
 from napari_gui import rgba as _rgba  # noqa: E402
 from qtpy.QtCore import Qt  # noqa: E402
 
@@ -31,7 +28,6 @@ pytestmark = GUI_MARKS
 from napari_surfscan._particles import CLASS_COLORS, NEW_LABEL_COLOR  # noqa: E402
 
 PLUGIN = "surfscan"
-DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def _wait_done(qtbot, widget, timeout_ms: int = 90_000) -> None:
@@ -145,12 +141,7 @@ def test_particles_edit_remeasure_save_and_screenshot(make_napari_viewer, qtbot,
     viewer.camera.center = (row.loc[keep, "y_um"], row.loc[keep, "x_um"])  # the merged particle, close up
     viewer.camera.zoom *= 2.5
     qtbot.wait(150)
-    # the picture in docs/ is refreshed on request only (SURFSCAN_UPDATE_DOCS=1), so a test run leaves the tree clean
-    folder = DOCS if os.environ.get("SURFSCAN_UPDATE_DOCS") == "1" else SHOTS
-    folder.mkdir(exist_ok=True)
-    shot = folder / "napari_particles_edit.png"
-    viewer.screenshot(str(shot), canvas_only=False, flash=False)
-    assert shot.stat().st_size > 10_000
+    screenshot(viewer, "napari_particles_edit", docs=True)
 
 
 def test_protrusions_edit_remeasure_count_and_density(make_napari_viewer, qtbot, tmp_path):

@@ -6,9 +6,6 @@ docs/napari_roughness_curves.png with SURFSCAN_UPDATE_DOCS=1).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -17,7 +14,7 @@ import surfscan as ss
 napari = pytest.importorskip("napari", reason="napari not installed (pip install surfscan[napari])")
 pytest.importorskip("pytestqt", reason="pytest-qt not installed (pip install surfscan[test])")
 
-from napari_gui import GUI_MARKS, SHOTS  # noqa: E402
+from napari_gui import GUI_MARKS, screenshot  # noqa: E402
 from napari_gui import wait_done as _wait_done  # noqa: E402
 
 pytestmark = GUI_MARKS
@@ -25,7 +22,6 @@ pytestmark = GUI_MARKS
 from napari_surfscan._layers import surface_from_layer  # noqa: E402
 
 PLUGIN = "surfscan"
-DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def test_profile_curves_and_outlier_counts(make_napari_viewer, qtbot):
@@ -85,13 +81,8 @@ def test_profile_curves_and_outlier_counts(make_napari_viewer, qtbot):
     w.tabs.setCurrentWidget(w.profile_panel)
     viewer.window.resize(1400, 950)
     qtbot.wait(200)
-    folder = DOCS if os.environ.get("SURFSCAN_UPDATE_DOCS") == "1" else SHOTS
-    folder.mkdir(exist_ok=True)
-    shot = folder / "napari_roughness_curves.png"
-    viewer.screenshot(str(shot), canvas_only=False, flash=False)
-    assert shot.stat().st_size > 10_000
+    screenshot(viewer, "napari_roughness_curves", docs=True)
     for tab, name in ((w.abbott_plot, "abbott"), (w.psd_plot, "psd")):
         w.tabs.setCurrentWidget(tab)
         qtbot.wait(100)
-        SHOTS.mkdir(exist_ok=True)
-        viewer.screenshot(str(SHOTS / f"napari_roughness_{name}.png"), canvas_only=False, flash=False)
+        screenshot(viewer, f"napari_roughness_{name}")

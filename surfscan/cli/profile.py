@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import math
 
 from ..errors import SurfscanError
 from ..level import level
 from ..model import Surface
 from ..profile_parameters import PROFILE_PARAMETERS, profile_roughness_with_settings, resolve_profile_names
 from ..profiles import profile
-from .common import each_file, load, print_csv, print_json, print_table
+from .common import each_file, load, positive_float, print_csv, print_json, print_table
 
 
 def cutoff(text: str) -> float | str:
@@ -18,12 +17,9 @@ def cutoff(text: str) -> float | str:
     if text.strip().lower() == "none":
         return "none"
     try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a length in µm or 'none': {text!r}") from None
-    if not (v > 0 and math.isfinite(v)):
-        raise argparse.ArgumentTypeError(f"must be a positive length in µm or 'none', got {text!r}")
-    return v
+        return positive_float(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"not a positive length in µm or 'none': {text!r}") from None
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -8,25 +8,21 @@ the same few operations on at most ``(1.6 / sigma)²`` of the pixels.
 
 The response at a scale is ``R = -sigma² ∇²(G_sigma * contrast)`` (the
 normalised LoG: a bright disc of relative contrast C gives about the same
-peak R whatever its size). Its threshold comes from the response's own
-statistics over quiet pixels (no object candidates):
+peak R whatever its size). Its threshold, from the response's own
+statistics over quiet pixels (the substrate), is ``median + h s z*``:
 
-- a Gaussian random-field level: the level ``u`` whose expected Euler
-  characteristic ``A lambda2 (2 pi)^(-3/2) (u/s) exp(-u²/2s²)`` equals the
-  number of false alarms allowed at that scale (``A`` the area in pixels,
-  ``s`` the robust rms of R, ``lambda2`` the variance of its gradient over
-  its variance, both measured);
-- where there are at least 500 local maxima (fine scales): an exponential
-  fit to the upper tail of those maxima (:func:`.regions.tail_threshold`,
-  quantiles 0.9 and 0.99), which follows skewed or heavy-tailed textures
-  whose bright grains a Gaussian level would count; the larger of the two
-  levels applies. Coarser scales, with too few maxima for a fit, keep the
-  ratio of the two levels found at the coarsest scale that had a fit (a
-  heavy-tailed texture stays heavy-tailed when smoothed).
-
-The rms used is the larger of the robust (MAD) rms and ``(q99 - median) /
-2.326`` of the response over quiet pixels, so a texture with a heavy upper
-tail is not judged by its narrow core.
+- ``s`` the robust (MAD) rms of R and ``z*`` the Gaussian random-field
+  level whose expected Euler characteristic ``A lambda2 (2 pi)^(-3/2) z
+  exp(-z²/2)`` equals the false alarms allowed at that scale (``A`` the
+  area in pixels, ``lambda2`` the variance of R's gradient over its
+  variance, measured from neighbour differences);
+- ``h >= 1`` the tail heaviness: the k-th largest maximum of R against
+  the level a Gaussian field exceeds k times. It is measured where a scale
+  has at least 300 maxima and carried to coarser scales, falling as
+  ``1/sigma`` (a smoothed texture's skewness does; objects would be a large
+  share of a coarse scale's few maxima);
+- where ``h > 1.15`` on a well-measured scale, a Hill fit of the maxima's
+  power-law tail may raise the level further (sparse bright grains).
 """
 
 from __future__ import annotations
@@ -37,14 +33,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .regions import MAD_TO_SIGMA, subsample
+from .regions import robust_sigma, subsample
 
 __all__ = ["Scale", "scale_space", "scale_thresholds", "random_field_level", "find_blobs", "Blobs"]
 
 SCALES_PER_OCTAVE = 3
 _MIN_LEVEL_SIGMA = 1.6  # a scale is computed on the coarsest pyramid level where it spans >= 1.6 pixels
-_PEAK_QUANTILES = (0.5, 0.9)  # quantiles of the texture maxima that fit their exponential tail
-_HEAVY = 1.15  # a tail this much heavier than Gaussian also gets the exponential fit
+_HEAVY = 1.15  # a tail this much heavier than Gaussian also gets the Hill fit
 _TOP_K_MAX = 20
 _BORDER_FREE_SIGMA = 12.0  # pixels: maxima at finer scales may lie on the border
 _BORDER_SCORE = 1.6  # ... if they beat the threshold by this factor (half their support is mirrored)
@@ -142,10 +137,7 @@ def random_field_level(n_eff: float, expected: float) -> float:
 
 
 def _robust_var(v: np.ndarray) -> float:
-    if v.size == 0:
-        return 0.0
-    med = float(np.median(v))
-    return (MAD_TO_SIGMA * float(np.median(np.abs(v - med)))) ** 2
+    return robust_sigma(v)[1] ** 2
 
 
 def _local_maxima(a: np.ndarray) -> np.ndarray:

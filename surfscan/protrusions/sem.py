@@ -59,7 +59,6 @@ import numpy as np
 from ..errors import SurfscanError
 from ..model import Micrograph
 from .regions import (
-    MAD_TO_SIGMA,
     apply_gates,
     measure_regions,
     object_table,
@@ -72,18 +71,16 @@ from .result import Protrusions, ProtrusionSettings, percentiles
 from .scalespace import Scale, find_blobs, scale_space, scale_thresholds
 from .sem_objects import Objects, anchor_positions, fine_contrast, objects_from_blobs
 from .sem_quality import detection_limit_curve, quality_block
-from .substrate import find_substrate
+from .substrate import GRAINS_PER_CANDIDATE, find_substrate
 
-__all__ = ["detect_on_micrograph", "texture_grain_px", "grey_levels"]
+__all__ = ["detect_on_micrograph", "grey_levels"]
 
-_SMOOTH_PER_SIZE = 0.2  # first-pass smoothing sigma = min_size / 5
 _MIN_SIZE_PX = 8.0  # default smallest diameter (pixels)
 _MIN_DIAMETER_GATE = 0.75  # objects narrower than 0.75 x min_size are dropped
 _MAX_SIZE_FRACTION = 0.2  # default largest diameter: a fifth of the shorter side
 _CUTOFF_FRACTION = 1 / 3  # default background cut-off: a third of the shorter side
 DEFAULT_FALSE_ALARMS_PER_FIELD = 0.01  # expected false detections per FIELD_PX pixels
 FIELD_PX = 1024 * 768
-_GRAINS_PER_OBJECT = 2.5
 
 
 def grey_levels(image: np.ndarray) -> np.ndarray:
@@ -98,37 +95,6 @@ def grey_levels(image: np.ndarray) -> np.ndarray:
     if not np.isfinite(out).all():
         raise SurfscanError("the SEM image holds NaN or infinite grey levels")
     return out
-
-
-def texture_grain_px(contrast: np.ndarray) -> float:
-    """Grain diameter (pixels, FWHM of a speck) of a texture, from its robust pixel-to-pixel correlation.
-
-    For a Gaussian-correlated texture the correlation at lag ``d`` is
-    ``rho(d) = A exp(-d² / (2 l²))``, where ``A < 1`` when white noise is
-    added; ``rho(2) / rho(1) = exp(-3 / (2 l²))`` does not depend on ``A``.
-    The variances come from the MAD (so sparse objects do not count); the
-    grain diameter is ``2.355 l / sqrt 2`` (the FWHM of the speck whose
-    autocorrelation has width ``l``). Returns at least 0.5.
-    """
-    rows = contrast[:: max(1, contrast.shape[0] // 192)]
-    var0 = _robust_var(rows.ravel())
-    if var0 <= 0:
-        return 0.5
-    rho = []
-    for lag in (1, 2):
-        d = rows[:, lag:] - rows[:, :-lag]
-        rho.append(1.0 - _robust_var(d.ravel()) / (2 * var0))
-    if rho[0] <= 0.05 or rho[1] <= 0 or rho[1] >= rho[0]:
-        return 0.5 if rho[0] <= 0.05 or rho[1] <= 0 else float(contrast.shape[1])
-    ell = math.sqrt(-3.0 / (2.0 * math.log(rho[1] / rho[0])))
-    return max(0.5, 2.355 * ell / math.sqrt(2.0))
-
-
-def _robust_var(v: np.ndarray) -> float:
-    if v.size > 100_000:
-        v = v[:: v.size // 100_000]
-    med = float(np.median(v))
-    return (MAD_TO_SIGMA * float(np.median(np.abs(v - med)))) ** 2
 
 
 def _flatten(
@@ -182,7 +148,7 @@ def _quiet_after(objects: Objects, substrate: np.ndarray, dmin: float, grain: fl
     Smaller finds of a permissive first pass are as likely the texture's own
     extremes, which the second pass's statistics must keep.
     """
-    wide = max(dmin, _GRAINS_PER_OBJECT * grain)
+    wide = max(dmin, GRAINS_PER_CANDIDATE * grain)
     area = np.bincount(objects.labels.ravel(), minlength=objects.count + 1)
     big = 4 * area / np.pi >= wide * wide
     big[0] = False
@@ -249,8 +215,7 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
         blobs, objects = _detect(scales, quiet, st, fa, fine)
     if not all(math.isfinite(s.threshold) for s in scales):
         raise SurfscanError("the SEM image has no texture or noise (robust rms 0): nothing to threshold against")
-    step = max(1, grey.shape[0] // 192)
-    grain = texture_grain_px(flat[::step]) if st.min_size is None else None
+    grain = substrate.grain_px if st.min_size is None else None
     if st.split and objects.count:
         objects = _split(objects, flat, dmin, scales[0].smooth_rms)
     labels, table, merged, min_area = _measure(objects, flat, st, px, dmin)

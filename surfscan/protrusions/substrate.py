@@ -41,7 +41,7 @@ _SHADING_ROUNDS = 3
 _SHADING_SIDE = 256  # pixels on the shorter side of the copy the shading is fitted on
 _Z_NEAR = 2.5
 _Z_CANDIDATE = 3.0
-_GRAINS_PER_CANDIDATE = 2.5
+GRAINS_PER_CANDIDATE = 2.5  # candidate regions narrower than this many texture grains stay in the statistics
 _HIST_BINS = 256
 
 
@@ -144,7 +144,7 @@ def find_substrate(grey: np.ndarray, sign: int, cutoff_px: float, min_size_px: f
         return Substrate(np.ones(grey.shape, bool), mode, 0.0, 0.5)
     grain = substrate_grain_px(flat, np.abs(smooth - mode) <= 3.5 * rms)
     cand = (np.abs(smooth - mode) > _Z_CANDIDATE * rms).view(np.uint8)
-    size = max(3, int(round(max(min_size_px, _GRAINS_PER_CANDIDATE * grain))) | 1)
+    size = max(3, int(round(max(min_size_px, GRAINS_PER_CANDIDATE * grain))) | 1)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     wide = cv2.morphologyEx(cand, cv2.MORPH_OPEN, disc)
     return Substrate(cv2.dilate(wide, disc) == 0, mode, rms, grain)
