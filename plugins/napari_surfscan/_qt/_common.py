@@ -10,7 +10,7 @@ import pandas as pd
 from napari.layers import Image
 from napari.qt.threading import GeneratorWorker, create_worker
 from napari.utils.notifications import show_error
-from qtpy.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt
+from qtpy.QtCore import QAbstractTableModel, QModelIndex, Qt
 from qtpy.QtGui import QColor
 from qtpy.QtWidgets import QAbstractItemView, QComboBox, QTableView
 
@@ -181,56 +181,3 @@ def start_steps(
     worker.errored.connect(_errored)
     worker.start()
     return worker
-
-
-class TableLabelSelection:
-    """Table row <-> label lookups shared by the widgets that list one row per label.
-
-    The widget provides ``self.result`` (with a ``table`` that has an ``id``
-    column of label values), ``self.table`` (a QTableView) and ``self.model``.
-    """
-
-    def _row_of_label(self, label: int) -> int | None:
-        if self.result is None:
-            return None
-        rows = np.flatnonzero(self.result.table["id"].to_numpy() == label)
-        return int(rows[0]) if rows.size else None
-
-    def select_row(self, row: int) -> None:
-        """Select table row ``row`` (and, through the selection signal, its label)."""
-        sel = self.table.selectionModel()
-        sel.select(self.model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
-                   | QItemSelectionModel.SelectionFlag.Rows)
-        self.table.scrollTo(self.model.index(row, 0))
-
-    def selected_row(self) -> int | None:
-        """The selected table row, or None."""
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].row() if rows else None
-
-
-class StepRunner:
-    """Thread-worker bookkeeping shared by widgets that run one analysis at a time.
-
-    The widget provides ``self.worker``, ``self.run_button``, ``self.progress``
-    (a QProgressBar advanced once per step), ``self.status`` (a QLabel),
-    ``self._source`` (the layer being analysed) and a ``failed`` signal.
-    """
-
-    @property
-    def running(self) -> bool:
-        """True while an analysis is in progress."""
-        return self.worker is not None
-
-    def _on_step(self, step: str) -> None:
-        self.progress.setValue(self.progress.value() + 1)
-        self.status.setText(f"{self._source.name}: {step} …")
-
-    def _on_finished(self) -> None:
-        self.worker = None
-        self.run_button.setEnabled(True)
-
-    def _on_error(self, exc: Exception) -> None:
-        self.progress.setValue(0)
-        self.status.setText(f"Failed: {exc}")
-        self.failed.emit(exc)

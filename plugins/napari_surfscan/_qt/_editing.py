@@ -19,9 +19,8 @@ from typing import Any
 import numpy as np
 from qtpy.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
+from surfscan import SurfscanError
 from surfscan.labels_io import labels_analyses, labels_path, load_labels, save_labels
-
-from ._common import start_steps
 
 __all__ = ["LabelCorrection", "quality_text"]
 
@@ -36,20 +35,16 @@ def quality_text(summary: dict[str, Any]) -> str:
 
 
 class LabelCorrection:
-    """Mixin for a widget that shows its result as a Labels layer (put it before ``StepRunner``).
+    """Mixin for a :class:`~._base.MeasurementWidget` that shows its result as a Labels layer (put it first).
 
     The widget provides ``ANALYSIS`` ("particles" or "protrusions"),
-    ``STEPS`` (progress steps of a run), ``self.viewer``, ``self.worker``,
-    ``self.run_button``, ``self.progress``, ``self.status``, ``self._source``
-    (the image layer measured), ``self._on_step``/``self._on_error`` (from
-    ``StepRunner``), ``self._on_done(result)``, ``self._on_label_selected``,
-    ``self._on_click`` and ``_remeasure_steps(labels)`` (a step generator
-    returning the widget's result type). ``self._analysed`` is the image
-    object last measured.
+    ``self._on_label_selected``, ``self._on_click`` and
+    ``_remeasure_steps(labels)`` (a step generator returning the widget's
+    result type); the base provides the worker, progress and status.
+    ``self._analysed`` is the image object last measured.
     """
 
     ANALYSIS = ""
-    STEPS = 2
     labels_layer: Any = None
     _analysed: Any = None
     _remeasuring = False
@@ -115,7 +110,7 @@ class LabelCorrection:
         self.save_labels_button.setEnabled(has_layer and image is not None)
         try:
             saved = image is not None and self.ANALYSIS in labels_analyses(image)
-        except Exception:  # an unreadable labels file: loading it says why
+        except SurfscanError:  # an unreadable labels file: loading it says why
             saved = image is not None and labels_path(image).is_file()
         self.load_labels_button.setEnabled(has_layer and saved)
 
@@ -129,17 +124,14 @@ class LabelCorrection:
             return None
         labels = np.array(self.labels_layer.data, copy=True)
         self._remeasuring = True
-        self.run_button.setEnabled(False)
-        self.remeasure_button.setEnabled(False)
-        self.progress.setValue(0)
         self.status.setText(f"Re-measuring {self._source.name} from the edited labels …")
-        self.worker = start_steps(
-            self._remeasure_steps, labels, total=self.STEPS + 1,
-            desc=f"{self.ANALYSIS.capitalize()} from labels on {self._source.name}",
-            on_step=self._on_step, on_done=self._on_done, on_error=self._on_error,
-        )
-        self.worker.finished.connect(self._on_finished)
-        return self.worker
+        return self._start(self._remeasure_steps, labels, total=self.STEPS,
+                           desc=f"{self.ANALYSIS.capitalize()} from labels on {self._source.name}")
+
+    def _set_busy(self, busy: bool) -> None:
+        super()._set_busy(busy)
+        if busy:
+            self.remeasure_button.setEnabled(False)  # _enable_correction sets it again when the run ends
 
     def _remeasure_steps(self, labels: np.ndarray) -> Generator[str, None, Any]:
         """The widget's step generator measuring ``labels`` (a generator function: napari's worker needs one)."""
@@ -159,11 +151,11 @@ class LabelCorrection:
         try:
             labels = load_labels(image, self.ANALYSIS)
             if labels is None:
-                raise ValueError(f"{labels_path(image).name} holds no {self.ANALYSIS} labels")
+                raise SurfscanError(f"{labels_path(image).name} holds no {self.ANALYSIS} labels")
             if labels.shape != self.labels_layer.data.shape:
-                raise ValueError(f"the saved labels have shape {labels.shape}, the image "
-                                 f"{self.labels_layer.data.shape}")
-        except Exception as exc:
+                raise SurfscanError(f"the saved labels have shape {labels.shape}, the image "
+                                    f"{self.labels_layer.data.shape}")
+        except SurfscanError as exc:  # unreadable file, no page for this analysis, other shape
             self.status.setText(f"Cannot load the saved labels: {exc}")
             self.failed.emit(exc)
             return None
@@ -184,7 +176,7 @@ class LabelCorrection:
             return None
         try:
             path = save_labels(image, np.asarray(self.labels_layer.data), self.ANALYSIS)
-        except Exception as exc:
+        except SurfscanError as exc:  # not an integer image, or the folder cannot be written
             self.status.setText(f"Saving labels failed: {exc}")
             self.failed.emit(exc)
             return None

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Generator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from napari.layers import Labels
-from qtpy.QtCore import Signal
-from qtpy.QtGui import QFont, QPalette
-from qtpy.QtWidgets import (
-    QComboBox,
-    QFileDialog,
-    QFormLayout,
-    QHeaderView,
-    QLabel,
-    QProgressBar,
-    QPushButton,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
-from superqt import QCollapsible
+from qtpy.QtGui import QPalette
+from qtpy.QtWidgets import QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from surfscan import SurfscanError
 
@@ -46,41 +29,27 @@ from .._particles import (
     settings_from_form,
     summary_text,
 )
-from ._common import (
-    FrameModel,
-    LayerChooser,
-    StepRunner,
-    TableLabelSelection,
-    fit_columns,
-    make_table_view,
-    start_steps,
-)
-from ._editing import LabelCorrection, quality_text
-from .protrusions import _field_widget, _value
+from ._common import FrameModel, LayerChooser
+from ._editing import quality_text
+from ._labelled import LabelledWidget
+from ._parts import big_label, button, progress_bar, stack, status_label
 
 __all__ = ["ParticleWidget", "HistogramCanvas"]
-
-#: Settings shown without opening "More settings".
-MAIN_SETTINGS = ("polarity", "threshold", "grey_level", "min_diameter_um", "background_um", "split", "linear_above")
 
 
 def _is_sem_image(layer: Any) -> bool:
     return layer.metadata.get("kind") != "height"
 
 
-def _steps_and_warm_up(micrograph: Any, settings: dict[str, Any]) -> Generator[str, None, ParticleResult]:
-    """:func:`particle_steps`, then a throw-away Labels layer of the same dtype, in the worker thread.
-
-    napari compiles its label colour mapping the first time a Labels layer
-    of a dtype is made; doing it here keeps it off the GUI thread.
-    """
-    result = yield from particle_steps(micrograph, settings)
-    yield "preparing the display"
-    try:
-        Labels(np.zeros((2, 2), dtype=result.particles.labels.dtype), colormap={None: "#00000000", 1: "#ffffffff"})
-    except Exception:  # only a warm-up: the real layer is made on the GUI thread anyway
-        pass
-    return result
+def _d_value_table(model: FrameModel) -> QTableView:
+    """The small fixed table of D10, D50, D90 (number- and volume-weighted)."""
+    table = QTableView()
+    table.setModel(model)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(20)
+    table.setFixedHeight(4 * 20 + 6)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    return table
 
 
 class HistogramCanvas(QWidget):
@@ -127,7 +96,7 @@ class HistogramCanvas(QWidget):
         self.canvas.draw_idle()
 
 
-class ParticleWidget(LabelCorrection, TableLabelSelection, StepRunner, QWidget):
+class ParticleWidget(LabelledWidget):
     """Measure particle sizes and shapes with :func:`surfscan.measure_particles` and inspect them.
 
     Adds an editable Labels layer whose ``features`` hold one row per label
@@ -141,81 +110,49 @@ class ParticleWidget(LabelCorrection, TableLabelSelection, StepRunner, QWidget):
     """
 
     ANALYSIS = "particles"
-    STEPS = PARTICLE_STEPS
-    finished = Signal(object)
-    failed = Signal(object)
+    STEPS = PARTICLE_STEPS + 1  # and the display warm-up
+    NO_LAYER = "No image: open an SEM image first."
+    BUSY = "Measuring particles on {} …"
+    TASK = "Particles on {}"
+    CSV_NAME = "{}_particles.csv"
+    CSV_TITLE = "Export particles"
+    FIELDS = SETTING_FIELDS
+    #: Settings shown without opening "More settings".
+    MAIN_SETTINGS = ("polarity", "threshold", "grey_level", "min_diameter_um", "background_um", "split",
+                     "linear_above")
+    MEASURE = staticmethod(particle_steps)
+    REMEASURE = staticmethod(particle_remeasure_steps)
+    WARM_UP_COLORMAP = {None: "#00000000", 1: "#ffffffff"}
 
     def __init__(self, napari_viewer: Any, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.viewer = napari_viewer
-        self.worker = None
-        self.display_seconds = 0.0
-        self.result: ParticleResult | None = None
-        self.labels_layer = None
-        self._source = None
-        self._syncing = False
-
+        super().__init__(napari_viewer, parent)
         self.layer_box = LayerChooser(napari_viewer, accept=_is_sem_image)
-        form = QFormLayout()
-        form.addRow("SEM image", self.layer_box)
-        more_form = QFormLayout()
-        self.more = QCollapsible("More settings")
-        more_box = QWidget()
-        more_box.setLayout(more_form)
-        self.more.addWidget(more_box)
-        self.fields: dict[str, QWidget] = {}
-        defaults = form_defaults()
-        for f in SETTING_FIELDS:
-            self.fields[f.name] = _field_widget(f, defaults[f.name])
-            (form if f.name in MAIN_SETTINGS else more_form).addRow(f.label, self.fields[f.name])
+        self._settings_form(("SEM image", self.layer_box), form_defaults())
         self.fields["threshold"].currentTextChanged.connect(self._threshold_changed)
         self._threshold_changed(self.fields["threshold"].currentText())
+        self.run_button = button("Measure particles", self.run)
+        self.progress = progress_bar(self.STEPS)
+        stack(QVBoxLayout(self), self.form, self.run_button, self.progress, *self._summary_parts(),
+              self._particle_table(), self._correction_row(), self._export_button(), stretch=self.table)
 
-        self.run_button = QPushButton("Measure particles")
-        self.run_button.clicked.connect(self.run)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, PARTICLE_STEPS + 1)
-        self.progress.setTextVisible(False)
-        self.count_label = QLabel("–")
-        font = QFont(self.count_label.font())
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        self.count_label.setFont(font)
-        self.warning_label = QLabel("")
-        self.warning_label.setWordWrap(True)
+    def _summary_parts(self) -> tuple[QWidget, ...]:
+        """Count, warnings, D-values, shape fractions, histogram and status, top to bottom."""
+        self.count_label = big_label()
+        self.warning_label = status_label("")
         self.warning_label.setStyleSheet("color: #ffb000;")
         self.d_model = FrameModel(formats={"number (µm)": ".4g", "volume (µm)": ".4g"})
-        self.d_table = QTableView()
-        self.d_table.setModel(self.d_model)
-        self.d_table.verticalHeader().setVisible(False)
-        self.d_table.verticalHeader().setDefaultSectionSize(20)
-        self.d_table.setFixedHeight(4 * 20 + 6)
-        self.d_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.fractions_label = QLabel("")
-        self.fractions_label.setWordWrap(True)
+        self.d_table = _d_value_table(self.d_model)
+        self.fractions_label = status_label("")
         self.histogram = HistogramCanvas()
-        self.status = QLabel("Choose an SEM image and press Measure.")
-        self.status.setWordWrap(True)
-        self.model = FrameModel(formats={"x_um": ".2f", "y_um": ".2f", "aspect_ratio": ".2f"},
-                                colors={"shape_class": {k: v[:7] for k, v in CLASS_COLORS.items()}})
-        self.table = make_table_view(self.model)
-        self.table.setMinimumHeight(120)
-        self.table.selectionModel().selectionChanged.connect(self._on_row_selected)
-        self.export_button = QPushButton("Export CSV…")
-        self.export_button.setEnabled(False)
-        self.export_button.clicked.connect(self._export_dialog)
+        self.status = status_label("Choose an SEM image and press Measure.")
+        return (self.count_label, self.warning_label, self.d_table, self.fractions_label, self.histogram,
+                self.status)
 
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.more)
-        layout.addWidget(self.run_button)
-        layout.addWidget(self.progress)
-        for w in (self.count_label, self.warning_label, self.d_table, self.fractions_label, self.histogram,
-                  self.status):
-            layout.addWidget(w)
-        layout.addWidget(self.table, stretch=1)
-        layout.addWidget(self._correction_row())
-        layout.addWidget(self.export_button)
+    def _particle_table(self) -> QTableView:
+        table = self._row_table(FrameModel(formats={"x_um": ".2f", "y_um": ".2f", "aspect_ratio": ".2f"},
+                                           colors={"shape_class": {k: v[:7] for k, v in CLASS_COLORS.items()}}))
+        table.setMinimumHeight(120)
+        return table
 
     # -- settings and running -------------------------------------------------
     def _threshold_changed(self, text: str) -> None:
@@ -223,59 +160,24 @@ class ParticleWidget(LabelCorrection, TableLabelSelection, StepRunner, QWidget):
 
     def settings(self) -> dict[str, Any]:
         """Keyword settings for the particle run from the form."""
-        return settings_from_form({name: _value(w) for name, w in self.fields.items()})
+        return settings_from_form(self.form.values())
 
-    def set_setting(self, name: str, value: Any) -> None:
-        """Set one form field (for scripts and tests)."""
-        w = self.fields[name]
-        if isinstance(w, QComboBox):
-            w.setCurrentText(str(value))
-        elif hasattr(w, "setChecked"):
-            w.setChecked(bool(value))
-        else:
-            w.setValue(float(value))
+    def _image(self, layer: Any, settings: dict[str, Any]) -> Any:
+        micrograph = micrograph_from_layer(layer)
+        if micrograph.pixel_size is None and not settings.get("pixel_size"):
+            raise SurfscanError(f"{layer.name} has no pixel size in µm: give its scale and units, or set "
+                                "'Pixel size' under More settings")
+        return micrograph
 
-    def run(self) -> Any:
-        """Start the measurement on the chosen layer in a thread worker; returns the worker."""
-        if self.running:
-            return self.worker
-        layer = self.layer_box.layer()
-        if layer is None:
-            self.status.setText("No image: open an SEM image first.")
-            return None
-        settings = self.settings()
-        try:
-            micrograph = micrograph_from_layer(layer)
-            if micrograph.pixel_size is None and not settings.get("pixel_size"):
-                raise SurfscanError(f"{layer.name} has no pixel size in µm: give its scale and units, or set "
-                                    "'Pixel size' under More settings")
-        except Exception as exc:
-            self.status.setText(str(exc))
-            self.failed.emit(exc)
-            return None
-        self._source, self._analysed, self._remeasuring = layer, micrograph, False
-        self.run_button.setEnabled(False)
-        self.progress.setValue(0)
-        self.status.setText(f"Measuring particles on {layer.name} …")
-        self.worker = start_steps(
-            _steps_and_warm_up, micrograph, settings,
-            total=PARTICLE_STEPS + 1, desc=f"Particles on {layer.name}",
-            on_step=self._on_step, on_done=self._on_done, on_error=self._on_error,
-        )
-        self.worker.finished.connect(self._on_finished)
-        return self.worker
+    def _labels_of(self, result: ParticleResult) -> np.ndarray:
+        return result.particles.labels
 
-    def _on_done(self, result: ParticleResult) -> None:
-        self.result = result
-        started = time.perf_counter()
-        self.progress.setValue(PARTICLE_STEPS + 1)
+    def _show(self, result: ParticleResult) -> None:
         self._show_labels(result.particles.labels, result.features, name=f"{self._source.name} particles",
                           colormap=editable_colormap(result.colors), opacity=0.55,
                           metadata={"surfscan_role": "particles", "summary": result.summary})
         summary = result.summary
-        shown = [c for c in TABLE_COLUMNS if c in result.table.columns]
-        self.model.set_frame(result.table[shown], TABLE_COLUMNS)
-        fit_columns(self.table)
+        self._show_rows(result.table, TABLE_COLUMNS)
         self.count_label.setText(summary_text(summary))
         notes = [f"⚠ {w}" for w in summary.get("warnings", [])] + [t for t in [quality_text(summary)] if t]
         self.warning_label.setText("\n".join(notes))
@@ -287,65 +189,14 @@ class ParticleWidget(LabelCorrection, TableLabelSelection, StepRunner, QWidget):
         self.status.setText(f"{self._source.name}: pixel size {result.pixel_size:.4g} µm, {source}")
         self.export_button.setEnabled(True)
         self._enable_correction()
-        self.display_seconds = time.perf_counter() - started
-        self.finished.emit(result)
 
-    def _remeasure_steps(self, labels: np.ndarray) -> Generator[str, None, ParticleResult]:
-        """Step generator of a re-measurement (napari's worker needs a generator function)."""
-        return (yield from particle_remeasure_steps(self._analysed, labels, self.settings()))
+    def _csv_text(self) -> str:
+        return particles_csv(self.result)
 
-    # -- selection round trip ----------------------------------------------------
-    def _on_row_selected(self, *args: Any) -> None:
-        row = self.selected_row()
-        if self._syncing or row is None or self.result is None or self.labels_layer is None:
-            return
+    # -- selection -----------------------------------------------------------------
+    def _centre_on(self, row: int) -> None:
         particle = self.result.table.iloc[row]
-        self._syncing = True
-        try:
-            self.labels_layer.selected_label = int(particle["id"])
-            px = self.result.pixel_size
-            centre = (particle["y_um"] / px, particle["x_um"] / px)
-            camera = self.viewer.scene.camera if hasattr(self.viewer, "scene") else self.viewer.camera
-            camera.center = tuple(self.labels_layer.data_to_world(centre))
-        finally:
-            self._syncing = False
-
-    def _on_label_selected(self, event: Any = None) -> None:
-        if self._syncing or self.labels_layer is None:
-            return
-        row = self._row_of_label(int(self.labels_layer.selected_label))
-        self._syncing = True
-        try:
-            if row is None:
-                self.table.clearSelection()
-            else:
-                self.select_row(row)
-        finally:
-            self._syncing = False
-
-    def _on_click(self, layer: Any, event: Any) -> None:
-        """A click on a particle in pan/zoom mode selects it."""
-        if layer.mode != "pan_zoom":
-            return
-        value = layer.get_value(event.position, view_direction=event.view_direction,
-                                dims_displayed=event.dims_displayed, world=True)
-        if value:
-            layer.selected_label = int(value)
-
-    # -- export ------------------------------------------------------------------
-    def export_csv(self, path: str | Path) -> Path:
-        """Write the particle table as CSV to ``path``."""
-        if self.result is None:
-            raise RuntimeError("nothing to export: run a measurement first")
-        path = Path(path)
-        path.write_text(particles_csv(self.result), encoding="utf-8")
-        self.status.setText(f"Saved {path.name}")
-        return path
-
-    def _export_dialog(self) -> None:
-        if self.result is None:
-            return
-        default = f"{self._source.name}_particles.csv"
-        path, _ = QFileDialog.getSaveFileName(self, "Export particles", default, "CSV (*.csv)")
-        if path:
-            self.export_csv(path)
+        px = self.result.pixel_size
+        centre = (particle["y_um"] / px, particle["x_um"] / px)
+        camera = self.viewer.scene.camera if hasattr(self.viewer, "scene") else self.viewer.camera
+        camera.center = tuple(self.labels_layer.data_to_world(centre))
