@@ -309,7 +309,7 @@ def test_batch_job_command_is_accepted_by_the_cli_parser():
     args = build_parser().parse_args(cmd[3:])
     assert args.folders == ["in"] and args.out == "out" and args.spec == "spec.toml"
     assert args.workers == 2 and args.lambda_s == 0.8 and args.lambda_c == 80.0
-    assert args.recursive and args.defects is False and args.roughness
+    assert args.recursive and args.protrusions is False and args.roughness
 
 
 def test_batch_progress_before_a_run_is_zero_of_unknown(tmp_path):

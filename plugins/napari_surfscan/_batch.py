@@ -81,7 +81,7 @@ class BatchJob:
         if self.lambda_c:
             cmd += ["--lambda-c", repr(float(self.lambda_c))]
         cmd.append("--roughness" if self.roughness else "--no-roughness")
-        cmd.append("--defects" if self.defects else "--no-defects")
+        cmd.append("--protrusions" if self.defects else "--no-protrusions")
         return cmd
 
 

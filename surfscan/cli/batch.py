@@ -14,11 +14,14 @@ and an edited labels file makes its image be measured again.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ..errors import SurfscanError
-from ..pipeline import RoughnessSettings
-from .common import add_pixel_size_option, add_roughness_options
+from .common import add_deprecated_alias, add_pixel_size_option, add_roughness_options
 from .roughness import add_chain_options
+
+if TYPE_CHECKING:
+    from ..pipeline import RoughnessSettings
 
 
 def _workers(text: str) -> int:
@@ -48,11 +51,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this dask.distributed scheduler")
     p.add_argument("--roughness", action=argparse.BooleanOptionalAction, default=True,
                    help="ISO 25178 parameters of height maps (default on)")
-    p.add_argument("--defects", action=argparse.BooleanOptionalAction, default=None,
-                   help="protrusion detection (default on when available)")
-    p.add_argument("--defect-setting", action="append", default=[], metavar="KEY=VALUE",
-                   help="a protrusion detector setting, e.g. min_size=5 or polarity=dark (repeatable; "
-                        "see 'surfscan defects --help')")
+    found = p.add_argument("--protrusions", action=argparse.BooleanOptionalAction, default=None,
+                           help="protrusion detection (default on when available)")
+    setting = p.add_argument("--protrusion-setting", action="append", default=[], metavar="KEY=VALUE",
+                             help="a protrusion detector setting, e.g. min_size=5 or polarity=dark (repeatable; "
+                                  "see 'surfscan protrusions --help')")
+    add_deprecated_alias(p, found, "--defects", "--no-defects")  # old names, one more release
+    add_deprecated_alias(p, setting, "--defect-setting")
     p.add_argument("--particles", action=argparse.BooleanOptionalAction, default=False,
                    help="particle size distribution of SEM images: particles_count, particles_d50_um ... "
                         "(default off; height maps skip it)")
@@ -114,16 +119,16 @@ def _particle_settings(items: list[str]) -> tuple[tuple[str, object], ...]:
     return tuple(sorted(out.items()))
 
 
-def _defect_settings(items: list[str]) -> tuple[tuple[str, object], ...]:
-    """Parse and check ``--defect-setting KEY=VALUE`` items."""
-    out = _key_values(items, "--defect-setting", "min_size=5")
+def _protrusion_settings(items: list[str]) -> tuple[tuple[str, object], ...]:
+    """Parse and check ``--protrusion-setting KEY=VALUE`` items."""
+    out = _key_values(items, "--protrusion-setting", "min_size=5")
     if out:
         from ..protrusions import ProtrusionSettings
 
         try:
             ProtrusionSettings.from_kwargs(**out)
-        except TypeError as exc:
-            raise SurfscanError(f"--defect-setting: {exc}") from None
+        except (TypeError, SurfscanError) as exc:  # an unknown name, or a value of the wrong kind
+            raise SurfscanError(f"--protrusion-setting: {exc}") from None
     return tuple(sorted(out.items()))
 
 
@@ -139,6 +144,8 @@ def _check_level(method: str) -> None:
 
 def _roughness_settings(args: argparse.Namespace, names: tuple[str, ...] | None, spec=None) -> RoughnessSettings:  # noqa: ANN001
     """The operator chain: the command line first, then the spec's ``filters``/``outliers``/``fill`` keys."""
+    from ..pipeline import RoughnessSettings
+
     filters = args.filters
     if filters is None:
         given = args.lambda_s or args.lambda_c  # cut-offs on the command line beat the spec's filters = "auto"
@@ -155,11 +162,11 @@ def _settings(args: argparse.Namespace, spec=None):  # noqa: ANN001 - Spec, impo
     from ..batch.tasks import BatchSettings, defects_available
     from ..iso25178 import resolve_names
 
-    defects = args.defects
-    if defects is None:
-        defects = defects_available()
-    elif defects and not defects_available():
-        raise SurfscanError("--defects: protrusion detection (surfscan.detect_protrusions) is not available "
+    protrusions = args.protrusions
+    if protrusions is None:
+        protrusions = defects_available()
+    elif protrusions and not defects_available():
+        raise SurfscanError("--protrusions: protrusion detection (surfscan.detect_protrusions) is not available "
                             "in this installation")
     _check_level(args.level)
     names = None if args.params == "all" else tuple(resolve_names(args.params))
@@ -167,10 +174,10 @@ def _settings(args: argparse.Namespace, spec=None):  # noqa: ANN001 - Spec, impo
         known = set(resolve_names(None))
         names = tuple(dict.fromkeys([*names, *(r.metric for r in spec.rules if r.metric in known)]))
     rough = _roughness_settings(args, names, spec)
-    if not (args.roughness or defects or args.particles or args.porosity):
-        raise SurfscanError("nothing to do: both --no-roughness and --no-defects were given")
-    return BatchSettings(roughness=args.roughness, defects=defects, roughness_settings=rough,
-                         defect_settings=_defect_settings(args.defect_setting) if defects else (),
+    if not (args.roughness or protrusions or args.particles or args.porosity):
+        raise SurfscanError("nothing to do: both --no-roughness and --no-protrusions were given")
+    return BatchSettings(roughness=args.roughness, defects=protrusions, roughness_settings=rough,
+                         defect_settings=_protrusion_settings(args.protrusion_setting) if protrusions else (),
                          pixel_size=args.pixel_size, particles=args.particles, porosity=args.porosity,
                          particle_settings=_particle_settings(args.particle_setting) if args.particles else ())
 

@@ -24,6 +24,7 @@ __all__ = [
     "print_table",
     "add_roughness_options",
     "add_pixel_size_option",
+    "add_deprecated_alias",
     "positive_float",
     "load",
     "each_file",
@@ -133,6 +134,36 @@ def add_pixel_size_option(p: argparse.ArgumentParser) -> None:
         metavar="UM",
         help="pixel size in µm, overriding the file's calibration (SEM images)",
     )
+
+
+class _DeprecatedAlias(argparse.Action):
+    """A hidden old spelling of an option: leaves a note for ``main`` to print, then acts as the current option."""
+
+    def __init__(self, option_strings: list[str], dest: str, current: argparse.Action, **kwargs: Any) -> None:
+        super().__init__(option_strings, current.dest, nargs=current.nargs, type=current.type,
+                         choices=current.choices, metavar=current.metavar, default=argparse.SUPPRESS, **kwargs)
+        self.current = current
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        negated = bool(option_string and option_string.startswith("--no-"))
+        new = next((s for s in self.current.option_strings if s.startswith("--no-") == negated),
+                   self.current.option_strings[0])
+        note = f"{option_string} is deprecated and will be removed in the next release; use {new}"
+        notes = list(getattr(namespace, "_deprecated_options", ()))
+        if note not in notes:
+            notes.append(note)
+        namespace._deprecated_options = notes
+        self.current(parser, namespace, values, new)
+
+
+def add_deprecated_alias(p: argparse.ArgumentParser, current: argparse.Action, *old: str) -> None:
+    """Accept the option strings ``old`` as hidden, deprecated spellings of ``current`` (same destination).
+
+    Using one still works, and ``surfscan`` prints a note on stderr naming the current spelling.
+    For a ``BooleanOptionalAction`` give both forms, e.g. ``"--defects", "--no-defects"``.
+    """
+    p.add_argument(*old, action=_DeprecatedAlias, current=current, help=argparse.SUPPRESS)
 
 
 def load(path: str | Path, pixel_size: float | None = None):

@@ -11,11 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..curves import acf, height_histogram, material_ratio_curve, psd
 from ..errors import SurfscanError, SurfscanWarning
-from ..level import level
-from ..model import Surface
-from ..outliers import fill_nonmeasured
 from .common import load
 
 KINDS = ("abbott", "histogram", "psd", "acf")
@@ -61,6 +57,11 @@ def _csv_text(cols: dict[str, np.ndarray]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..curves import acf, height_histogram, material_ratio_curve, psd
+    from ..level import level
+    from ..model import Surface
+    from ..outliers import fill_nonmeasured
+
     surface = load(args.file)
     if not isinstance(surface, Surface):
         raise SurfscanError(f"{args.file}: is an SEM image, not a height map; curves need a height map")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..io import formats
 from .common import print_json, print_table
 
 
@@ -15,6 +14,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..io import formats
+
     rows = [
         {
             "name": f.name,

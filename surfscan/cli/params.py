@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..iso25178 import parameters
 from .common import print_json, print_table
 
 
@@ -15,6 +14,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..iso25178 import parameters
+
     rows = [{"name": p.name, "unit": p.unit, "family": p.family, "description": p.description} for p in parameters()]
     if args.json:
         print_json(rows)

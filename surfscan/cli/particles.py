@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 
 from ..errors import SurfscanError
-from ..model import Micrograph
-from ..particles import measure_particles
 from .common import add_pixel_size_option, each_file, load, positive_float, print_json, print_table
 
 _UNITS = {k: "um" for k in ("mean_ecd_um", "d10_um", "d50_um", "d90_um", "d10_v_um", "d50_v_um", "d90_v_um")}
@@ -35,6 +33,9 @@ def _threshold(text: str) -> float | str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..model import Micrograph
+    from ..particles import measure_particles
+
     def measure(path: str) -> dict:
         obj = load(path, args.pixel_size)
         if not isinstance(obj, Micrograph):

@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 
 from ..errors import SurfscanError
-from ..model import Micrograph
-from ..porosity import porosity_from_section, porosity_gravimetric
 from .common import add_pixel_size_option, each_file, load, print_json, print_table
 
 
@@ -60,6 +58,8 @@ def _composition(items: list[str]) -> dict:
 def _gravimetric(args: argparse.Namespace) -> int:
     if not (args.areal_mass and args.thickness and args.component):
         raise SurfscanError("gravimetric porosity needs --areal-mass, --thickness and at least one --component")
+    from ..porosity import porosity_gravimetric
+
     r = porosity_gravimetric(args.areal_mass, args.thickness, _composition(args.component))
     if args.json:
         print_json(r)
@@ -73,6 +73,9 @@ def _gravimetric(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if not args.files:
         return _gravimetric(args)
+    from ..model import Micrograph
+    from ..porosity import porosity_from_section
+
     region = _region(args.region)
     method = args.method
     try:

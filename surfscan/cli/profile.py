@@ -5,10 +5,6 @@ from __future__ import annotations
 import argparse
 
 from ..errors import SurfscanError
-from ..level import level
-from ..model import Surface
-from ..profile_parameters import PROFILE_PARAMETERS, profile_roughness_with_settings, resolve_profile_names
-from ..profiles import profile
 from .common import each_file, load, positive_float, print_csv, print_json, print_table
 
 
@@ -50,6 +46,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..level import level
+    from ..model import Surface
+    from ..profile_parameters import PROFILE_PARAMETERS, profile_roughness_with_settings, resolve_profile_names
+    from ..profiles import profile
+
     names = resolve_profile_names(args.params)  # an unknown name fails here, before any file is read
 
     def measure(path: str) -> dict:

@@ -1,4 +1,4 @@
-"""``surfscan defects FILE...``: count and measure protrusions on height maps and SEM images.
+"""``surfscan protrusions FILE...``: count and measure protrusions on height maps and SEM images.
 
 One line per file (count, density per mm², detection limit), or with
 ``--json`` one object per file: ``{"file", "count", "density_per_mm2",
@@ -7,20 +7,25 @@ one error line; the others are still reported and the exit code is 1.
 The default height threshold follows each map's own texture (``k`` auto:
 3 to 6 x Sq_robust, from the upper tail of the texture's peaks); to apply
 one threshold in µm to every file, give ``--h-abs 0.5 --k 1``.
+``surfscan defects`` is the deprecated old name of this command.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..protrusions import ProtrusionSettings, detect_protrusions
 from .common import load, positive_float, print_json, print_table, report_error
 
+if TYPE_CHECKING:
+    from ..protrusions import ProtrusionSettings
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("defects", help="count protrusions per mm² (height maps and SEM images)", description=__doc__)
+
+def add_parser(sub: argparse._SubParsersAction, name: str = "protrusions") -> argparse.ArgumentParser:
+    """Register the command as ``name``; only the current name is listed by ``surfscan --help``."""
+    listed = {"help": "count protrusions per mm² (height maps and SEM images)"} if name == "protrusions" else {}
+    p = sub.add_parser(name, description=__doc__, **listed)
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per file, with every object")
     p.add_argument("--overlay", metavar="DIR", help="write <file>_protrusions.png with the outlines into DIR")
@@ -53,6 +58,8 @@ def _k_value(text: str) -> float | str:
 
 
 def _settings(args: argparse.Namespace) -> ProtrusionSettings:
+    from ..protrusions import ProtrusionSettings
+
     given = {
         "k": args.k,
         "h_abs": args.h_abs,
@@ -91,6 +98,8 @@ def _limit_text(summary: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..protrusions import detect_protrusions
+
     settings = _settings(args)  # a bad setting fails here, before any file is read
     out_dir = Path(args.overlay) if args.overlay else None
     if out_dir is not None:

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ..errors import SurfscanError
-from ..iso25178 import resolve_names
-from ..model import Surface
-from ..outliers import FILL_METHODS, OUTLIER_METHODS
-from ..pipeline import FILTER_MODES, RoughnessSettings, measure_roughness_chain
 from .common import add_roughness_options, each_file, load, print_csv, print_json, print_table
+
+if TYPE_CHECKING:
+    from ..pipeline import RoughnessSettings
 
 #: Columns of the operator chain in --csv output (after the parameters).
 CHAIN_COLUMNS = ("chain", "filters", "lambda_s_um", "lambda_c_um", "outliers", "outliers_removed", "fill",
                  "points_filled")
+
+# The choices of --filters, --outliers and --fill: the same tuples as surfscan.pipeline.FILTER_MODES and
+# surfscan.outliers.OUTLIER_METHODS / FILL_METHODS (tests/test_startup.py checks that they agree). They are
+# spelled here so that building the parser does not import those modules (scipy.fft, scipy.ndimage).
+FILTER_MODES = ("manual", "auto")
+OUTLIER_METHODS = ("median", "global")
+FILL_METHODS = ("thinplate", "harmonic", "nearest")
 
 
 def add_chain_options(p: argparse.ArgumentParser) -> None:
@@ -45,6 +52,8 @@ def add_chain_options(p: argparse.ArgumentParser) -> None:
 
 def settings_from_args(args: argparse.Namespace, params: tuple[str, ...] | None) -> RoughnessSettings:
     """The roughness settings of the command line; a conflicting --filters auto fails here."""
+    from ..pipeline import RoughnessSettings
+
     if args.filters == "auto" and (args.lambda_s or args.lambda_c):
         raise SurfscanError("--filters auto chooses lambda_s and lambda_c itself; drop --lambda-s/--lambda-c")
     return RoughnessSettings(level=args.level, lambda_s=args.lambda_s, lambda_c=args.lambda_c, robust=args.robust,
@@ -69,6 +78,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..iso25178 import resolve_names
+    from ..model import Surface
+    from ..pipeline import measure_roughness_chain
+
     names = resolve_names(args.params)  # an unknown name fails here, before any file is read
     settings = settings_from_args(args, tuple(names))
 
