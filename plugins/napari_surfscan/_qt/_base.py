@@ -5,8 +5,8 @@ it. It provides ``run()`` (take the chosen layer, start the worker),
 ``running``, the ``finished``/``failed`` signals, the progress bar and
 status line updates, and ``export_csv``. The widget builds its parts
 (``self.layer_box``, ``self.run_button``, ``self.progress``,
-``self.status``) and implements :meth:`MeasurementWidget._inputs`,
-:meth:`MeasurementWidget._steps` and :meth:`MeasurementWidget._show`.
+``self.status``) and implements :meth:`MeasurementWidget._inputs` and :meth:`MeasurementWidget._show`,
+and names its step generator in ``MEASURE``.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ class MeasurementWidget(QWidget):
     TASK = "Measuring {}"
     CSV_NAME = "{}.csv"
     CSV_TITLE = "Export table"
+    #: The step generator of a run (a static method), called with what ``_inputs`` returns.
+    MEASURE: Any = None
 
     layer_box: Any  # a LayerChooser
     run_button: QPushButton
@@ -69,9 +71,8 @@ class MeasurementWidget(QWidget):
         raise NotImplementedError
 
     def _steps(self, *inputs: Any) -> Generator[str, None, Any]:
-        """The measurement as a step generator (napari's worker needs a generator function)."""
-        raise NotImplementedError
-        yield ""  # pragma: no cover - makes this a generator function
+        """The measurement as a step generator (napari's worker needs a generator function): ``MEASURE``."""
+        return (yield from self.MEASURE(*inputs))
 
     def _show(self, result: Any) -> None:
         """Show a finished result in the widget and the viewer."""

@@ -1,4 +1,4 @@
-"""Small Qt pieces shared by the widgets: a layer chooser, a table view of a DataFrame, a worker runner."""
+"""Small Qt pieces shared by the widgets: layer choosers, a table view of a DataFrame, a worker runner."""
 
 from __future__ import annotations
 
@@ -7,17 +7,48 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from napari.layers import Image
+from napari.layers import Image, Labels, Shapes
 from napari.qt.threading import GeneratorWorker, create_worker
 from napari.utils.notifications import show_error
 from qtpy.QtCore import QAbstractTableModel, QModelIndex, Qt
 from qtpy.QtGui import QColor
 from qtpy.QtWidgets import QAbstractItemView, QComboBox, QTableView
 
-__all__ = ["LayerChooser", "FrameModel", "make_table_view", "fit_columns", "start_steps"]
+__all__ = ["LayerChooser", "RegionChooser", "WHOLE_IMAGE", "FrameModel", "make_table_view", "fit_columns", "start_steps"]
 
 
-class LayerChooser(QComboBox):
+class _LayerCombo(QComboBox):
+    """A combo box of layer names kept in step with the viewer's layer list."""
+
+    def __init__(self, viewer: Any, tip: str, parent=None) -> None:
+        super().__init__(parent)
+        self._viewer = viewer
+        self.setToolTip(tip)
+        for name in ("inserted", "removed", "moved", "reordered"):
+            getattr(viewer.layers.events, name).connect(self.refresh)
+
+    def _names(self) -> list[str]:
+        """The names offered, in order."""
+        raise NotImplementedError
+
+    def refresh(self, event: Any = None) -> None:
+        """Rebuild the list, keeping the current choice when it still exists."""
+        current = self.currentText()
+        names = self._names()
+        self.blockSignals(True)
+        self.clear()
+        self.addItems(names)
+        if current in names:
+            self.setCurrentText(current)
+        self.blockSignals(False)
+
+    def layer(self) -> Any | None:
+        """The chosen layer, or None."""
+        name = self.currentText()
+        return self._viewer.layers[name] if name and name in self._viewer.layers else None
+
+
+class LayerChooser(_LayerCombo):
     """A combo box of the viewer's 2-D Image layers, kept in step with the layer list.
 
     Parameters
@@ -28,12 +59,8 @@ class LayerChooser(QComboBox):
     """
 
     def __init__(self, viewer: Any, accept: Callable[[Any], bool] | None = None, parent=None) -> None:
-        super().__init__(parent)
-        self._viewer = viewer
+        super().__init__(viewer, "Image layer to analyse", parent)
         self._accept = accept or (lambda layer: True)
-        self.setToolTip("Image layer to analyse")
-        for name in ("inserted", "removed", "moved", "reordered"):
-            getattr(viewer.layers.events, name).connect(self.refresh)
         viewer.layers.selection.events.active.connect(self._follow_active)
         self.refresh()
 
@@ -47,21 +74,14 @@ class LayerChooser(QComboBox):
                 out.append(layer)
         return out
 
-    def refresh(self, event: Any = None) -> None:
-        """Rebuild the list, keeping the current choice when it still exists."""
-        current = self.currentText()
+    def _names(self) -> list[str]:
         layers = self._candidates()
         for layer in layers:  # follow renames
             try:
                 layer.events.name.connect(self.refresh, unique=True)
             except TypeError:
                 layer.events.name.connect(self.refresh)
-        self.blockSignals(True)
-        self.clear()
-        self.addItems([layer.name for layer in layers])
-        if current in [layer.name for layer in layers]:
-            self.setCurrentText(current)
-        self.blockSignals(False)
+        return [layer.name for layer in layers]
 
     def _follow_active(self, event: Any = None) -> None:
         layer = self._viewer.layers.selection.active
@@ -70,10 +90,26 @@ class LayerChooser(QComboBox):
         if layer in self._candidates():
             self.setCurrentText(layer.name)
 
+
+#: The region choice that means no region layer.
+WHOLE_IMAGE = "whole image"
+
+
+class RegionChooser(_LayerCombo):
+    """"whole image", then the viewer's Shapes and Labels layers (result layers left out)."""
+
+    def __init__(self, viewer: Any, parent=None) -> None:
+        super().__init__(viewer, "The coating only: a rectangle (or polygon) in a Shapes layer, or a painted Labels mask",
+                         parent)
+        self.refresh()
+
+    def _names(self) -> list[str]:
+        return [WHOLE_IMAGE] + [lay.name for lay in self._viewer.layers
+                                if isinstance(lay, Shapes | Labels) and "surfscan_role" not in lay.metadata]
+
     def layer(self) -> Any | None:
-        """The chosen layer, or None."""
-        name = self.currentText()
-        return self._viewer.layers[name] if name and name in self._viewer.layers else None
+        """The chosen region layer, or None for the whole image."""
+        return None if self.currentText() == WHOLE_IMAGE else super().layer()
 
 
 class FrameModel(QAbstractTableModel):

@@ -8,7 +8,7 @@ selecting a label (the picker, a click, ``selected_label``) selects its row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -39,8 +39,8 @@ class LabelledWidget(LabelCorrection, MeasurementWidget):
 
     FIELDS: Sequence[Any] = ()
     MAIN_SETTINGS: Sequence[str] = ()
-    MEASURE: Callable[..., Generator[str, None, Any]]
-    REMEASURE: Callable[..., Generator[str, None, Any]]
+    MEASURE: Any = None
+    REMEASURE: Any = None
     WARM_UP_COLORMAP: dict[Any, str] | None = None
 
     def __init__(self, napari_viewer: Any, parent: QWidget | None = None) -> None:

@@ -5,24 +5,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from qtpy.QtCore import QEvent, QSize
 from qtpy.QtGui import QFont
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLayout,
     QProgressBar,
     QPushButton,
+    QScrollArea,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
 from superqt import QCollapsible
 
 __all__ = ["button", "button_row", "progress_bar", "status_label", "big_label", "spin_box", "combo", "stack",
-           "SettingsForm"]
+           "form_rows", "VerticalScroll", "SettingsForm"]
 
 
 def button(text: str, slot: Callable[..., Any] | None = None, tip: str = "", enabled: bool = True) -> QPushButton:
@@ -109,6 +113,52 @@ def stack(layout: QVBoxLayout, *items: QWidget | QLayout, stretch: QWidget | Non
     return layout
 
 
+def form_rows(rows: Iterable[tuple[str, QWidget | QLayout]], wrap: bool = False) -> QFormLayout:
+    """A form of ``(label, field)`` rows; ``wrap`` puts a field under its label when the dock is narrow."""
+    form = QFormLayout()
+    if wrap:
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    for label, field in rows:
+        form.addRow(label, field)
+    return form
+
+
+class VerticalScroll(QScrollArea):
+    """A frameless scroll area that asks for the width its content needs (it scrolls sideways only when the dock is narrower).
+
+    napari docks do not scroll: inside one, a short window keeps every field usable.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+
+    def setWidget(self, widget: QWidget) -> None:  # noqa: N802 - Qt name
+        super().setWidget(widget)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj: Any, event: QEvent) -> bool:  # noqa: N802 - Qt name
+        if obj is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the content's minimum width changed (styles, fonts): tell the dock
+        return super().eventFilter(obj, event)
+
+    def _width(self, hint: QSize, preferred: bool) -> QSize:
+        inner = self.widget()
+        if inner is not None:
+            inner.ensurePolished()  # napari's stylesheet (fonts, paddings) sets the real width
+            content = inner.sizeHint() if preferred else inner.minimumSizeHint()
+            bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+            hint.setWidth(content.width() + bar + 2 * self.frameWidth() + 4)
+        return hint
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt name
+        return self._width(super().minimumSizeHint(), preferred=False)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt name
+        return self._width(super().sizeHint(), preferred=True)
+
+
 def _field_widget(field: Any, default: Any) -> QWidget:
     """The editor of one setting field (``kind`` "choice", "bool" or a number)."""
     if field.kind == "choice":
@@ -144,9 +194,7 @@ class SettingsForm(QWidget):
     def __init__(self, fields: Sequence[Any], defaults: dict[str, Any], main: Sequence[str],
                  first: tuple[str, QWidget] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        form, more_form = QFormLayout(), QFormLayout()
-        if first is not None:
-            form.addRow(*first)
+        form, more_form = form_rows([first] if first is not None else []), QFormLayout()
         self.more = QCollapsible("More settings")
         more_box = QWidget()
         more_box.setLayout(more_form)

@@ -12,14 +12,12 @@ from qtpy.QtCore import QUrl, Signal
 from qtpy.QtGui import QDesktopServices
 from qtpy.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -27,109 +25,80 @@ from qtpy.QtWidgets import (
 
 from .._batch import BatchJob, BatchProgress, BatchResult, batch_steps, make_report
 from .._roughness import LEVEL_METHODS
-from ._common import FrameModel, fit_columns, make_table_view, start_steps
+from ._base import MeasurementWidget
+from ._common import FrameModel, fit_columns, make_table_view
+from ._parts import button, button_row, combo, form_rows, stack, status_label
 
 __all__ = ["BatchWidget"]
 
 _VERDICT_COLORS = {"verdict": {"pass": "#4caf50", "fail": "#ef5350", "error": "#ffa726"}}
 
 
-def _path_row(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
+def _path_field(placeholder: str, browse: Any) -> tuple[QLineEdit, QHBoxLayout]:
+    """A path typed in, with a "…" button that browses for it."""
+    edit = QLineEdit()
+    edit.setPlaceholderText(placeholder)
     row = QHBoxLayout()
     row.addWidget(edit, stretch=1)
-    row.addWidget(button)
-    return row
+    row.addWidget(button("…", browse))
+    return edit, row
 
 
-class BatchWidget(QWidget):
+def _check(text: str, checked: bool = True) -> QCheckBox:
+    box = QCheckBox(text)
+    box.setChecked(checked)
+    return box
+
+
+class BatchWidget(MeasurementWidget):
     """Run ``surfscan batch`` over a folder and show the group table with verdicts.
 
     The batch runs in its own process, watched from a thread worker, so the
     viewer stays responsive; Stop ends it (running it again resumes).
     """
 
-    finished = Signal(object)
-    failed = Signal(object)
     report_ready = Signal(object)
+    TASK = "surfscan batch"
 
     def __init__(self, napari_viewer: Any = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.viewer = napari_viewer
-        self.worker = None
-        self.result: BatchResult | None = None
+        super().__init__(napari_viewer, parent)
         self.report_path: Path | None = None
         self.open_reports = True
         self._cancel = threading.Event()
-
-        self.folder = QLineEdit()
-        self.folder.setPlaceholderText("folder of height maps and SEM images")
-        self.folder.textChanged.connect(self._suggest_out)
-        self.spec = QLineEdit()
-        self.spec.setPlaceholderText("acceptance spec (.toml), optional")
-        self.out = QLineEdit()
-        self.out.setPlaceholderText("output folder")
-        browse_folder = QPushButton("…")
-        browse_folder.clicked.connect(self._browse_folder)
-        browse_spec = QPushButton("…")
-        browse_spec.clicked.connect(self._browse_spec)
-        browse_out = QPushButton("…")
-        browse_out.clicked.connect(self._browse_out)
-        self.recursive = QCheckBox("include sub-folders")
-        self.recursive.setChecked(True)
-        self.group_by = QComboBox()
-        self.group_by.addItems(["parent", "file"])
-        self.group_by.setEditable(True)
-        self.group_by.setToolTip("samples: files in one folder ('parent'), each file, or regex:PATTERN")
-        self.level = QComboBox()
-        self.level.addItems(LEVEL_METHODS)
-        self.roughness = QCheckBox("roughness")
-        self.roughness.setChecked(True)
-        self.defects = QCheckBox("protrusions")
-        self.defects.setChecked(True)
-        self.workers = QSpinBox()
-        self.workers.setRange(0, 256)
-        self.workers.setSpecialValueText("all cores")
-
-        form = QFormLayout()
-        form.addRow("Folder", _path_row(self.folder, browse_folder))
-        form.addRow("Spec", _path_row(self.spec, browse_spec))
-        form.addRow("Output", _path_row(self.out, browse_out))
-        form.addRow("", self.recursive)
-        form.addRow("Group by", self.group_by)
-        form.addRow("Levelling", self.level)
-        what = QHBoxLayout()
-        what.addWidget(self.roughness)
-        what.addWidget(self.defects)
-        form.addRow("Measure", what)
-        form.addRow("Workers", self.workers)
-
-        self.run_button = QPushButton("Run batch")
-        self.run_button.clicked.connect(self._run_or_stop)
+        self.run_button = button("Run batch", self._run_or_stop)
         self.progress = QProgressBar()
         self.progress.setFormat("%v/%m files")
-        self.status = QLabel("Choose a folder and press Run.")
-        self.status.setWordWrap(True)
+        self.status = status_label("Choose a folder and press Run.")
         self.verdicts = QLabel("")
         self.model = FrameModel(colors=_VERDICT_COLORS)
         self.table = make_table_view(self.model)
-        self.report_button = QPushButton("Open report")
-        self.report_button.clicked.connect(self.open_report)
-        self.folder_button = QPushButton("Open output folder")
-        self.folder_button.clicked.connect(self._open_out)
-        for b in (self.report_button, self.folder_button):
-            b.setEnabled(False)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.report_button)
-        buttons.addWidget(self.folder_button)
+        stack(QVBoxLayout(self), self._form(), self.run_button, self.progress, self.status, self.verdicts, self.table,
+              self._output_buttons(), stretch=self.table)
 
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.run_button)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.verdicts)
-        layout.addWidget(self.table, stretch=1)
-        layout.addLayout(buttons)
+    def _form(self) -> QFormLayout:
+        """Folder, spec, output folder, grouping, levelling, what to measure, workers."""
+        self.folder, folder_row = _path_field("folder of height maps and SEM images", self._browse_folder)
+        self.folder.textChanged.connect(self._suggest_out)
+        self.spec, spec_row = _path_field("acceptance spec (.toml), optional", self._browse_spec)
+        self.out, out_row = _path_field("output folder", self._browse_out)
+        self.recursive = _check("include sub-folders")
+        self.group_by = combo(["parent", "file"], "samples: files in one folder ('parent'), each file, or regex:PATTERN",
+                              editable=True)
+        self.level = combo(LEVEL_METHODS)
+        self.roughness = _check("roughness")
+        self.defects = _check("protrusions")
+        self.workers = QSpinBox()
+        self.workers.setRange(0, 256)
+        self.workers.setSpecialValueText("all cores")
+        return form_rows((("Folder", folder_row), ("Spec", spec_row), ("Output", out_row), ("", self.recursive),
+                          ("Group by", self.group_by), ("Levelling", self.level),
+                          ("Measure", button_row(self.roughness, self.defects)), ("Workers", self.workers)))
+
+    def _output_buttons(self) -> QHBoxLayout:
+        """Open the report and the output folder, enabled once a batch has finished."""
+        self.report_button = button("Open report", self.open_report, enabled=False)
+        self.folder_button = button("Open output folder", self._open_out, enabled=False)
+        return button_row(self.report_button, self.folder_button)
 
     # -- form ---------------------------------------------------------------------
     def _suggest_out(self, text: str) -> None:
@@ -168,11 +137,6 @@ class BatchWidget(QWidget):
         )
 
     # -- running --------------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        """True while a batch is running."""
-        return self.worker is not None
-
     def _run_or_stop(self) -> None:
         if self.running:
             self.stop()
@@ -199,34 +163,25 @@ class BatchWidget(QWidget):
         self.result = None
         self.report_path = None
         self.progress.setRange(0, 0)
-        self.run_button.setText("Stop")
-        self.report_button.setEnabled(False)
         self.status.setText(f"Starting the batch on {job.folders[0]} …")
-        self.worker = start_steps(
-            batch_steps, job, cancel=self._cancel, total=0, desc="surfscan batch",
-            on_step=self._on_progress, on_done=self._on_done, on_error=self._on_error,
-        )
-        self.worker.finished.connect(self._on_finished)
-        return self.worker
+        return self._start(batch_steps, job, cancel=self._cancel, total=0, desc=self.TASK)
 
-    def _on_progress(self, p: BatchProgress) -> None:
+    def _set_busy(self, busy: bool) -> None:
+        self.run_button.setText("Stop" if busy else "Run batch")
+        if busy:
+            self.report_button.setEnabled(False)
+
+    def _on_step(self, p: BatchProgress) -> None:
         if p.total:
             self.progress.setRange(0, p.total)
             self.progress.setValue(p.done)
         self.status.setText(p.text())
 
-    def _on_finished(self) -> None:
-        self.worker = None
-        self.run_button.setText("Run batch")
-
     def _on_error(self, exc: Exception) -> None:
         self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.status.setText(str(exc))
-        self.failed.emit(exc)
+        super()._on_error(exc)
 
-    def _on_done(self, result: BatchResult) -> None:
-        self.result = result
+    def _show(self, result: BatchResult) -> None:
         groups = result.groups
         self.model.set_frame(groups)
         fit_columns(self.table)
@@ -243,7 +198,6 @@ class BatchWidget(QWidget):
         self.progress.setValue(len(files))
         for b in (self.report_button, self.folder_button):
             b.setEnabled(True)
-        self.finished.emit(result)
 
     # -- report -----------------------------------------------------------------------
     def open_report(self) -> Any:
@@ -270,8 +224,7 @@ class BatchWidget(QWidget):
 
     def _on_report_error(self, exc: Exception) -> None:
         show_error(str(exc))
-        self.status.setText(str(exc))
-        self.failed.emit(exc)
+        self._fail(exc, str(exc))
 
     def _open_out(self) -> None:
         if self.result is not None:

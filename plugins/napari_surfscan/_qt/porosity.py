@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from napari.layers import Labels, Shapes
-from qtpy.QtCore import QEvent, QSize, Signal
-from qtpy.QtGui import QFont
 from qtpy.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
-    QPushButton,
-    QScrollArea,
     QSizePolicy,
-    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from surfscan import SurfscanError
 from surfscan.porosity import DENSITIES_G_CM3
 
 from .._layers import micrograph_from_layer
@@ -44,11 +36,12 @@ from .._porosity import (
     section_steps,
     section_text,
 )
-from ._common import LayerChooser, start_steps
+from ._base import MeasurementWidget
+from ._common import WHOLE_IMAGE, LayerChooser, RegionChooser
+from ._parts import VerticalScroll, big_label, button, combo, form_rows, progress_bar, spin_box, stack, status_label
 
-__all__ = ["PorosityWidget", "RegionChooser"]
+__all__ = ["PorosityWidget", "RegionChooser", "CompositionTable", "WHOLE_IMAGE"]
 
-WHOLE_IMAGE = "whole image"
 _PORE_COLOR = {None: "#00000000", 0: "#00000000", 1: "#ff3b8bff"}
 
 
@@ -57,18 +50,8 @@ def _is_sem_image(layer: Any) -> bool:
 
 
 def _spin(minimum: float, maximum: float, decimals: int, value: float, tip: str, suffix: str = "",
-          special: str = "") -> QDoubleSpinBox:
-    w = QDoubleSpinBox()
-    w.setRange(minimum, maximum)
-    w.setDecimals(decimals)
-    if suffix:
-        w.setSuffix(f" {suffix}")
-    if special:
-        w.setSpecialValueText(special)
-    w.setValue(value)
-    w.setToolTip(tip)
-    w.setMinimumWidth(70)  # the range's widest number would set the dock's width otherwise
-    return w
+          special: str = "") -> Any:
+    return spin_box(minimum, maximum, decimals, tip, value, suffix=suffix, special=special, min_width=70)
 
 
 def _narrow(box: QComboBox) -> QComboBox:
@@ -78,77 +61,52 @@ def _narrow(box: QComboBox) -> QComboBox:
     return box
 
 
-def _big(label: QLabel) -> QLabel:
-    font = QFont(label.font())
-    font.setPointSizeF(font.pointSizeF() * 1.4)
-    font.setBold(True)
-    label.setFont(font)
-    return label
+def _value_and_unit(value: QWidget, units: Sequence[str]) -> tuple[QHBoxLayout, QComboBox]:
+    """A number field with its unit chooser beside it."""
+    unit = combo(units)
+    unit.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    row = QHBoxLayout()
+    row.addWidget(value, 1)
+    row.addWidget(unit)
+    return row, unit
 
 
-class _VerticalScroll(QScrollArea):
-    """A frameless scroll area that asks for the width its content needs (it scrolls sideways only when the dock is narrower)."""
+class CompositionTable(QTableWidget):
+    """The coating's materials: one row per material with its mass % and (optionally) its true density."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
+        super().__init__(4, 3, parent)
+        self.setHorizontalHeaderLabels(["material", "mass %", "g/cm³"])
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.verticalHeader().setDefaultSectionSize(22)
+        self.setFixedHeight(5 * 22 + 12)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        known = ", ".join(f"{k} {v:g}" for k, v in DENSITIES_G_CM3.items())
+        self.setToolTip(f"One row per material: name, mass %, true density. Empty density: the known value ({known} g/cm³); "
+                        "a density may carry its unit, e.g. '1900 kg/m3'.")
 
-    def setWidget(self, widget: QWidget) -> None:  # noqa: N802 - Qt name
-        super().setWidget(widget)
-        widget.installEventFilter(self)
+    def add_row(self) -> None:
+        """One more empty row at the end."""
+        self.insertRow(self.rowCount())
 
-    def eventFilter(self, obj: Any, event: QEvent) -> bool:  # noqa: N802 - Qt name
-        if obj is self.widget() and event.type() == QEvent.Type.LayoutRequest:
-            self.updateGeometry()  # the content's minimum width changed (styles, fonts): tell the dock
-        return super().eventFilter(obj, event)
+    def set_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        """Fill the table with ``(material, mass %, density or "")`` rows."""
+        self.setRowCount(max(len(rows), 1))
+        self.clearContents()
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                self.setItem(r, c, QTableWidgetItem("" if value is None else str(value)))
 
-    def _width(self, hint: QSize, preferred: bool) -> QSize:
-        inner = self.widget()
-        if inner is not None:
-            inner.ensurePolished()  # napari's stylesheet (fonts, paddings) sets the real width
-            content = inner.sizeHint() if preferred else inner.minimumSizeHint()
-            bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
-            hint.setWidth(content.width() + bar + 2 * self.frameWidth() + 4)
-        return hint
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt name
-        return self._width(super().minimumSizeHint(), preferred=False)
-
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt name
-        return self._width(super().sizeHint(), preferred=True)
-
-
-class RegionChooser(QComboBox):
-    """"whole image", then the viewer's Shapes and Labels layers (result layers left out)."""
-
-    def __init__(self, viewer: Any, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._viewer = viewer
-        self.setToolTip("The coating only: a rectangle (or polygon) in a Shapes layer, or a painted Labels mask")
-        for name in ("inserted", "removed", "moved", "reordered"):
-            getattr(viewer.layers.events, name).connect(self.refresh)
-        self.refresh()
-
-    def refresh(self, event: Any = None) -> None:
-        """Rebuild the list, keeping the current choice when it still exists."""
-        current = self.currentText()
-        names = [WHOLE_IMAGE] + [lay.name for lay in self._viewer.layers
-                                 if isinstance(lay, Shapes | Labels) and "surfscan_role" not in lay.metadata]
-        self.blockSignals(True)
-        self.clear()
-        self.addItems(names)
-        if current in names:
-            self.setCurrentText(current)
-        self.blockSignals(False)
-
-    def layer(self) -> Any | None:
-        """The chosen region layer, or None for the whole image."""
-        name = self.currentText()
-        return self._viewer.layers[name] if name != WHOLE_IMAGE and name in self._viewer.layers else None
+    def rows(self) -> list[tuple[str, str, str]]:
+        """The cells as text rows."""
+        out = []
+        for r in range(self.rowCount()):
+            cells = [self.item(r, c) for c in range(3)]
+            out.append(tuple(cell.text() if cell is not None else "" for cell in cells))
+        return out
 
 
-class PorosityWidget(QWidget):
+class PorosityWidget(MeasurementWidget):
     """Porosity two ways: pore area fraction of an SEM cross-section, and from areal mass and thickness.
 
     The section measurement (:func:`surfscan.porosity_from_section`) runs in
@@ -157,68 +115,53 @@ class PorosityWidget(QWidget):
     threshold ± delta. The calculator calls :func:`surfscan.porosity_gravimetric`.
     """
 
-    finished = Signal(object)
-    failed = Signal(object)
+    STEPS = SECTION_STEPS
+    NO_LAYER = "No image: open an SEM cross-section first."
+    BUSY = "Measuring the porosity of {} …"
+    TASK = "Porosity of {}"
+    MEASURE = staticmethod(section_steps)
 
     def __init__(self, napari_viewer: Any, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.viewer = napari_viewer
-        self.worker = None
-        self.section = None
+        super().__init__(napari_viewer, parent)
         self.gravimetric_result: dict[str, Any] | None = None
         self.pores_layer = None
-        self._source = None
         inner = QWidget()
-        column = QVBoxLayout(inner)
+        column = stack(QVBoxLayout(inner), self._section_box(), self._gravimetric_box())
         column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self._section_box())
-        column.addWidget(self._gravimetric_box())
         column.addStretch(1)
-        scroll = _VerticalScroll()  # napari docks do not scroll: a short window keeps every field usable
+        scroll = VerticalScroll()
         scroll.setWidget(inner)
-        layout = QVBoxLayout(self)
+        layout = stack(QVBoxLayout(self), scroll)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(scroll)
+
+    @property
+    def section(self) -> Any:
+        """The last cross-section result (:func:`surfscan.porosity_from_section`), or None."""
+        return self.result
 
     # -- cross-section -------------------------------------------------------------
     def _section_box(self) -> QGroupBox:
         box = QGroupBox("Cross-section")
         self.layer_box = _narrow(LayerChooser(self.viewer, accept=_is_sem_image))
         self.region_box = _narrow(RegionChooser(self.viewer))
-        self.pores_box = QComboBox()
-        self.pores_box.addItems(("dark", "bright"))
-        self.pores_box.setToolTip("Pores (and resin) are dark in BSE images")
-        self.method_box = QComboBox()
-        self.method_box.addItems(SECTION_METHODS)
-        self.method_box.setToolTip("Threshold computed inside the region, or a fixed grey level")
+        self.pores_box = combo(("dark", "bright"), "Pores (and resin) are dark in BSE images")
+        self.method_box = combo(SECTION_METHODS, "Threshold computed inside the region, or a fixed grey level")
         self.grey_level = _spin(-1e6, 1e6, 1, 128.0, "the threshold when 'grey level' is chosen")
         self.delta = _spin(0.0, 1e6, 2, 0.0, "threshold shift of the sensitivity band, in grey levels "
                            "(auto: 5 % of the 1-99 % grey range)", special="auto")
         self.smooth = _spin(0.0, 100.0, 1, 1.0, "Gaussian smoothing against noise", suffix="px")
         self.method_box.currentTextChanged.connect(lambda t: self.grey_level.setEnabled(t == GREY_LEVEL))
         self.grey_level.setEnabled(False)
-        form = QFormLayout()
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow docks: field under its label
-        form.addRow("SEM image", self.layer_box)
-        form.addRow("Region", self.region_box)
-        form.addRow("Pores are", self.pores_box)
-        form.addRow("Threshold", self.method_box)
-        form.addRow("Grey level", self.grey_level)
-        form.addRow("Band ± delta", self.delta)
-        form.addRow("Smoothing", self.smooth)
-        self.section_button = QPushButton("Measure porosity")
-        self.section_button.clicked.connect(self.run)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, SECTION_STEPS)
-        self.progress.setTextVisible(False)
-        self.section_label = _big(QLabel("–"))
-        self.section_details = QLabel("Draw a rectangle around the coating in a Shapes layer (or paint a "
-                                      "Labels mask) to leave out the current collector and the resin.")
-        self.section_details.setWordWrap(True)
-        v = QVBoxLayout(box)
-        v.addLayout(form)
-        for w in (self.section_button, self.progress, self.section_label, self.section_details):
-            v.addWidget(w)
+        form = form_rows((("SEM image", self.layer_box), ("Region", self.region_box), ("Pores are", self.pores_box),
+                          ("Threshold", self.method_box), ("Grey level", self.grey_level),
+                          ("Band ± delta", self.delta), ("Smoothing", self.smooth)), wrap=True)
+        self.run_button = self.section_button = button("Measure porosity", self.run)
+        self.progress = progress_bar(self.STEPS)
+        self.section_label = big_label()
+        self.status = self.section_details = status_label(
+            "Draw a rectangle around the coating in a Shapes layer (or paint a Labels mask) to leave out the "
+            "current collector and the resin.")
+        stack(QVBoxLayout(box), form, self.run_button, self.progress, self.section_label, self.status)
         return box
 
     def section_settings(self) -> dict[str, Any]:
@@ -226,48 +169,10 @@ class PorosityWidget(QWidget):
         return section_settings(self.method_box.currentText(), self.grey_level.value(),
                                 self.pores_box.currentText(), self.delta.value(), self.smooth.value())
 
-    @property
-    def running(self) -> bool:
-        """True while a section measurement is in progress."""
-        return self.worker is not None
+    def _inputs(self, layer: Any) -> tuple[Any, ...]:
+        return micrograph_from_layer(layer), region_from_layer(self.region_box.layer(), layer), self.section_settings()
 
-    def run(self) -> Any:
-        """Measure the section porosity on the chosen image and region in a thread worker; returns it."""
-        if self.running:
-            return self.worker
-        layer = self.layer_box.layer()
-        if layer is None:
-            self.section_details.setText("No image: open an SEM cross-section first.")
-            return None
-        try:
-            micrograph = micrograph_from_layer(layer)
-            region = region_from_layer(self.region_box.layer(), layer)
-        except Exception as exc:
-            self.section_details.setText(str(exc))
-            self.failed.emit(exc)
-            return None
-        self._source = layer
-        self.section_button.setEnabled(False)
-        self.progress.setValue(0)
-        self.worker = start_steps(
-            section_steps, micrograph, region, self.section_settings(), total=SECTION_STEPS,
-            desc=f"Porosity of {layer.name}", on_step=lambda s: self.section_details.setText(f"{s} …"),
-            on_done=self._on_done, on_error=self._on_error,
-        )
-        self.worker.finished.connect(self._on_finished)
-        return self.worker
-
-    def _on_finished(self) -> None:
-        self.worker = None
-        self.section_button.setEnabled(True)
-
-    def _on_error(self, exc: Exception) -> None:
-        self.section_details.setText(f"Failed: {exc}")
-        self.failed.emit(exc)
-
-    def _on_done(self, result: Any) -> None:
-        self.section = result
-        self.progress.setValue(SECTION_STEPS)
+    def _show(self, result: Any) -> None:
         headline, details = section_text(result)
         self.section_label.setText(headline)
         self.section_details.setText(details)
@@ -280,79 +185,40 @@ class PorosityWidget(QWidget):
                       "band_percent": result.band_percent},
             scale=tuple(src.scale), translate=tuple(src.translate), units=tuple(src.units),
         )
-        self.finished.emit(result)
 
     # -- gravimetric calculator --------------------------------------------------------
     def _gravimetric_box(self) -> QGroupBox:
         box = QGroupBox("Gravimetric")
         self.areal_mass = _spin(0.0, 1e4, 3, 0.0, "coating mass per area (current collector excluded)")
-        self.mass_unit = QComboBox()
-        self.mass_unit.addItems(AREAL_MASS_UNITS)
         self.thickness = _spin(0.0, 1e5, 2, 0.0, "coating thickness (current collector excluded)")
-        self.thickness_unit = QComboBox()
-        self.thickness_unit.addItems(THICKNESS_UNITS)
-        mass_row, thick_row = QHBoxLayout(), QHBoxLayout()
-        mass_row.addWidget(self.areal_mass, 1)
-        mass_row.addWidget(self.mass_unit)
-        thick_row.addWidget(self.thickness, 1)
-        thick_row.addWidget(self.thickness_unit)
-        for unit in (self.mass_unit, self.thickness_unit):
-            unit.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        form = QFormLayout()
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow docks: field under its label
-        form.addRow("Areal mass", mass_row)
-        form.addRow("Thickness", thick_row)
-        self.composition = QTableWidget(4, 3)
-        self.composition.setHorizontalHeaderLabels(["material", "mass %", "g/cm³"])
-        header = self.composition.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.composition.verticalHeader().setDefaultSectionSize(22)
-        self.composition.setFixedHeight(5 * 22 + 12)
-        self.composition.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        known = ", ".join(f"{k} {v:g}" for k, v in DENSITIES_G_CM3.items())
-        self.composition.setToolTip(f"One row per material: name, mass %, true density. Empty density: the known value ({known} g/cm³); "
-                                    "a density may carry its unit, e.g. '1900 kg/m3'.")
-        add = QPushButton("Add row")
-        add.clicked.connect(lambda: self.composition.insertRow(self.composition.rowCount()))
-        self.gravimetric_button = QPushButton("Compute")
-        self.gravimetric_button.clicked.connect(self.compute_gravimetric)
+        mass_row, self.mass_unit = _value_and_unit(self.areal_mass, AREAL_MASS_UNITS)
+        thick_row, self.thickness_unit = _value_and_unit(self.thickness, THICKNESS_UNITS)
+        form = form_rows((("Areal mass", mass_row), ("Thickness", thick_row)), wrap=True)
+        self.composition = CompositionTable()
+        self.gravimetric_button = button("Compute", self.compute_gravimetric)
         buttons = QHBoxLayout()
-        buttons.addWidget(add)
+        buttons.addWidget(button("Add row", self.composition.add_row))
         buttons.addWidget(self.gravimetric_button, 1)
-        self.gravimetric_label = _big(QLabel("–"))
-        self.gravimetric_details = QLabel("")
-        self.gravimetric_details.setWordWrap(True)
-        v = QVBoxLayout(box)
-        v.addLayout(form)
-        v.addWidget(QLabel("Composition"))
-        v.addWidget(self.composition)
-        v.addLayout(buttons)
-        v.addWidget(self.gravimetric_label)
-        v.addWidget(self.gravimetric_details)
+        self.gravimetric_label = big_label()
+        self.gravimetric_details = status_label("")
+        stack(QVBoxLayout(box), form, QLabel("Composition"), self.composition, buttons, self.gravimetric_label,
+              self.gravimetric_details)
         return box
 
     def set_composition(self, rows: list[tuple[Any, ...]]) -> None:
         """Fill the composition table with ``(material, mass %, density or "")`` rows (for scripts and tests)."""
-        self.composition.setRowCount(max(len(rows), 1))
-        self.composition.clearContents()
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                self.composition.setItem(r, c, QTableWidgetItem("" if value is None else str(value)))
+        self.composition.set_rows(rows)
 
     def composition_rows(self) -> list[tuple[str, str, str]]:
         """The composition table's cells as text rows."""
-        out = []
-        for r in range(self.composition.rowCount()):
-            cells = [self.composition.item(r, c) for c in range(3)]
-            out.append(tuple(cell.text() if cell is not None else "" for cell in cells))
-        return out
+        return self.composition.rows()
 
     def compute_gravimetric(self) -> dict[str, Any] | None:
         """Compute the gravimetric porosity from the fields; returns the library's result (None on an error)."""
         try:
             result = gravimetric(self.areal_mass.value(), self.mass_unit.currentText(), self.thickness.value(),
                                  self.thickness_unit.currentText(), self.composition_rows())
-        except Exception as exc:
+        except SurfscanError as exc:  # a missing, unreadable or inconsistent field: say which
             self.gravimetric_result = None
             self.gravimetric_label.setText("–")
             self.gravimetric_details.setText(f"Cannot compute: {exc}")

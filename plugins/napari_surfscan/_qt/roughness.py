@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
 from typing import Any
 
 from napari.layers import Image
-from qtpy.QtCore import Signal
 from qtpy.QtWidgets import (
     QApplication,
     QCheckBox,
-    QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QPushButton,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -30,7 +22,9 @@ from surfscan.pipeline import RoughnessSettings
 from .._cleaning import Cleaning
 from .._layers import DIVERGING_COLORMAP, surface_from_layer
 from .._roughness import LEVEL_METHODS, ROUGHNESS_STEPS, RoughnessResult, pretty_unit, roughness_steps
-from ._common import FrameModel, LayerChooser, fit_columns, make_table_view, start_steps
+from ._base import MeasurementWidget
+from ._common import FrameModel, LayerChooser, fit_columns, make_table_view
+from ._parts import button, button_row, combo, progress_bar, spin_box, stack, status_label
 from ._plots import PlotCanvas
 from .roughness_curves import ProfilePanel, draw_curves
 
@@ -52,17 +46,12 @@ def _parameter_selection(text: str) -> tuple[str, ...] | None:
     return None if not names or names == ("all",) else names
 
 
-def _spin(maximum: float, decimals: int, tip: str) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setRange(0.0, maximum)
-    box.setDecimals(decimals)
-    box.setSuffix(" µm")
-    box.setSpecialValueText("off")
-    box.setToolTip(tip)
-    return box
+def _cut_off(maximum: float, decimals: int, tip: str) -> QDoubleSpinBox:
+    """A filter cut-off in µm; 0 shows "off"."""
+    return spin_box(0.0, maximum, decimals, tip, suffix="µm", special="off")
 
 
-class RoughnessWidget(QWidget):
+class RoughnessWidget(MeasurementWidget):
     """Level and filter a height map and show its ISO 25178-2 parameters.
 
     The levelled (and filtered) surface is added as a layer with a diverging
@@ -71,102 +60,67 @@ class RoughnessWidget(QWidget):
     in a thread worker, so the viewer stays responsive.
     """
 
-    #: Emitted with the :class:`RoughnessResult` when a run has finished.
-    finished = Signal(object)
-    #: Emitted with the exception when a run failed.
-    failed = Signal(object)
+    STEPS = ROUGHNESS_STEPS
+    NO_LAYER = "No height map: open an X3P, VK4, PLU, ... file first."
+    TASK = "Roughness of {}"
+    MEASURE = staticmethod(roughness_steps)
+    CSV_NAME = "{}_roughness.csv"
+    CSV_TITLE = "Export parameters"
 
     def __init__(self, napari_viewer: Any, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.viewer = napari_viewer
-        self.result: RoughnessResult | None = None
-        self.worker = None
-        self.display_seconds = 0.0  # GUI-thread time spent showing the last result
-        self._source_name = ""
+        super().__init__(napari_viewer, parent)
         self._hidden_for_3d: list[Any] = []
+        self.run_button = button("Measure roughness", self.run)
+        self.progress = progress_bar(self.STEPS)
+        self.status = status_label("Choose a height map and press Measure.")
+        stack(QVBoxLayout(self), self._form(), self.run_button, self.progress, self.status, self._result_tabs(),
+              self._result_buttons(), stretch=self.tabs)
 
-        self.layer_box = LayerChooser(napari_viewer, accept=_is_height_map)
-        self.level_box = QComboBox()
-        self.level_box.addItems(LEVEL_METHODS)
-        self.level_box.setToolTip("Form removal fitted on measured points")
-        self.lambda_s = _spin(1000.0, 3, "S-filter cut-off λs: removes wavelengths shorter than this (noise)")
-        self.lambda_c = _spin(100000.0, 1, "L-filter cut-off λc: removes wavelengths longer than this (waviness)")
+    def _form(self) -> QFormLayout:
+        """The height map, cleaning, levelling, filters, parameters and 3-D exaggeration."""
+        self.layer_box = LayerChooser(self.viewer, accept=_is_height_map)
+        self.outliers_box = combo(("off", *OUTLIER_METHODS),
+                                  "Remove spikes before levelling (surfscan.remove_outliers, k = 6 robust sigmas)")
+        self.fill_box = combo(("off", *FILL_METHODS), "Fill non-measured points before levelling (surfscan.fill_nonmeasured)")
+        self.level_box = combo(LEVEL_METHODS, "Form removal fitted on measured points")
+        self.lambda_s = _cut_off(1000.0, 3, "S-filter cut-off λs: removes wavelengths shorter than this (noise)")
+        self.lambda_c = _cut_off(100000.0, 1, "L-filter cut-off λc: removes wavelengths longer than this (waviness)")
         self.robust = QCheckBox("robust Gaussian (ISO 16610-71)")
-        self.params = QComboBox()
-        self.params.setEditable(True)
-        self.params.addItems(PARAMETER_CHOICES)
-        self.params.setToolTip("Parameters: 'all', families (height, hybrid, spatial, functional, feature) "
-                               "or names, comma-separated (Sa,Sq,Sz)")
-        self.exaggeration = QDoubleSpinBox()
-        self.exaggeration.setRange(0.0, 1e6)
-        self.exaggeration.setDecimals(1)
-        self.exaggeration.setSpecialValueText("auto")
+        self.params = combo(PARAMETER_CHOICES, "Parameters: 'all', families (height, hybrid, spatial, functional, "
+                            "feature) or names, comma-separated (Sa,Sq,Sz)", editable=True)
+        self.exaggeration = spin_box(0.0, 1e6, 1, "Vertical exaggeration of the 3-D view (auto: heights span ~10 % "
+                                     "of the longer side)", special="auto")
         self.exaggeration.setPrefix("× ")
-        self.exaggeration.setToolTip("Vertical exaggeration of the 3-D view (auto: heights span ~10 % of the longer side)")
-
-        self.outliers_box = QComboBox()
-        self.outliers_box.addItems(("off", *OUTLIER_METHODS))
-        self.outliers_box.setToolTip("Remove spikes before levelling (surfscan.remove_outliers, k = 6 robust sigmas)")
-        self.fill_box = QComboBox()
-        self.fill_box.addItems(("off", *FILL_METHODS))
-        self.fill_box.setToolTip("Fill non-measured points before levelling (surfscan.fill_nonmeasured)")
-
         form = QFormLayout()
-        form.addRow("Height map", self.layer_box)
-        form.addRow("Outliers", self.outliers_box)
-        form.addRow("Fill", self.fill_box)
-        form.addRow("Levelling", self.level_box)
-        form.addRow("λs (S-filter)", self.lambda_s)
-        form.addRow("λc (L-filter)", self.lambda_c)
-        form.addRow("", self.robust)
-        form.addRow("Parameters", self.params)
-        form.addRow("3-D exaggeration", self.exaggeration)
+        for label, field in (("Height map", self.layer_box), ("Outliers", self.outliers_box), ("Fill", self.fill_box),
+                             ("Levelling", self.level_box), ("λs (S-filter)", self.lambda_s),
+                             ("λc (L-filter)", self.lambda_c), ("", self.robust), ("Parameters", self.params),
+                             ("3-D exaggeration", self.exaggeration)):
+            form.addRow(label, field)
+        return form
 
-        self.run_button = QPushButton("Measure roughness")
-        self.run_button.clicked.connect(self.run)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, ROUGHNESS_STEPS)
-        self.progress.setTextVisible(False)
-        self.status = QLabel("Choose a height map and press Measure.")
-        self.status.setWordWrap(True)
+    def _result_tabs(self) -> QTabWidget:
+        """Parameters table, profile along a drawn line, Abbott-Firestone curve, PSD."""
         self.model = FrameModel(formats={"value": ".5g"})
         self.table = make_table_view(self.model)
-        self.profile_panel = ProfilePanel(napari_viewer)
+        self.profile_panel = ProfilePanel(self.viewer)
         self.abbott_plot = PlotCanvas()
         self.psd_plot = PlotCanvas()
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.table, "Parameters")
-        self.tabs.addTab(self.profile_panel, "Profile")
-        self.tabs.addTab(self.abbott_plot, "Abbott-Firestone")
-        self.tabs.addTab(self.psd_plot, "PSD")
-        self.copy_button = QPushButton("Copy table")
-        self.copy_button.clicked.connect(self.copy_table)
-        self.export_button = QPushButton("Export CSV…")
-        self.export_button.clicked.connect(self._export_dialog)
-        self.view_3d_button = QPushButton("View in 3-D")
+        for page, title in ((self.table, "Parameters"), (self.profile_panel, "Profile"),
+                            (self.abbott_plot, "Abbott-Firestone"), (self.psd_plot, "PSD")):
+            self.tabs.addTab(page, title)
+        return self.tabs
+
+    def _result_buttons(self) -> QHBoxLayout:
+        """Copy, export and 3-D view, disabled until there is a result."""
+        self.copy_button = button("Copy table", self.copy_table, enabled=False)
+        self.view_3d_button = button("View in 3-D", enabled=False)
         self.view_3d_button.setCheckable(True)
         self.view_3d_button.toggled.connect(self.show_3d)
-        for b in (self.copy_button, self.export_button, self.view_3d_button):
-            b.setEnabled(False)
-
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.copy_button)
-        buttons.addWidget(self.export_button)
-        buttons.addWidget(self.view_3d_button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.run_button)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.tabs, stretch=1)
-        layout.addLayout(buttons)
+        return button_row(self.copy_button, self._export_button(), self.view_3d_button)
 
     # -- running -------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        """True while a run is in progress."""
-        return self.worker is not None
-
     def settings(self) -> RoughnessSettings:
         """The settings shown in the form (0 µm = filter off)."""
         return RoughnessSettings(
@@ -182,57 +136,10 @@ class RoughnessWidget(QWidget):
         outliers, fill = self.outliers_box.currentText(), self.fill_box.currentText()
         return Cleaning(outliers=None if outliers == "off" else outliers, fill=None if fill == "off" else fill)
 
-    def run(self) -> Any:
-        """Start a run on the chosen layer in a thread worker; returns the worker (None if nothing to do)."""
-        if self.running:
-            return self.worker
-        layer = self.layer_box.layer()
-        if layer is None:
-            self.status.setText("No height map: open an X3P, VK4, PLU, ... file first.")
-            return None
-        try:
-            surface = surface_from_layer(layer)
-        except Exception as exc:
-            self.status.setText(str(exc))
-            self.failed.emit(exc)
-            return None
-        self._source_name = layer.name
-        self.run_button.setEnabled(False)
-        self.progress.setValue(0)
-        self.status.setText(f"Measuring {layer.name} …")
-        self.worker = start_steps(
-            roughness_steps,
-            surface,
-            self.settings(),
-            True,
-            self.exaggeration.value() or None,
-            self.cleaning(),
-            total=ROUGHNESS_STEPS,
-            desc=f"Roughness of {layer.name}",
-            on_step=self._on_step,
-            on_done=self._on_done,
-            on_error=self._on_error,
-        )
-        self.worker.finished.connect(self._on_finished)
-        return self.worker
+    def _inputs(self, layer: Any) -> tuple[Any, ...]:
+        return surface_from_layer(layer), self.settings(), True, self.exaggeration.value() or None, self.cleaning()
 
-    def _on_step(self, step: str) -> None:
-        self.status.setText(f"{self._source_name}: {step} …")
-        self.progress.setValue(self.progress.value() + 1)
-
-    def _on_finished(self) -> None:
-        self.worker = None
-        self.run_button.setEnabled(True)
-
-    def _on_error(self, exc: Exception) -> None:
-        self.status.setText(f"Failed: {exc}")
-        self.progress.setValue(0)
-        self.failed.emit(exc)
-
-    def _on_done(self, result: RoughnessResult) -> None:
-        self.result = result
-        started = time.perf_counter()
-        self.progress.setValue(ROUGHNESS_STEPS)
+    def _show(self, result: RoughnessResult) -> None:
         shown = result.table.assign(unit=result.table["unit"].map(pretty_unit))
         self.model.set_frame(shown)
         fit_columns(self.table)
@@ -245,8 +152,6 @@ class RoughnessWidget(QWidget):
         for b in (self.copy_button, self.export_button, self.view_3d_button):
             b.setEnabled(True)
         self.status.setText(f"{self._source_name}: {result.describe_settings()}; {len(result.table)} parameters")
-        self.display_seconds = time.perf_counter() - started
-        self.finished.emit(result)
 
     # -- layers --------------------------------------------------------------
     def _replace_layer(self, role: str, add: Any) -> Any:
@@ -340,19 +245,5 @@ class RoughnessWidget(QWidget):
         self.status.setText(f"Copied {len(self.result.table)} parameters to the clipboard.")
         return text
 
-    def export_csv(self, path: str | Path) -> Path:
-        """Write the parameter table as CSV to ``path``."""
-        if self.result is None:
-            raise RuntimeError("nothing to export: run a measurement first")
-        path = Path(path)
-        path.write_text(self.result.to_csv(), encoding="utf-8")
-        self.status.setText(f"Saved {path.name}")
-        return path
-
-    def _export_dialog(self) -> None:
-        if self.result is None:
-            return
-        default = f"{self._source_name}_roughness.csv"
-        path, _ = QFileDialog.getSaveFileName(self, "Export parameters", default, "CSV (*.csv)")
-        if path:
-            self.export_csv(path)
+    def _csv_text(self) -> str:
+        return self.result.to_csv()
