@@ -19,7 +19,7 @@ import pandas as pd
 
 from surfscan import Micrograph, SurfscanError
 
-from ._protrusions import SettingField, label_features
+from ._protrusions import SettingField, field_settings, label_features
 
 __all__ = [
     "SETTING_FIELDS",
@@ -68,7 +68,7 @@ SETTING_FIELDS: tuple[SettingField, ...] = (
                  unit="µm", maximum=1e6, decimals=1, zero_text="none"),
     SettingField("split", "Split touching", "bool", True, "distance-transform watershed split at necks"),
     SettingField("linear_above", "Linear above", "float", 2.0, "aspect ratio (Feret max / min) above which a "
-                 "particle is linear", minimum=1.0, maximum=100.0, decimals=2),
+                 "particle is linear", minimum=1.0, maximum=100.0, decimals=2, zero=0.0),
     SettingField("smooth_um", "Smoothing", "float", 0.0, "Gaussian smoothing before thresholding (auto: one pixel)",
                  unit="µm", maximum=1e4, decimals=3, zero_text="auto"),
     SettingField("exclude_border", "Exclude border", "bool", True, "particles cut by the image border are not "
@@ -116,19 +116,12 @@ def settings_from_form(values: dict[str, Any]) -> dict[str, Any]:
     zero lengths become None (the library's automatic choice); a zero
     ``pixel_size`` means "from the layer" and is left out.
     """
-    out: dict[str, Any] = {}
-    for f in SETTING_FIELDS:
-        if f.name not in values or f.name == "grey_level":
-            continue
-        v = values[f.name]
-        if f.kind == "float":
-            v = float(v)
-            if v == 0.0 and f.name in ("min_diameter_um", "background_um", "smooth_um", "pixel_size"):
-                v = None
-        if f.name == "threshold" and v == GREY_LEVEL:
-            v = float(values.get("grey_level", 128.0))
-        if v is not None or f.name != "pixel_size":
-            out[f.name] = v
+    out = field_settings(SETTING_FIELDS, values)
+    out.pop("grey_level", None)
+    if out.get("threshold") == GREY_LEVEL:
+        out["threshold"] = float(values.get("grey_level", 128.0))
+    if "pixel_size" in out and out["pixel_size"] is None:
+        del out["pixel_size"]
     return out
 
 

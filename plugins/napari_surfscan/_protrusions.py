@@ -19,6 +19,7 @@ from surfscan import Micrograph, Surface
 
 __all__ = [
     "SettingField",
+    "field_settings",
     "SETTING_FIELDS",
     "settings_from_form",
     "form_defaults",
@@ -116,17 +117,19 @@ def form_defaults() -> dict[str, Any]:
     return out
 
 
+def field_settings(fields: tuple[SettingField, ...], values: dict[str, Any]) -> dict[str, Any]:
+    """Keyword settings from form values of ``fields`` (a float field's 0 -> its ``zero``; absent fields left out)."""
+    out: dict[str, Any] = {}
+    for f in fields:
+        if f.name in values:
+            v = values[f.name]
+            out[f.name] = (f.zero if float(v) == 0.0 else float(v)) if f.kind == "float" else v
+    return out
+
+
 def settings_from_form(values: dict[str, Any]) -> dict[str, Any]:
     """Keyword settings for ``detect_protrusions`` from form values (0 -> the field's ``zero``)."""
-    out: dict[str, Any] = {}
-    for f in SETTING_FIELDS:
-        if f.name not in values:
-            continue
-        v = values[f.name]
-        if f.kind == "float":
-            v = f.zero if float(v) == 0.0 else float(v)
-        out[f.name] = v
-    return out
+    return field_settings(SETTING_FIELDS, values)
 
 
 @dataclass(frozen=True)
