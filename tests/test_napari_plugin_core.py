@@ -64,6 +64,26 @@ def test_reader_refuses_what_surfscan_cannot_read(tmp_path):
     assert _reader.napari_get_reader(str(tmp_path / "missing.x3p")) is None
 
 
+def test_reader_leaves_a_file_to_other_readers_when_detection_or_sniffing_fails(tmp_path, monkeypatch):
+    # napari does not catch get_reader's exceptions: one raised here would stop every other plugin from opening the file
+    path = tmp_path / "odd.x3p"
+    path.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+
+    def detection_fails(p):
+        raise ss.SurfscanError("a sniffer failed")
+
+    monkeypatch.setattr(_reader, "detect", detection_fails)
+    assert _reader.napari_get_reader(str(path)) is None
+
+    def sniff_fails(head, p):
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(_reader, "detect", lambda p: SimpleNamespace(reader=print, sniff=sniff_fails))
+    assert _reader.napari_get_reader(str(path)) is None
+    monkeypatch.setattr(_reader, "detect", lambda p: SimpleNamespace(reader=print, sniff=lambda head, p: 90))
+    assert _reader.napari_get_reader(str(path)) is not None
+
+
 def test_reader_reads_a_written_x3p_with_its_calibration(tmp_path):
     z = np.random.default_rng(3).normal(size=(40, 60))
     z[5, 7] = np.nan
@@ -164,6 +184,17 @@ def test_surface_from_layer_converts_nanometre_scale_to_micrometres():
     s = _layers.surface_from_layer(_fake_layer(z, (500.0, 250.0), ("nm", "nm")))
     assert (s.dy, s.dx) == pytest.approx((0.5, 0.25))
     np.testing.assert_array_equal(s.z, z)
+
+
+def test_layer_units_in_micrometres_from_names_and_pint_units_none_for_the_rest():
+    import pint
+
+    named = {"µm": 1.0, "nm": 1e-3, "inch": 25400.0, "Å": 1e-4, "MICROMETER": 1.0}
+    for unit, um in named.items():
+        assert _layers._um_per_unit(unit) == pytest.approx(um), unit
+    assert _layers._um_per_unit(pint.Unit("mm")) == pytest.approx(1000.0)
+    for unit in ("pixel", "", None, "kg", "xyz", "nan", "m^^", "((", "1/0", "mm/2", pint.Unit("second")):
+        assert _layers._um_per_unit(unit) is None, unit
 
 
 def test_layer_without_length_calibration_is_refused_for_heights_but_fine_for_sem():

@@ -202,9 +202,15 @@ def _um_per_unit(unit: Any) -> float | None:
         return simple[text]
     try:
         import pint
-
-        return float(pint.Quantity(1.0, unit).to("micrometer").magnitude)
-    except Exception:
+    except ImportError:  # pint comes with napari; without it only the names above are known
+        return None
+    try:
+        if not isinstance(unit, pint.Unit):  # a name: napari's layers hold pint units, other objects may hold text
+            if not text.isidentifier():  # an expression ("mm/2", "m^^") is not a length unit
+                return None
+            unit = pint.get_application_registry().parse_units(str(unit).strip())
+        return float((1.0 * unit).to("micrometer").magnitude)
+    except (pint.PintError, ValueError):  # an unknown name, a number ("nan"), or not a length (seconds, kilograms)
         return None
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import surfscan
+from surfscan import SurfscanError
 from surfscan.io.registry import HEAD_BYTES, detect
 
 from ._layers import layer_data
@@ -43,7 +44,10 @@ def can_read(path: str | os.PathLike) -> bool:
         with open(p, "rb") as fh:
             head = fh.read(HEAD_BYTES)
         return fmt.sniff(head, p) > 0
-    except Exception:  # a sniffer or an unreadable file must never break napari's reader search
+    except (SurfscanError, OSError):
+        # not a surfscan format, an unreadable file, or a sniffer's bug (ReaderBugError, raised by detect; the second
+        # sniff of the same bytes cannot fail otherwise): leave the file to other readers. napari does not catch a
+        # get_reader exception, so raising here would stop every other plugin from opening the file.
         return False
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from qtpy.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
+from surfscan import SurfscanError
 from surfscan.curves_plot import _abbott, _psd
 
 from .._line_profile import LineProfile, line_profile
@@ -104,7 +105,7 @@ class ProfilePanel(QWidget):
             return None
         try:
             self.line = line_profile(self.result.prepared, lines[-1], self.result.settings.lambda_c is not None)
-        except Exception as exc:  # a SurfscanError in words (line shorter than a pixel, ...)
+        except SurfscanError as exc:  # in words: line shorter than a pixel, outside the map, too short to measure
             self.note.setText(f"No profile: {exc}")
             return None
         p = self.line
