@@ -1,4 +1,4 @@
-"""Compiled (numba) loops for Sal and Str; imported lazily by :mod:`.spatial`.
+"""Geometry on the autocorrelation for Sal, Str and Std, in numpy; imported lazily by :mod:`.spatial`.
 
 The autocorrelation is stored as its upper half plane ``half[ty, k]`` with
 ``ty = 0 .. ny-1`` and ``tx = k - (nx-1)``; the lower half follows from
@@ -8,114 +8,88 @@ tx + nx-1)``, the zero lag at ``(ny-1, nx-1)`` as in a ``'full'`` correlation.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from numba import njit
+from scipy import ndimage
+
+_FIRST_CROP = 64  # half-size (lags) of the first window searched for the thresholded region; doubled as needed
+_SAMPLES_PER_BATCH = 1 << 17  # spline samples evaluated at once (bounds the temporaries to a few MiB)
+_CROSS = ndimage.generate_binary_structure(2, 1)  # 4-connectivity
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _value(half: np.ndarray, r: int, c: int) -> float:
-    """ACF at full-plane position (r, c) read from the upper half plane."""
-    ny = half.shape[0]
-    if r >= ny - 1:
-        return half[r - (ny - 1), c]
-    return half[(ny - 1) - r, half.shape[1] - 1 - c]
+def window(half: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+    """Full-plane ACF values in rows r0..r1-1 and columns c0..c1-1 (NaN stays NaN)."""
+    ny, w = half.shape
+    out = np.empty((r1 - r0, c1 - c0), dtype=half.dtype)
+    lo = min(max(ny - 1 - r0, 0), r1 - r0)  # rows of the window in the lower half plane (r < ny-1)
+    if lo:
+        # full row r < ny-1 is half row ny-1-r, columns mirrored
+        out[:lo] = half[ny - 1 - r0 : ny - 1 - (r0 + lo) : -1, w - 1 - c0 : (w - 1 - c1 if c1 < w else None) : -1]
+    if lo < r1 - r0:
+        out[lo:] = half[r0 + lo - (ny - 1) : r1 - (ny - 1), c0:c1]
+    return out
 
 
-@njit(cache=True, nogil=True)
 def threshold_region(half: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, bool, bool]:
     """The 4-connected region above ``threshold`` around the zero lag and its edge.
 
     Returns ``(edge_rows, edge_cols, touches_border, touches_undefined)``: the
     full-plane positions of the points outside the region that have a
     4-neighbour inside it, whether the region reaches the largest lag, and
-    whether it borders an undefined (NaN) lag.
+    whether it borders an undefined (NaN) lag. The search starts on a small
+    window around the zero lag and widens it until the region stays inside.
     """
     ny, w = half.shape
     nrows = 2 * ny - 1
-    state = np.zeros((nrows, w), dtype=np.uint8)  # 1 in region, 2 edge
-    stack = np.empty(nrows * w if nrows * w < 1 << 22 else 1 << 22, dtype=np.int64)
-    top = 0
     cr, cc = ny - 1, (w - 1) // 2
-    state[cr, cc] = 1
-    stack[top] = cr * w + cc
-    top += 1
-    er = np.empty(1024, dtype=np.int64)
-    ec = np.empty(1024, dtype=np.int64)
-    nedge = 0
-    border = False
-    undefined = False
-    dr = (-1, 1, 0, 0)
-    dc = (0, 0, -1, 1)
-    while top > 0:
-        top -= 1
-        p = stack[top]
-        r = p // w
-        c = p - r * w
-        if r == 0 or r == nrows - 1 or c == 0 or c == w - 1:
-            border = True
-        for k in range(4):
-            rr = r + dr[k]
-            c2 = c + dc[k]
-            if rr < 0 or rr >= nrows or c2 < 0 or c2 >= w or state[rr, c2] != 0:
-                continue
-            v = _value(half, rr, c2)
-            if v > threshold:
-                state[rr, c2] = 1
-                if top == stack.size:
-                    grown = np.empty(stack.size * 2, dtype=np.int64)
-                    grown[:top] = stack[:top]
-                    stack = grown
-                stack[top] = rr * w + c2
-                top += 1
-            else:
-                state[rr, c2] = 2
-                if math.isnan(v):
-                    undefined = True
-                    continue
-                if nedge == er.size:
-                    er2 = np.empty(er.size * 2, dtype=np.int64)
-                    ec2 = np.empty(er.size * 2, dtype=np.int64)
-                    er2[:nedge] = er[:nedge]
-                    ec2[:nedge] = ec[:nedge]
-                    er, ec = er2, ec2
-                er[nedge] = rr
-                ec[nedge] = c2
-                nedge += 1
-    return er[:nedge], ec[:nedge], border, undefined
+    size = _FIRST_CROP
+    while True:
+        r0, r1 = max(cr - size, 0), min(cr + size + 1, nrows)
+        c0, c1 = max(cc - size, 0), min(cc + size + 1, w)
+        win = window(half, r0, r1, c0, c1)
+        labels, _ = ndimage.label(win > threshold, structure=_CROSS)
+        centre = labels[cr - r0, cc - c0]
+        if centre == 0:  # the zero lag itself is not above the threshold (a flat map): no region
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty, False, False
+        region = labels == centre
+        rows = np.flatnonzero(region.any(axis=1))
+        cols = np.flatnonzero(region.any(axis=0))
+        at_window_edge = (
+            (rows[0] == 0 and r0 > 0)
+            or (rows[-1] == win.shape[0] - 1 and r1 < nrows)
+            or (cols[0] == 0 and c0 > 0)
+            or (cols[-1] == win.shape[1] - 1 and c1 < w)
+        )
+        if not at_window_edge:
+            break
+        size *= 2
+    border = bool(rows[0] + r0 == 0 or rows[-1] + r0 == nrows - 1 or cols[0] + c0 == 0 or cols[-1] + c0 == w - 1)
+    edge = ndimage.binary_dilation(region, structure=_CROSS) & ~region
+    undefined = bool(np.isnan(win[edge]).any())
+    edge &= ~np.isnan(win)
+    er, ec = np.nonzero(edge)
+    return er.astype(np.int64) + r0, ec.astype(np.int64) + c0, border, undefined
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _bspline(coef: np.ndarray, y: float, x: float) -> float:
-    """Cubic B-spline interpolation of prefiltered coefficients at (y, x), clamped indices."""
-    iy = int(math.floor(y))
-    ix = int(math.floor(x))
+def _bspline(coef: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Cubic B-spline interpolation of prefiltered coefficients at points (y, x), clamped indices."""
+    ny, nx = coef.shape
+    iy = np.floor(y).astype(np.int64)
+    ix = np.floor(x).astype(np.int64)
     ty = y - iy
     tx = x - ix
-    wy0 = (1 - ty) ** 3 / 6
-    wy1 = (3 * ty**3 - 6 * ty**2 + 4) / 6
-    wy2 = (-3 * ty**3 + 3 * ty**2 + 3 * ty + 1) / 6
-    wy3 = ty**3 / 6
-    wx0 = (1 - tx) ** 3 / 6
-    wx1 = (3 * tx**3 - 6 * tx**2 + 4) / 6
-    wx2 = (-3 * tx**3 + 3 * tx**2 + 3 * tx + 1) / 6
-    wx3 = tx**3 / 6
-    ny, nx = coef.shape
-    s = 0.0
+    wy = ((1 - ty) ** 3 / 6, (3 * ty**3 - 6 * ty**2 + 4) / 6, (-3 * ty**3 + 3 * ty**2 + 3 * ty + 1) / 6, ty**3 / 6)
+    wx = ((1 - tx) ** 3 / 6, (3 * tx**3 - 6 * tx**2 + 4) / 6, (-3 * tx**3 + 3 * tx**2 + 3 * tx + 1) / 6, tx**3 / 6)
+    out = np.zeros(np.shape(y))
     for a in range(4):
-        r = min(max(iy - 1 + a, 0), ny - 1)
-        wy = wy0 if a == 0 else (wy1 if a == 1 else (wy2 if a == 2 else wy3))
-        row = 0.0
+        r = np.clip(iy - 1 + a, 0, ny - 1)
+        row = np.zeros(np.shape(y))
         for b in range(4):
-            c = min(max(ix - 1 + b, 0), nx - 1)
-            wx = wx0 if b == 0 else (wx1 if b == 1 else (wx2 if b == 2 else wx3))
-            row += wx * coef[r, c]
-        s += wy * row
-    return s
+            row += wx[b] * coef[r, np.clip(ix - 1 + b, 0, nx - 1)]
+        out += wy[a] * row
+    return out
 
 
-@njit(cache=True, nogil=True)
 def decay_lengths(
     coef: np.ndarray, cy: float, cx: float, edge_y: np.ndarray, edge_x: np.ndarray, threshold: float, dy: float, dx: float
 ) -> np.ndarray:
@@ -127,65 +101,48 @@ def decay_lengths(
     at most half a pixel (at least 1000 samples), then refined by bisection
     where the ACF crosses the threshold next to it.
     """
-    n = edge_y.size
-    out = np.empty(n)
-    for i in range(n):
-        vy = edge_y[i] - cy
-        vx = edge_x[i] - cx
-        steps = max(1000, int(2 * max(abs(vy), abs(vx))) + 1)
-        best_k = 0
-        best = math.inf
-        for k in range(steps):
-            t = k / (steps - 1)
-            d = abs(_bspline(coef, cy + t * vy, cx + t * vx) - threshold)
-            if d < best:
-                best = d
-                best_k = k
-        t_best = best_k / (steps - 1)
-        # refine inside the neighbouring interval that brackets the threshold
-        h = 1.0 / (steps - 1)
-        f0 = _bspline(coef, cy + t_best * vy, cx + t_best * vx) - threshold
-        for side in (-1.0, 1.0):
-            t1 = t_best + side * h
-            if t1 < 0.0 or t1 > 1.0:
-                continue
-            f1 = _bspline(coef, cy + t1 * vy, cx + t1 * vx) - threshold
-            if f0 == 0.0 or f0 * f1 > 0.0:
-                continue
-            lo, hi, flo = t_best, t1, f0
-            for _ in range(30):
-                mid = 0.5 * (lo + hi)
-                fm = _bspline(coef, cy + mid * vy, cx + mid * vx) - threshold
-                if fm * flo > 0.0:
-                    lo, flo = mid, fm
-                else:
-                    hi = mid
-            t_best = 0.5 * (lo + hi)
-            break
-        out[i] = t_best * math.hypot(vy * dy, vx * dx)
-    return out
+    vy = edge_y - cy
+    vx = edge_x - cx
+    steps = np.maximum(1000, (2 * np.maximum(np.abs(vy), np.abs(vx))).astype(np.int64) + 1)
+    t_best = np.empty(vy.size)
+    for n in np.unique(steps):  # rays with the same number of samples are sampled together
+        t = np.arange(n) / (n - 1)
+        same = np.flatnonzero(steps == n)
+        for k in range(0, same.size, max(1, _SAMPLES_PER_BATCH // int(n))):
+            rays = same[k : k + max(1, _SAMPLES_PER_BATCH // int(n))]
+            values = _bspline(coef, cy + np.outer(vy[rays], t), cx + np.outer(vx[rays], t))
+            t_best[rays] = np.argmin(np.abs(values - threshold), axis=1) / (n - 1)
+    h = 1.0 / (steps - 1)
+
+    def f(t: np.ndarray, rays: np.ndarray) -> np.ndarray:
+        return _bspline(coef, cy + t * vy[rays], cx + t * vx[rays]) - threshold
+
+    everyone = np.arange(vy.size)
+    f0 = f(t_best, everyone)
+    pending = np.ones(vy.size, dtype=bool)
+    for side in (-1.0, 1.0):  # refine inside the neighbouring interval that brackets the threshold
+        t1 = t_best + side * h
+        ok = pending & (t1 >= 0.0) & (t1 <= 1.0)
+        rays = np.flatnonzero(ok)
+        f1 = f(t1[rays], rays)
+        bracket = ~((f0[rays] == 0.0) | (f0[rays] * f1 > 0.0))
+        rays = rays[bracket]
+        lo, hi, flo = t_best[rays], t1[rays], f0[rays]
+        for _ in range(30):
+            mid = 0.5 * (lo + hi)
+            fm = f(mid, rays)
+            same = fm * flo > 0.0
+            lo = np.where(same, mid, lo)
+            flo = np.where(same, fm, flo)
+            hi = np.where(same, hi, mid)
+        t_best[rays] = 0.5 * (lo + hi)
+        pending[rays] = False
+    return t_best * np.hypot(vy * dy, vx * dx)
 
 
-@njit(cache=True, nogil=True)
-def window(half: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
-    """Full-plane ACF values in rows r0..r1-1 and columns c0..c1-1 (NaN stays NaN)."""
-    out = np.empty((r1 - r0, c1 - c0))
-    for r in range(r0, r1):
-        for c in range(c0, c1):
-            out[r - r0, c - c0] = _value(half, r, c)
-    return out
-
-
-@njit(cache=True, nogil=True)
 def angular_spectrum(amp: np.ndarray, fy: np.ndarray, fx: np.ndarray, wcol: np.ndarray, nbins: int) -> np.ndarray:
     """Sum ``wcol[j] * amp[i, j]`` into bins of the angle atan2(-fy, fx) folded to [0, 180) degrees."""
-    out = np.zeros(nbins)
     step = 180.0 / nbins
-    for i in range(amp.shape[0]):
-        for j in range(amp.shape[1]):
-            a = math.degrees(math.atan2(-fy[i], fx[j])) % 180.0
-            b = int(a / step)
-            if b >= nbins:
-                b = nbins - 1
-            out[b] += wcol[j] * amp[i, j]
-    return out
+    angle = np.degrees(np.arctan2(-fy[:, None], fx[None, :])) % 180.0
+    bins = np.minimum((angle / step).astype(np.int64), nbins - 1)
+    return np.bincount(bins.ravel(), weights=(amp * wcol[None, :]).ravel(), minlength=nbins)

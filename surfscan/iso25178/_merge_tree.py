@@ -1,312 +1,273 @@
-"""Compiled (numba) merge tree for the feature parameters; imported lazily by :mod:`.feature`.
+"""Merge tree for the feature parameters, in vectorised numpy; used by :mod:`.feature`.
 
 Dales of ``h`` are found as the steepest-descent basins of ``h`` (hills are
-the dales of ``h = -z``), in two raster passes. Flooding ``h`` from below, two
-components first meet at the lowest saddle between them, so the merge tree of
-the flooding is obtained from the basin adjacency graph alone: its edges,
-each with the lowest saddle of its basin pair, are taken in increasing saddle
-height with a union-find (Kruskal). At each merge the component with the
-higher pit dies (elder rule); its depth below the saddle is its Wolf local
-depth. A component that dies shallower than the pruning threshold is merged
-into the motif on the other side of that saddle; one that dies deeper, and
-every component that never dies, is a significant motif. This is the same
-result as watershed followed by Wolf pruning, with every pass over the
-points in raster order (cache friendly) and the random-access work confined
-to the small graph.
+the dales of ``h = -z``). Flooding ``h`` from below, two components first meet
+at the lowest saddle between them, so the merge tree of the flooding follows
+from the basin adjacency graph alone: its edges, each with the saddle of a
+touching point pair, taken in increasing saddle height (Kruskal). At each
+merge the component with the higher pit dies (elder rule); its depth below the
+saddle is its Wolf local depth. A component that dies shallower than the
+pruning threshold is merged into the motif on the other side of that saddle;
+one that dies deeper, and every component that never dies, is a significant
+motif. This is the same result as watershed followed by Wolf pruning.
+
+Kruskal's sequential union-find is replaced by Borůvka-like rounds, each a few
+whole-array operations: a component first meets another one at its lowest
+remaining edge, and it dies there exactly when its pit is higher than the pit
+of the component across (the one across holds that pit or a lower one). So in
+every round each component whose pit is higher than the pit across its lowest
+edge is contracted into that neighbour, with the same death level and the same
+motif assignment as in the sequential order; the edges are relabelled and the
+ones inside a component dropped, until no edge is left. Orders are total:
+points by (height, flat index), edges by (saddle height, position in a stable
+sort), so ties resolve the same way on every run.
+
+Every pass over the points works on blocks of rows (cache friendly) or whole
+arrays; nothing here needs a compiler.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from numba import njit
 
-_NEIGHBOURS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
+__all__ = ["descent_pointers", "resolve_basins", "adjacency", "prune", "rim_points", "motif_measures"]
 
-
-@njit(cache=True, nogil=True)
-def _find(parent: np.ndarray, a: int) -> int:
-    root = a
-    while parent[root] != root:
-        root = parent[root]
-    while parent[a] != root:
-        nxt = parent[a]
-        parent[a] = root
-        a = nxt
-    return root
+# 3x3 neighbourhood offsets (row, column) in increasing flat-index order: a strict comparison keeps the first
+# of equal neighbours, so ties go to the smaller index
+_OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 0), (0, 1), (1, -1), (1, 0), (1, 1))
+# the four forward neighbours (right, down-left, down, down-right): each 8-adjacent pair once
+_FORWARD = ((0, 1), (1, -1), (1, 0), (1, 1))
+_PARALLEL_EDGES = 3  # edges per component above which repeated component pairs are removed
+_BLOCK_ROWS = 64  # rows per block: a 64 x 2048 float64 block (1 MiB) stays in cache across the nine offsets
 
 
-@njit(cache=True, nogil=True)
-def _grow(a: np.ndarray, size: int) -> np.ndarray:
-    out = np.empty(size, dtype=a.dtype)
-    out[: a.size] = a
-    return out
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _lower(flat: np.ndarray, sign: float, q: int, p: int) -> bool:
-    """True when point q comes before point p in the flooding order (h, then index)."""
-    hq = sign * flat[q]
-    hp = sign * flat[p]
-    return hq < hp or (hq == hp and q < p)
-
-
-@njit(cache=True, nogil=True)
 def descent_pointers(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For every point, its lowest and its highest 8-neighbour, itself included (-1 where NaN).
 
     Ties are broken by the smaller flat index, so the order (height, index) is
     total and there are no plateaus. One pass serves both dales (``low``) and
-    hills (``high``).
+    hills (``high``). Returns two flat int32 arrays.
     """
     ny, nx = z.shape
-    flat = z.ravel()
-    low = np.empty(flat.size, dtype=np.int32)
-    high = np.empty(flat.size, dtype=np.int32)
-    for i in range(ny):
-        i0 = max(i - 1, 0)
-        i1 = min(i + 2, ny)
-        for j in range(nx):
-            p = i * nx + j
-            if math.isnan(flat[p]):
-                low[p] = -1
-                high[p] = -1
-                continue
-            j0 = max(j - 1, 0)
-            j1 = min(j + 2, nx)
-            lo = p
-            hi = p
-            lo_h = math.inf
-            hi_h = -math.inf
-            for ii in range(i0, i1):  # increasing index: strict comparisons keep the first of equals
-                row = ii * nx
-                for jj in range(j0, j1):
-                    q = row + jj
-                    hq = flat[q]  # NaN compares false and is never chosen
-                    if hq < lo_h:
-                        lo_h = hq
-                        lo = q
-                    if hq > hi_h:
-                        hi_h = hq
-                        hi = q
-            low[p] = lo
-            high[p] = hi
-    return low, high
+    zp = np.full((ny + 2, nx + 2), np.nan)
+    zp[1:-1, 1:-1] = z
+    offsets = np.array([di * nx + dj for di, dj in _OFFSETS], dtype=np.int32)
+    low = np.empty((ny, nx), dtype=np.int32)
+    high = np.empty((ny, nx), dtype=np.int32)
+    col = np.arange(nx, dtype=np.int32)
+    for r0 in range(0, ny, _BLOCK_ROWS):
+        r1 = min(r0 + _BLOCK_ROWS, ny)
+        m = r1 - r0
+        lo_v = np.full((m, nx), np.inf)
+        hi_v = np.full((m, nx), -np.inf)
+        lo_k = np.zeros((m, nx), dtype=np.int8)
+        hi_k = np.zeros((m, nx), dtype=np.int8)
+        better = np.empty((m, nx), dtype=bool)
+        for k, (di, dj) in enumerate(_OFFSETS):
+            v = zp[r0 + 1 + di : r1 + 1 + di, 1 + dj : nx + 1 + dj]
+            np.less(v, lo_v, out=better)  # NaN compares false and is never chosen
+            np.copyto(lo_v, v, where=better)
+            np.copyto(lo_k, k, where=better)
+            np.greater(v, hi_v, out=better)
+            np.copyto(hi_v, v, where=better)
+            np.copyto(hi_k, k, where=better)
+        base = (np.arange(r0, r1, dtype=np.int32) * nx)[:, None] + col[None, :]
+        nan = np.isnan(z[r0:r1])
+        low[r0:r1] = np.where(nan, -1, base + offsets[lo_k])
+        high[r0:r1] = np.where(nan, -1, base + offsets[hi_k])
+    return low.ravel(), high.ravel()
 
 
-@njit(cache=True, nogil=True)
+def _roots(pointer: np.ndarray) -> np.ndarray:
+    """Follow ``pointer`` (every chain ends at a self-pointing root) to the root, by pointer jumping."""
+    root = pointer.copy()
+    active = np.flatnonzero(root[root] != root)
+    while active.size:
+        root[active] = root[root[active]]
+        active = active[root[root[active]] != root[active]]
+    return root
+
+
 def resolve_basins(down: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Basins of the descent pointers ``down`` (a point pointing to itself is a pit).
+    """Basins of the descent pointers ``down`` (a point pointing to itself is a pit; -1 not measured).
 
     Returns ``(basin, pit)``: the basin id of every point (-1 where not
-    measured) and the flat index of each basin's pit. Ids are given in raster
-    order of first appearance, so neighbouring basins have close ids.
+    measured) and the flat index of each basin's pit. Ids follow the raster
+    order of the pits.
     """
     n = down.size
-    basin = np.full(n, -1, dtype=np.int32)
-    pit = np.empty(max(16, n // 8), dtype=np.int64)
-    nb = 0
-    for p in range(n):
-        if down[p] < 0 or basin[p] >= 0:
-            continue
-        q = p
-        while basin[q] < 0 and down[q] != q:
-            q = down[q]
-        b = basin[q]
-        if b < 0:
-            if nb == pit.size:
-                pit = _grow(pit, 2 * nb)
-            b = nb
-            pit[nb] = q
-            basin[q] = b
-            nb += 1
-        q = p
-        while basin[q] < 0:
-            basin[q] = b
-            q = down[q]
-    return basin, pit[:nb].copy()
+    index = np.arange(n, dtype=down.dtype)
+    measured = down >= 0
+    pointer = np.where(measured, down, index)
+    pit = np.flatnonzero(measured & (pointer == index))
+    ids = np.full(n, -1, dtype=np.int32)
+    ids[pit] = np.arange(pit.size, dtype=np.int32)
+    basin = ids[_roots(pointer)]
+    return basin, pit.astype(np.int64)
 
 
-_SLOTS = 8
+def _later(h: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Of each point pair, the one that comes later in the flooding order (height, then flat index)."""
+    hp, hq = h[p], h[q]
+    return np.where((hp > hq) | ((hp == hq) & (p > q)), p, q)
 
 
-@njit(cache=True, nogil=True)
-def adjacency(z: np.ndarray, basin: np.ndarray, nb: int, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Edges of the basin adjacency graph with their saddles.
+def adjacency(z: np.ndarray, basin: np.ndarray, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Touching point pairs of different basins: the edges of the merge graph.
 
-    For each pair of 8-adjacent basins, the saddle is the point pair where
-    they connect lowest: the minimum over their touching point pairs of the
-    later point (in flooding order). Returns ``(a, b, saddle)`` with ``a < b``
-    and ``saddle`` the flat index of that point. Each basin keeps its first
-    eight higher-id neighbours in fixed slots (cache friendly because
-    neighbouring basins have close ids); further ones go to a spill list that
-    is reduced by sorting.
+    Returns ``(a, b, saddle)``: the basins on either side (``a`` of the first
+    point of the pair) and the flat index of the pair's later point in the
+    flooding order of ``h = sign * z``. A basin pair appears once per touching
+    point pair; only its lowest edge matters.
     """
     ny, nx = z.shape
-    flat = z.ravel()
-    nbr = np.full(nb * _SLOTS, -1, dtype=np.int32)
-    sad = np.empty(nb * _SLOTS, dtype=np.int64)
-    spill_a = np.empty(1024, dtype=np.int64)
-    spill_s = np.empty(1024, dtype=np.int64)
-    nspill = 0
-    for i in range(ny):
-        for j in range(nx):
-            p = i * nx + j
-            bp = basin[p]
-            if bp < 0:
-                continue
-            for k in range(4):
-                ii = i + (0, 1, 1, 1)[k]
-                jj = j + (1, -1, 0, 1)[k]
-                if ii >= ny or jj < 0 or jj >= nx:
-                    continue
-                q = ii * nx + jj
-                bq = basin[q]
-                if bq < 0 or bq == bp:
-                    continue
-                a = min(bp, bq)
-                b = max(bp, bq)
-                s = p if _lower(flat, sign, q, p) else q
-                base = a * _SLOTS
-                done = False
-                for t in range(_SLOTS):
-                    cur = nbr[base + t]
-                    if cur == b:
-                        if _lower(flat, sign, s, sad[base + t]):
-                            sad[base + t] = s
-                        done = True
-                        break
-                    if cur < 0:
-                        nbr[base + t] = b
-                        sad[base + t] = s
-                        done = True
-                        break
-                if not done:
-                    if nspill == spill_a.size:
-                        spill_a = _grow(spill_a, 2 * nspill)
-                        spill_s = _grow(spill_s, 2 * nspill)
-                    spill_a[nspill] = np.int64(a) * nb + b
-                    spill_s[nspill] = s
-                    nspill += 1
-    ne = 0
-    for t in range(nbr.size):
-        if nbr[t] >= 0:
-            ne += 1
-    ea = np.empty(ne + nspill, dtype=np.int32)
-    eb = np.empty(ne + nspill, dtype=np.int32)
-    es = np.empty(ne + nspill, dtype=np.int64)
-    e = 0
-    for t in range(nbr.size):
-        if nbr[t] >= 0:
-            ea[e] = t // _SLOTS
-            eb[e] = nbr[t]
-            es[e] = sad[t]
-            e += 1
-    if nspill:
-        order = np.argsort(spill_a[:nspill])
-        last = -1
-        for r in order:
-            key = spill_a[r]
-            if key != last:
-                ea[e] = key // nb
-                eb[e] = key - (key // nb) * nb
-                es[e] = spill_s[r]
-                e += 1
-                last = key
-            elif _lower(flat, sign, spill_s[r], es[e - 1]):
-                es[e - 1] = spill_s[r]
-    return ea[:e], eb[:e], es[:e]
+    b2 = basin.reshape(ny, nx)
+    h = sign * z.ravel()
+    parts_a, parts_b, parts_s = [], [], []
+    for di, dj in _FORWARD:
+        rows_p = slice(0, ny - di)
+        cols_p = slice(max(-dj, 0), nx - max(dj, 0))
+        bp = b2[rows_p, cols_p]
+        bq = b2[di:, max(dj, 0) : nx - max(-dj, 0)]
+        cross = bp != bq
+        cross &= bp >= 0
+        cross &= bq >= 0
+        i, j = np.nonzero(cross)
+        p = i.astype(np.int64) * nx + (j + cols_p.start)
+        q = p + (di * nx + dj)
+        parts_a.append(bp[i, j])
+        parts_b.append(bq[i, j])
+        parts_s.append(_later(h, p, q))
+    return np.concatenate(parts_a), np.concatenate(parts_b), np.concatenate(parts_s)
 
 
-@njit(cache=True, nogil=True)
+def _flood_rank(h: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Rank of each point in the flooding order (height, then flat index)."""
+    rank = np.empty(points.size, dtype=np.int64)
+    rank[np.lexsort((points, h[points]))] = np.arange(points.size)
+    return rank
+
+
+def _first_edges(nb: int, u: np.ndarray, v: np.ndarray, hs: np.ndarray) -> np.ndarray:
+    """For every component, the position of its first edge in the order (saddle height, position); -1 if none."""
+    low = np.full(nb, np.inf)
+    np.minimum.at(low, u, hs)
+    np.minimum.at(low, v, hs)
+    first = np.full(nb, u.size, dtype=np.int64)
+    for end in (u, v):
+        tie = np.flatnonzero(hs == low[end])
+        np.minimum.at(first, end[tie], tie)
+    first[first == u.size] = -1
+    return first
+
+
+def _lowest_per_pair(u: np.ndarray, v: np.ndarray, hs: np.ndarray, nb: int) -> np.ndarray:
+    """Positions of the first edge (saddle height, then position) of every component pair, in position order."""
+    key = np.minimum(u, v).astype(np.int64) * nb + np.maximum(u, v)
+    order = np.argsort(key, kind="stable")  # equal keys keep their position order
+    ks = key[order]
+    start = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
+    hs_sorted = hs[order]
+    group_min = np.minimum.reduceat(hs_sorted, start)
+    size = np.diff(np.r_[start, ks.size])
+    candidate = np.flatnonzero(hs_sorted == np.repeat(group_min, size))
+    group = np.repeat(np.arange(start.size), size)[candidate]
+    first = candidate[np.r_[True, group[1:] != group[:-1]]]
+    return np.sort(order[first])
+
+
 def prune(
-    z: np.ndarray, pit: np.ndarray, ea: np.ndarray, eb: np.ndarray, es: np.ndarray, order: np.ndarray,
-    sign: float, threshold: float,
+    z: np.ndarray, pit: np.ndarray, ea: np.ndarray, eb: np.ndarray, es: np.ndarray, sign: float, threshold: float
 ) -> np.ndarray:
-    """Wolf pruning by the elder rule over the adjacency edges taken in ``order`` (increasing saddle).
+    """Wolf pruning by the elder rule over the edges ``(ea, eb, es)`` taken in increasing saddle order.
 
-    When an edge joins two components, the one with the higher pit dies at the
-    saddle; if its depth below the saddle is under ``threshold`` it is merged
-    into the motif of the basin across the edge, otherwise it is significant.
-    Returns, for each basin, the significant motif (a basin id) it belongs to.
+    Edges are ordered by saddle height, then by their position in the
+    arrays. When an edge joins two components, the one with the higher pit
+    dies at the saddle; if its depth below the saddle is under ``threshold``
+    it is merged into the motif of the basin across the edge, otherwise it is
+    significant. Returns, for each basin, the significant motif (a basin id)
+    it belongs to.
     """
-    flat = z.ravel()
+    h = sign * z.ravel()
     nb = pit.size
-    uf = np.arange(nb).astype(np.int32)
-    parent = np.arange(nb).astype(np.int32)
-    for r in order:
-        a = ea[r]
-        b = eb[r]
-        ra = _find(uf, a)
-        rb = _find(uf, b)
-        if ra == rb:
-            continue
-        if _lower(flat, sign, pit[ra], pit[rb]):
-            young, elder, across = rb, ra, a
-        else:
-            young, elder, across = ra, rb, b
-        if sign * flat[es[r]] - sign * flat[pit[young]] < threshold:
-            parent[young] = across
-        uf[young] = elder
-    for i in range(nb):
-        parent[i] = _find(parent, i)
-    return parent
+    pit_rank = _flood_rank(h, pit)
+    basins = np.arange(nb, dtype=np.int32)
+    parent = basins.copy()
+    # a component is named by its basin with the lowest pit; edges hold component names and their basins
+    keep = np.flatnonzero(ea != eb)
+    a, b = ea[keep].astype(np.int32), eb[keep].astype(np.int32)
+    u, v, hs = a, b, h[es[keep]]
+    alive = nb
+    while u.size:
+        if u.size > _PARALLEL_EDGES * alive:  # only the first edge between two components can join them
+            keep = _lowest_per_pair(u, v, hs, nb)
+            u, v, a, b, hs = u[keep], v[keep], a[keep], b[keep], hs[keep]
+        first = _first_edges(nb, u, v, hs)
+        node = np.flatnonzero(first >= 0).astype(np.int32)
+        e = first[node]
+        on_u = u[e] == node
+        other = np.where(on_u, v[e], u[e])
+        dies = pit_rank[node] > pit_rank[other]
+        node, e, other, on_u = node[dies], e[dies], other[dies], on_u[dies]
+        alive -= node.size
+        across = np.where(on_u, b[e], a[e])
+        shallow = hs[e] - h[pit[node]] < threshold
+        parent[node[shallow]] = across[shallow]
+        into = basins.copy()
+        into[node] = other
+        into = _roots(into)
+        u, v = into[u], into[v]
+        keep = np.flatnonzero(u != v)
+        u, v, a, b, hs = u[keep], v[keep], a[keep], b[keep], hs[keep]
+    return _roots(parent)
 
 
-@njit(cache=True, nogil=True)
+def rim_points(z: np.ndarray) -> np.ndarray:
+    """Flat indices of the measured points on the border or next to a non-measured point (8-neighbourhood)."""
+    ny, nx = z.shape
+    unmeasured = np.isnan(z)
+    rim = np.zeros((ny, nx), dtype=bool)
+    rim[0, :] = rim[-1, :] = rim[:, 0] = rim[:, -1] = True
+    if unmeasured.any():
+        padded = np.pad(unmeasured, 1)
+        for di, dj in _OFFSETS:
+            rim |= padded[1 + di : 1 + di + ny, 1 + dj : 1 + dj + nx]
+    rim &= ~unmeasured
+    return np.flatnonzero(rim)
+
+
 def motif_measures(
-    z: np.ndarray, basin: np.ndarray, motif: np.ndarray, sign: float, has_nan: bool
+    z: np.ndarray, basin: np.ndarray, motif: np.ndarray, edges: tuple[np.ndarray, np.ndarray, np.ndarray],
+    rim: np.ndarray, sign: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per basin id: point count, touches the edge (border or a non-measured neighbour),
     pour level (lowest connecting level of ``h = sign*z`` on its boundary) and volume below it.
 
-    Only entries of significant motifs (``motif[b] == b``) are meaningful.
-    The volume is the sum over the motif's points of ``max(level - h, 0)``
-    (height units times points; multiply by dx*dy).
+    ``edges`` are the touching point pairs of :func:`adjacency` and ``rim``
+    the points of :func:`rim_points`. Only entries of significant motifs
+    (``motif[b] == b``) are meaningful. A pair of points in two motifs
+    connects both at the higher of the two heights, its saddle; a rim point
+    closes its motif at its own height. The volume is the sum over the
+    motif's points of ``max(level - h, 0)`` (height units times points;
+    multiply by dx*dy).
     """
-    ny, nx = z.shape
-    flat = z.ravel()
+    h = sign * z.ravel()
     nb = motif.size
-    count = np.zeros(nb, dtype=np.int64)
-    edge = np.zeros(nb, dtype=np.bool_)
-    level = np.full(nb, math.inf)
-    volume = np.zeros(nb)
-    for i in range(ny):
-        for j in range(nx):
-            p = i * nx + j
-            b = basin[p]
-            if b < 0:
-                continue
-            m = motif[b]
-            hp = sign * flat[p]
-            count[m] += 1
-            if i == 0 or j == 0 or i == ny - 1 or j == nx - 1:
-                edge[m] = True
-                level[m] = min(level[m], hp)
-            for k in range(8 if has_nan else 4):  # backward neighbours only to find NaN
-                ii = i + (0, 1, 1, 1, 0, -1, -1, -1)[k]
-                jj = j + (1, -1, 0, 1, -1, 1, 0, -1)[k]
-                if ii < 0 or ii >= ny or jj < 0 or jj >= nx:
-                    continue
-                bq = basin[ii * nx + jj]
-                if bq < 0:  # a non-measured neighbour: the motif is incomplete
-                    edge[m] = True
-                    level[m] = min(level[m], hp)
-                    continue
-                if k >= 4:  # backward pairs were seen from the other point
-                    continue
-                mq = motif[bq]
-                if mq != m:
-                    s = max(hp, sign * flat[ii * nx + jj])
-                    level[m] = min(level[m], s)
-                    level[mq] = min(level[mq], s)
-    for p in range(flat.size):
-        b = basin[p]
-        if b < 0:
-            continue
-        m = motif[b]
-        d = level[m] - sign * flat[p]
-        if d > 0 and d < math.inf:
-            volume[m] += d
+    measured = basin >= 0
+    count = np.bincount(motif, weights=np.bincount(basin[measured], minlength=nb), minlength=nb).astype(np.int64)
+    edge = np.zeros(nb, dtype=bool)
+    level = np.full(nb, np.inf)
+    rim_motif = motif[basin[rim]]
+    edge[rim_motif] = True
+    np.minimum.at(level, rim_motif, h[rim])
+    ea, eb, es = edges
+    ma, mb = motif[ea], motif[eb]
+    cross = np.flatnonzero(ma != mb)
+    saddle = h[es[cross]]
+    np.minimum.at(level, ma[cross], saddle)
+    np.minimum.at(level, mb[cross], saddle)
+    point_motif = motif[np.where(measured, basin, 0)]
+    depth = level[point_motif] - h  # NaN at non-measured points, which the comparisons below drop
+    fill = (depth > 0) & (depth < np.inf)
+    volume = np.bincount(point_motif[fill], weights=depth[fill], minlength=nb)
     return count, edge, level, volume

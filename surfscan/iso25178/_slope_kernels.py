@@ -1,19 +1,34 @@
-"""Compiled (numba) loops for Sdq and Sdr; imported lazily by :mod:`.hybrid`.
+"""Sums over neighbouring points for Sdq and Sdr, in blocks of rows; imported lazily by :mod:`.hybrid`.
 
-Every kernel reads the height map once, row by row, and skips non-measured
-(NaN) points as its caller documents. ``cache=True`` keeps the compiled code
-on disk, so only the first call on a machine pays the JIT cost (about 1 s).
+Every function reads the height map once, a block of rows at a time (the
+temporaries of one block stay in cache), and skips non-measured (NaN) points
+as its caller documents. Sums are pairwise (numpy), so they are at least as
+precise as one running sum.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from numba import njit
+
+_BLOCK_ROWS = 128  # rows per block: a few 128 x 2048 float64 temporaries (2 MiB each) at a time
 
 
-@njit(cache=True, nogil=True)
+def _blocks(ny: int, overlap: int):
+    """Row ranges ``(r0, r1)`` covering ``0 .. ny`` with ``overlap`` extra rows at the end of each block."""
+    for r0 in range(0, max(ny - overlap, 1), _BLOCK_ROWS):
+        yield r0, min(r0 + _BLOCK_ROWS + overlap, ny)
+
+
+def _sum_squares(d: np.ndarray) -> tuple[float, int]:
+    """Sum of squares of the finite entries of ``d`` and their number."""
+    finite = ~np.isnan(d)
+    n = int(np.count_nonzero(finite))
+    if n != d.size:
+        d = d[finite]
+    flat = d.ravel()
+    return float(np.dot(flat, flat)), n
+
+
 def slope_sums(z: np.ndarray) -> tuple[float, int, float, int]:
     """Sums of squared forward differences along x and y over measured pairs.
 
@@ -21,36 +36,29 @@ def slope_sums(z: np.ndarray) -> tuple[float, int, float, int]:
     divided by the spacing); a pair with a NaN end is skipped.
     """
     ny, nx = z.shape
-    sx = 0.0
-    sy = 0.0
-    nxp = 0
-    nyp = 0
-    for i in range(ny):
-        for j in range(nx):
-            a = z[i, j]
-            if math.isnan(a):
-                continue
-            if j + 1 < nx:
-                b = z[i, j + 1]
-                if not math.isnan(b):
-                    sx += (b - a) * (b - a)
-                    nxp += 1
-            if i + 1 < ny:
-                b = z[i + 1, j]
-                if not math.isnan(b):
-                    sy += (b - a) * (b - a)
-                    nyp += 1
+    sx = sy = 0.0
+    nxp = nyp = 0
+    for r0, r1 in _blocks(ny, 1):
+        rows = z[r0:r1]
+        last = r1 if r1 == ny else r1 - 1  # the overlap row belongs to the next block
+        s, n = _sum_squares(np.diff(rows[: last - r0], axis=1))
+        sx += s
+        nxp += n
+        s, n = _sum_squares(np.diff(rows, axis=0))
+        sy += s
+        nyp += n
     return sx, nxp, sy, nyp
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _excess(a: float, b: float) -> float:
-    """sqrt(a + b) - sqrt(b) without cancellation (a >= 0, b > 0)."""
-    rb = math.sqrt(b)
-    return a / (math.sqrt(a + b) + rb)
+def _excess(a: np.ndarray, root_b: float) -> np.ndarray:
+    """``sqrt(a + b) - sqrt(b)`` without cancellation, in place on ``a`` (``a >= 0``, ``root_b = sqrt(b) > 0``)."""
+    t = a + root_b * root_b
+    np.sqrt(t, out=t)
+    t += root_b
+    np.divide(a, t, out=a)
+    return a
 
 
-@njit(cache=True, nogil=True)
 def iso_area(z: np.ndarray, dx: float, dy: float) -> tuple[float, int]:
     """Developed minus projected area over the grid cells whose four corners are measured.
 
@@ -60,42 +68,49 @@ def iso_area(z: np.ndarray, dx: float, dy: float) -> tuple[float, int]:
     flat map keeps its precision. Returns ``(excess_area, number_of_cells)``.
     """
     ny, nx = z.shape
-    qz = (dx * dy) * (dx * dy)
+    root = dx * dy
     total = 0.0
     cells = 0
-    for i in range(ny - 1):
-        for j in range(nx - 1):
-            z00 = z[i, j]
-            z01 = z[i, j + 1]
-            z10 = z[i + 1, j]
-            z11 = z[i + 1, j + 1]
-            if math.isnan(z00) or math.isnan(z01) or math.isnan(z10) or math.isnan(z11):
-                continue
-            xb = (dy * (z01 - z00)) ** 2
-            xt = (dy * (z11 - z10)) ** 2
-            yl = (dx * (z10 - z00)) ** 2
-            yr = (dx * (z11 - z01)) ** 2
-            total += _excess(xb + yl, qz) + _excess(xb + yr, qz) + _excess(xt + yr, qz) + _excess(xt + yl, qz)
-            cells += 1
+    for r0, r1 in _blocks(ny, 1):
+        top, bottom = z[r0 : r1 - 1], z[r0 + 1 : r1]
+        xb = np.diff(top, axis=1)
+        xb *= dy
+        xb *= xb
+        xt = np.diff(bottom, axis=1)
+        xt *= dy
+        xt *= xt
+        yl = bottom - top
+        yl *= dx
+        yl *= yl
+        yr = yl[:, 1:]
+        yl = yl[:, :-1]
+        cell = _excess(xb + yl, root)
+        cell += _excess(xb + yr, root)
+        cell += _excess(xt + yr, root)
+        cell += _excess(xt + yl, root)
+        finite = ~np.isnan(cell)
+        n = int(np.count_nonzero(finite))
+        total += float(np.sum(cell if n == cell.size else cell[finite]))
+        cells += n
     return 0.25 * total, cells
 
 
-@njit(cache=True, nogil=True)
-def _edge_strip(z: np.ndarray, step: float, along_rows: bool, index: int) -> float:
+def _edge_strip(line: np.ndarray, step: float) -> float:
     """Sum of sqrt(1 + (dz/step)^2) - 1 along one border row or column (flat mirror outside)."""
-    s = 0.0
-    n = z.shape[1] if along_rows else z.shape[0]
-    inv = 1.0 / (step * step)
-    for k in range(n - 1):
-        if along_rows:
-            d = z[index, k + 1] - z[index, k]
-        else:
-            d = z[k + 1, index] - z[k, index]
-        s += _excess(d * d * inv, 1.0)
-    return s
+    d = np.diff(line) / step
+    return float(np.sum(_excess(d * d, 1.0)))
 
 
-@njit(cache=True, nogil=True)
+def _centre_triangle(p: np.ndarray, q: np.ndarray, c: np.ndarray, along: float, across: float) -> np.ndarray:
+    """Excess area (in units of the flat quarter cell) of the triangle from edge p-q to the cell centre."""
+    d = (p - q) * along
+    m = (p + q - c) * across
+    d *= d
+    m *= m
+    d += m
+    return _excess(d, 1.0)
+
+
 def gwyddion_area(z: np.ndarray, dx: float, dy: float) -> float:
     """Developed minus projected area as Gwyddion 2.62 computes it (pixel-centred, no NaN allowed).
 
@@ -106,27 +121,19 @@ def gwyddion_area(z: np.ndarray, dx: float, dy: float) -> float:
     that a flat map has exactly ``nx * ny * dx * dy``.
     """
     ny, nx = z.shape
-    ix2 = 1.0 / (dx * dx)
-    iy2 = 1.0 / (dy * dy)
+    ix, iy = 1.0 / dx, 1.0 / dy
     total = 0.0
-    for i in range(ny - 1):
-        for j in range(nx - 1):
-            z1 = z[i, j]
-            z2 = z[i, j + 1]
-            z3 = z[i + 1, j + 1]
-            z4 = z[i + 1, j]
-            c = 0.5 * (z1 + z2 + z3 + z4)
-            total += (
-                _excess((z1 - z2) ** 2 * ix2 + (z1 + z2 - c) ** 2 * iy2, 1.0)
-                + _excess((z2 - z3) ** 2 * iy2 + (z2 + z3 - c) ** 2 * ix2, 1.0)
-                + _excess((z3 - z4) ** 2 * ix2 + (z3 + z4 - c) ** 2 * iy2, 1.0)
-                + _excess((z1 - z4) ** 2 * iy2 + (z1 + z4 - c) ** 2 * ix2, 1.0)
-            )
+    for r0, r1 in _blocks(ny, 1):
+        z1, z2 = z[r0 : r1 - 1, :-1], z[r0 : r1 - 1, 1:]
+        z4, z3 = z[r0 + 1 : r1, :-1], z[r0 + 1 : r1, 1:]
+        c = 0.5 * (z1 + z2 + z3 + z4)
+        cell = _centre_triangle(z1, z2, c, ix, iy)
+        cell += _centre_triangle(z2, z3, c, iy, ix)
+        cell += _centre_triangle(z3, z4, c, ix, iy)
+        cell += _centre_triangle(z1, z4, c, iy, ix)
+        total += float(np.sum(cell))
     # each border strip segment counts two of the four quarter triangles
     strips = 2.0 * (
-        _edge_strip(z, dx, True, 0)
-        + _edge_strip(z, dx, True, ny - 1)
-        + _edge_strip(z, dy, False, 0)
-        + _edge_strip(z, dy, False, nx - 1)
+        _edge_strip(z[0], dx) + _edge_strip(z[-1], dx) + _edge_strip(z[:, 0], dy) + _edge_strip(z[:, -1], dy)
     )
     return (total + strips) * dx * dy / 4.0  # the flat corner quarter-pixels add no excess

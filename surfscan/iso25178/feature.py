@@ -7,12 +7,13 @@ Segmentation
     of Sz (option ``pruning``, default 5 %, ISO 25178-3) is merged into the
     neighbour across that saddle; the motif keeps the higher peak / deeper
     pit. surfscan builds the merge tree of the flooding from the basin
-    adjacency graph (union-find over saddles in increasing height,
-    :mod:`._merge_tree`), which gives the same significant peaks and pits as
-    steepest-descent watershed followed by Wolf pruning (as surfalize 0.19
-    computes it); ties between equal heights are broken by point index. A
-    pruned basin joins the motif across the saddle where its component first
-    meets a higher (hills) / deeper (dales) one (elder rule); surfalize's
+    adjacency graph (saddles in increasing height, elder rule, computed in
+    whole-array rounds, :mod:`._merge_tree`), which gives the same
+    significant peaks and pits as steepest-descent watershed followed by Wolf
+    pruning (as surfalize 0.19 computes it); ties between equal heights are
+    broken by point index. A pruned basin joins the motif across the saddle
+    where its component first meets a higher (hills) / deeper (dales) one
+    (elder rule); surfalize's
     incremental region-adjacency merging can attach a few such basins near
     motif boundaries elsewhere, so with edge exclusion the two can differ by a
     motif or two on maps with pixel-level noise (Spd within 1.5 % in the
@@ -101,10 +102,10 @@ def motifs(ctx: Context, kind: str) -> Motifs:
         sign = -1.0 if kind == "hill" else 1.0
         low, high = ctx.cached("descent_pointers", lambda: mt.descent_pointers(z))
         basin, pit = mt.resolve_basins(high if kind == "hill" else low)
-        ea, eb, es = mt.adjacency(z, basin, pit.size, sign)
-        order = np.argsort(sign * z.ravel()[es])
-        motif = mt.prune(z, pit, ea, eb, es, order, sign, pruning / 100.0 * (vmax - vmin))
-        count, edge, _level, volume = mt.motif_measures(z, basin, motif, sign, s.has_invalid)
+        ea, eb, es = mt.adjacency(z, basin, sign)
+        motif = mt.prune(z, pit, ea, eb, es, sign, pruning / 100.0 * (vmax - vmin))
+        rim = ctx.cached("rim_points", lambda: mt.rim_points(z))
+        count, edge, _level, volume = mt.motif_measures(z, basin, motif, (ea, eb, es), rim, sign)
         keep = motif == np.arange(motif.size)
         if exclude_edge:
             keep &= ~edge
