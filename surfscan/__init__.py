@@ -20,7 +20,7 @@ from .model import Micrograph, Surface
 _LAZY = {
     "acf": "curves", "height_histogram": "curves", "material_ratio_curve": "curves", "psd": "curves",
     "apply_filters": "filters", "gaussian_filter": "filters", "robust_gaussian_filter": "filters",
-    "formats": "io", "read": "io", "write": "io",
+    "formats": "io", "list_channels": "io", "read": "io", "write": "io",
     "parameters": "iso25178", "roughness": "iso25178",
     "fill_nonmeasured": "outliers", "remove_outliers": "outliers",
     "Particles": "particles", "measure_particles": "particles",
@@ -53,7 +53,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and IDEs: the names as plain imports
     from .curves import acf, height_histogram, material_ratio_curve, psd
     from .filters import apply_filters, gaussian_filter, robust_gaussian_filter
-    from .io import formats, read, write
+    from .io import formats, list_channels, read, write
     from .iso25178 import parameters, roughness
     from .outliers import fill_nonmeasured, remove_outliers
     from .particles import Particles, measure_particles
@@ -74,6 +74,7 @@ __all__ = [
     "read",
     "write",
     "formats",
+    "list_channels",
     "level",
     "level_plane",
     "level_polynomial",

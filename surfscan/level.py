@@ -107,7 +107,7 @@ def level_plane(surface: Surface, mask: np.ndarray | None = None) -> Surface:
     """Subtract the least-squares plane fitted over measured points (or ``mask``)."""
     z = surface.z
     ny, nx = z.shape
-    fm = _fit_mask(surface, mask) if (mask is not None or "has_invalid" in surface.__dict__) else None
+    fm = _fit_mask(surface, mask) if (mask is not None or surface.has_invalid_if_known() is not None) else None
     coef = _plane_full(z) if fm is None else None  # None: NaN found (or a mask) -> masked fit
     all_valid = coef is not None
     if coef is None:
@@ -120,7 +120,7 @@ def level_plane(surface: Surface, mask: np.ndarray | None = None) -> Surface:
         o = out[r0 : r0 + _BLOCK_ROWS]
         np.subtract(z[r0 : r0 + _BLOCK_ROWS], px, out=o)
         o -= py[r0 : r0 + _BLOCK_ROWS, None]
-    result = surface.replace(z=out, step="level plane")
+    result = surface.replace(z=out, step="level plane", zero_mean=True)
     return result.known_all_valid() if all_valid else result
 
 
@@ -168,7 +168,7 @@ def level_polynomial(surface: Surface, degree: int, mask: np.ndarray | None = No
     for (i, j), c in zip(terms, coef):
         cmat[j, i] = c
     form = py @ cmat @ px.T
-    return surface.replace(z=z - form, step=f"level poly:{degree}")
+    return surface.replace(z=z - form, step=f"level poly:{degree}", zero_mean=True)
 
 
 def level_rows(surface: Surface, mask: np.ndarray | None = None) -> Surface:

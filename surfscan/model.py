@@ -16,7 +16,10 @@ import numpy as np
 
 from .errors import SurfscanError
 
-__all__ = ["Surface", "Micrograph"]
+__all__ = ["Surface", "Micrograph", "QUANTITIES"]
+
+#: What a :class:`Surface`'s ``z`` holds: heights in µm, or raw intensity counts (an optical channel).
+QUANTITIES = ("height", "intensity")
 
 
 def _positive(name: str, value: float) -> float:
@@ -68,14 +71,27 @@ class Surface:
     meta : dict
         Instrument metadata, the source file and the processing history
         (``meta["history"]``, a list of strings).
+    quantity : {"height", "intensity"}
+        What ``z`` holds: heights in µm (default), or the raw counts of an
+        intensity channel, which readers return for viewing and masking
+        (roughness refuses them). ``meta["z_unit"]`` says the same in words.
+    zero_mean : bool
+        True when ``z`` is the residual of a least-squares fit with a constant
+        term (plane or polynomial levelling), so its mean over the measured
+        points is 0 up to rounding; a hint that saves a pass. Set by
+        :mod:`surfscan.level`; :meth:`replace` with new heights clears it.
     """
 
     z: np.ndarray
     dx: float
     dy: float
     meta: dict[str, Any] = field(default_factory=dict)
+    quantity: str = "height"
+    zero_mean: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.quantity not in QUANTITIES:
+            raise SurfscanError(f"Surface quantity must be one of {', '.join(QUANTITIES)}, got {self.quantity!r}")
         z = np.asarray(self.z)
         if z.ndim == 1:
             z = z[np.newaxis, :]
@@ -117,24 +133,41 @@ class Surface:
         """True when at least one point is NaN."""
         return bool(np.isnan(self.z).any())
 
+    @property
+    def is_intensity(self) -> bool:
+        """True when ``z`` holds intensity counts, not heights (``quantity == "intensity"``)."""
+        return self.quantity == "intensity"
+
     def known_all_valid(self) -> Surface:
         """Record that ``z`` has no NaN (a producer that knows it saves a full scan); returns self."""
         self.__dict__["has_invalid"] = False
         return self
 
-    def replace(self, z: np.ndarray | None = None, step: str | None = None, **meta: Any) -> Surface:
+    def has_invalid_if_known(self) -> bool | None:
+        """:attr:`has_invalid` when it is already known (computed, or set by :meth:`known_all_valid`), else None.
+
+        Costs nothing: it never scans ``z``.
+        """
+        return self.__dict__.get("has_invalid")
+
+    def replace(self, z: np.ndarray | None = None, step: str | None = None, *, zero_mean: bool | None = None,
+                **meta: Any) -> Surface:
         """A copy with new heights and/or metadata; ``step`` is appended to the history.
 
         The heights are taken as derived from this (already checked) map: ``inf`` in them is not looked
-        for again (a map built with ``Surface(...)`` is checked once, on the way in).
+        for again (a map built with ``Surface(...)`` is checked once, on the way in). ``zero_mean`` sets
+        the flag of the copy; by default it is kept when ``z`` is unchanged and cleared when it is new.
+        The :attr:`quantity` is kept.
         """
         new_meta = dict(self.meta)
         new_meta.update(meta)
         if step is not None:
             new_meta["history"] = [*self.meta.get("history", []), step]
+        if zero_mean is None:
+            zero_mean = self.zero_mean if z is None else False
         token = _DERIVED.set(True)
         try:
-            return dataclasses.replace(self, z=self.z if z is None else z, meta=new_meta)
+            return dataclasses.replace(self, z=self.z if z is None else z, meta=new_meta, zero_mean=bool(zero_mean))
         finally:
             _DERIVED.reset(token)
 

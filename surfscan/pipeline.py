@@ -151,21 +151,13 @@ def prepare(surface: Surface, settings: RoughnessSettings) -> Surface:
     return prepare_with_chain(surface, settings)[0]
 
 
-def _holds_intensity(surface: Surface) -> bool:
-    """True when a reader flagged the map as intensity, not height (``meta["quantity"]`` or ``z_unit``)."""
-    meta = surface.meta
-    return meta.get("quantity") == "intensity" or str(meta.get("z_unit") or "").startswith("intensity")
-
-
 def measure_roughness(surface: Surface, settings: RoughnessSettings) -> tuple[dict[str, float], dict[str, str]]:
-    """Prepare a surface and compute its parameters.
+    """Prepare a surface and compute its parameters: :func:`measure_roughness_chain` without the chain.
 
     Returns
     -------
-    values : dict
-        Parameter name -> value.
-    units : dict
-        Parameter name -> unit string.
+    values, units : dict
+        Parameter name -> value, and parameter name -> unit string.
     """
     values, units, _ = measure_roughness_chain(surface, settings)
     return values, units
@@ -185,11 +177,11 @@ def measure_roughness_chain(
     chain : dict
         The operator chain as applied (see :func:`prepare_with_chain`).
     """
-    if _holds_intensity(surface):
+    if surface.is_intensity:
         src = surface.meta.get("source_file", "this surface")
         raise SurfscanError(
-            f"{src}: holds intensity values, not heights (meta z_unit {surface.meta.get('z_unit')!r}); "
-            "roughness needs a height map: read the height channel instead"
+            f"{src}: holds intensity values, not heights (quantity 'intensity', z_unit "
+            f"{surface.meta.get('z_unit')!r}); roughness needs a height map: read the height channel instead"
         )
     names = resolve_names(list(settings.params) if settings.params else None)
     prepared, chain = prepare_with_chain(surface, settings)

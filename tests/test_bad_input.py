@@ -299,7 +299,7 @@ def test_npy_truncated_huge_and_pickled(tmp_path):
 @pytest.mark.parametrize("name", _expected_x3p() or ["<no real files>"])
 def test_cli_info_json_on_real_x3p(name, real_dir, expected, capsys):
     exp = expected["height"][name]
-    assert main(["info", str(real_dir / "height" / name), "--json"]) == 0
+    assert main(["info", str(real_dir / "height" / name), "--json", "--full"]) == 0
     rec = json.loads(capsys.readouterr().out)
     assert rec["kind"] == "height" and rec["format"] == "x3p"
     assert rec["shape"] == exp["shape"]

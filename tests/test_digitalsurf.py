@@ -39,7 +39,7 @@ def test_round_trip_through_our_reader(tmp_path, compressed):
     span = np.nanmax(s.z) - np.nanmin(s.z)
     assert np.nanmax(np.abs(t.z - s.z)) <= span * 2e-9 + 1e-6 * 1e-3  # 32-bit counts, float32 offset
     assert t.dx == pytest.approx(0.25, rel=1e-7) and t.dy == pytest.approx(0.5, rel=1e-7)
-    assert t.meta["compressed"] is compressed and t.meta["quantity"] == "height"
+    assert t.meta["compressed"] is compressed and t.quantity == "height"
 
 
 @pytest.mark.parametrize("compressed", [False, True])
@@ -100,10 +100,10 @@ def test_multi_object_file_lists_objects_and_picks_heights(tmp_path):
     (tmp_path / "multi.sur").write_bytes(_patch(light, 14, "<H", 2) + height)
     t = surfscan.read(tmp_path / "multi.sur")
     assert [c["name"] for c in t.meta["channels"]] == ["light", "height map"]
-    assert t.meta["channel"] == 1 and t.meta["quantity"] == "height"
+    assert t.meta["channel"] == 1 and t.quantity == "height"
     assert np.max(np.abs(t.z - s.z)) < 1e-6
     i = surfscan.read(tmp_path / "multi.sur", channel="light")
-    assert i.meta["quantity"] == "intensity" and i.meta["z_unit"].startswith("intensity")
+    assert i.quantity == "intensity" and i.is_intensity and i.meta["z_unit"].startswith("intensity")
     with pytest.raises(SurfscanError, match="no channel named"):
         surfscan.read(tmp_path / "multi.sur", channel="missing")
 
@@ -113,7 +113,7 @@ def test_intensity_only_file_is_flagged_and_roughness_refuses(tmp_path, capsys):
     (tmp_path / "light.sur").write_bytes(_intensity_object((tmp_path / "h.sur").read_bytes()))
     assert main(["info", "--json", str(tmp_path / "light.sur")]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["metadata"]["quantity"] == "intensity"
+    assert info["quantity"] == "intensity"
     assert main(["roughness", "--params", "Sa", str(tmp_path / "light.sur")]) == 1
     err = capsys.readouterr().err
     assert "intensity" in err and "light.sur" in err

@@ -28,7 +28,7 @@ def _sem_entries() -> list[str]:
 def _info(path, capsys, *extra: str) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SurfscanWarning)
-        rc = main(["info", str(path), "--json", *extra])
+        rc = main(["info", str(path), "--json", "--full", *extra])
     out = capsys.readouterr().out
     assert rc == 0, out
     return json.loads(out)

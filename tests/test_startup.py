@@ -14,8 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_images" / "electrode_A_good_site2.x3p"
 
 #: Modules no command needs before it runs: GUI, tables, image processing, plotting, compilers, clusters.
@@ -78,9 +76,6 @@ def test_info_imports_no_heavy_module() -> None:
     assert [m for m in rec["modules"] if m in NEVER_AT_START or m == "scipy.fft"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="surfscan.io registers the SEM readers on import, and "
-                   "surfscan/io/sem/databar.py imports scipy.ndimage at its top (outside surfscan/cli); "
-                   "remove this mark once 'surfscan info' of a height map no longer loads it")
 def test_info_of_a_height_map_does_not_import_scipy_ndimage() -> None:
     (rec,) = _loaded(["info", str(SAMPLE)]).values()
     assert rec["code"] == 0

@@ -14,11 +14,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import FormatError, SurfscanError
+from ..errors import FormatError, SurfscanError, UnsupportedFeatureError
 from ..model import Micrograph, Surface
-from .registry import Format, detect, formats, get_format, register
+from .registry import Format, call_reader, detect, formats, get_format, register
 
-__all__ = ["read", "write", "formats", "Format", "register", "get_format"]
+__all__ = ["read", "write", "list_channels", "formats", "Format", "register", "get_format"]
 
 # One module per vendor family; each registers its formats on import.
 _FORMAT_MODULES = [
@@ -47,6 +47,8 @@ _FORMAT_MODULES = [
 for _name in _FORMAT_MODULES:
     importlib.import_module(f"{__name__}.{_name}")
 
+from .contents import list_channels  # noqa: E402 -- after the formats it lists
+
 
 def read(path: str | os.PathLike, format: str | None = None, **options: Any) -> Surface | Micrograph:
     """Read a height map or a micrograph.
@@ -70,9 +72,17 @@ def read(path: str | os.PathLike, format: str | None = None, **options: Any) -> 
 
     Raises
     ------
-    SurfscanError
+    FormatError
         One clear error naming the file and the reason: missing, empty,
-        unknown format, truncated or corrupt.
+        not a known format (:class:`~surfscan.errors.NotThisFormatError`),
+        truncated or corrupt (:class:`~surfscan.errors.CorruptFileError`), a
+        feature the reader does not support
+        (:class:`~surfscan.errors.UnsupportedFeatureError`).
+    ReaderBugError
+        An unexpected exception inside the reader (a bug in surfscan, not a
+        problem of the file); it names the file and asks for a report.
+    SurfscanError
+        A bad option (an unknown channel, an unknown format name).
     """
     path = Path(path)
     if not path.exists():
@@ -86,17 +96,8 @@ def read(path: str | os.PathLike, format: str | None = None, **options: Any) -> 
     except OSError as exc:
         raise FormatError(path, f"cannot open: {exc.strerror or exc}") from exc
     if fmt.reader is None:
-        raise FormatError(path, f"reading {fmt.name} files is not supported")
-    try:
-        obj = fmt.reader(path, **options)
-    except SurfscanError:
-        raise
-    except MemoryError:
-        raise FormatError(path, f"not enough memory to read this {fmt.name} file") from None
-    except OSError as exc:
-        raise FormatError(path, f"cannot read: {exc.strerror or exc}") from exc
-    except Exception as exc:  # any other failure is a corrupt file, reported in one line
-        raise FormatError(path, f"corrupt or unsupported {fmt.description} file ({type(exc).__name__}: {exc})") from exc
+        raise UnsupportedFeatureError(path, f"reading {fmt.name} files is not supported")
+    obj = call_reader(fmt, path, fmt.reader, **options)
     obj.meta.setdefault("source_file", str(path))
     obj.meta.setdefault("format", fmt.name)
     return obj
@@ -115,6 +116,6 @@ def write(surface: Surface, path: str | os.PathLike, format: str | None = None, 
         raise SurfscanError(f"{path}: only height maps (Surface) can be written, not {type(surface).__name__}")
     fmt = get_format(format) if format else detect(path, for_writing=True)
     if fmt.writer is None:
-        raise FormatError(path, f"writing {fmt.name} files is not supported")
+        raise UnsupportedFeatureError(path, f"writing {fmt.name} files is not supported")
     fmt.writer(surface, path, **options)
     return path

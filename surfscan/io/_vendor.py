@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FormatError, SurfscanWarning
+from ..errors import CorruptFileError, SurfscanWarning
 from .binary import Layout
 from .limits import check_available, check_grid
 
@@ -95,9 +95,9 @@ def grid_view(path: str | os.PathLike | None, buf: bytes | memoryview, offset: i
     row_bytes = cols * dtype.itemsize
     stride = row_bytes if row_stride is None else int(row_stride)
     if stride < row_bytes:
-        raise FormatError(path, f"corrupt {what}: row stride {stride} bytes is shorter than a row ({row_bytes})")
+        raise CorruptFileError(path, f"corrupt {what}: row stride {stride} bytes is shorter than a row ({row_bytes})")
     if offset < 0:
-        raise FormatError(path, f"corrupt {what}: negative data offset {offset}")
+        raise CorruptFileError(path, f"corrupt {what}: negative data offset {offset}")
     needed = stride * (rows - 1) + row_bytes
     check_available(path, needed, len(buf) - offset, what)
     if stride == row_bytes:
@@ -142,9 +142,9 @@ def scaled(raw: np.ndarray, scale: float, offset: float = 0.0, invalid: np.ndarr
     """
     scale, offset = float(scale), float(offset)
     if not (np.isfinite(scale) and np.isfinite(offset)):
-        raise FormatError(path, f"corrupt header: height scale {scale!r} or offset {offset!r} is not finite")
+        raise CorruptFileError(path, f"corrupt header: height scale {scale!r} or offset {offset!r} is not finite")
     if raw.dtype.kind in "iu" and not np.isfinite(abs(scale) * 2.0**64 + abs(offset)):
-        raise FormatError(path, f"corrupt header: height scale {scale!r} overflows")
+        raise CorruptFileError(path, f"corrupt header: height scale {scale!r} overflows")
     with np.errstate(over="ignore", invalid="ignore"):
         z = np.multiply(raw, scale, dtype=np.float64)
         if offset:

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FormatError
+from ..errors import CorruptFileError, NotThisFormatError
 from ..model import Surface
 from ._vendor import grid_view, read_bytes, scaled
 from .binary import Layout, cstr
+from .checks import header_field, pixel_size
 from .registry import Format, register
 
 MAGIC = b"AliconaImaging\x00\r\n"
@@ -39,18 +40,18 @@ def _sniff(head: bytes, path: Path) -> int:
 def _tag(path: Path, buf: bytes, pos: int) -> tuple[str, str]:
     t = TAG.read(buf, pos, str(path))
     if t["end"] != b"\r\n":
-        raise FormatError(path, f"corrupt tag at byte {pos} (no CR LF terminator)")
+        raise CorruptFileError(path, f"corrupt tag at byte {pos} (no CR LF terminator)")
     return cstr(t["key"]), cstr(t["value"])
 
 
 def _tags(path: Path, buf: bytes) -> dict[str, str]:
     """The tag list as text key -> text value."""
     if not buf[: len(MAGIC)] == MAGIC:
-        raise FormatError(path, "not an AL3D file (bad magic)")
+        raise NotThisFormatError(path, "not an AL3D file (bad magic)")
     pos = len(MAGIC)
     version, count = _tag(path, buf, pos), _tag(path, buf, pos + TAG.size)
     if version[0] != "Version" or count[0] != "TagCount" or not count[1].isdigit() or int(count[1]) > _MAX_TAGS:
-        raise FormatError(path, f"corrupt header: expected Version and TagCount tags, found {version} {count}")
+        raise CorruptFileError(path, f"corrupt header: expected Version and TagCount tags, found {version} {count}")
     tags = dict([version, count])
     for i in range(int(count[1])):
         key, value = _tag(path, buf, pos + (i + 2) * TAG.size)
@@ -58,22 +59,13 @@ def _tags(path: Path, buf: bytes) -> dict[str, str]:
     return tags
 
 
-def _number(path: Path, tags: dict[str, str], key: str, kind: type = float) -> float:
-    try:
-        return kind(tags[key])
-    except KeyError:
-        raise FormatError(path, f"the header has no {key} tag") from None
-    except ValueError:
-        raise FormatError(path, f"the {key} tag is not a number: {tags[key]!r}") from None
-
-
 def read_al3d(path: str | os.PathLike) -> Surface:
     """Read the depth image of an Alicona ``.al3d`` file as heights in µm."""
     path = Path(path)
     buf = read_bytes(path)
     tags = _tags(path, buf)
-    cols, rows = _number(path, tags, "Cols", int), _number(path, tags, "Rows", int)
-    offset = _number(path, tags, "DepthImageOffset", int)
+    cols, rows = header_field(path, tags, "Cols", kind=int), header_field(path, tags, "Rows", kind=int)
+    offset = header_field(path, tags, "DepthImageOffset", kind=int)
     stride = -(-cols * 4 // 8) * 8
     raw = grid_view(path, buf, offset, rows, cols, "<f4", "depth image", row_stride=stride)
     invalid_value = float(tags.get("InvalidPixelValue", "nan")) if _is_float(tags.get("InvalidPixelValue")) else np.nan
@@ -81,10 +73,8 @@ def read_al3d(path: str | os.PathLike) -> Surface:
         invalid_value = DEFAULT_INVALID
     invalid = ~(raw < np.float32(invalid_value))  # NaN compares False, so it is invalid too
     z = scaled(raw, 1e6, 0.0, invalid if invalid.any() else None)
-    dx = _number(path, tags, "PixelSizeXMeter") * 1e6
-    dy = _number(path, tags, "PixelSizeYMeter") * 1e6
-    if not (dx > 0 and np.isfinite(dx) and dy > 0 and np.isfinite(dy)):
-        raise FormatError(path, f"invalid pixel size {dx!r} x {dy!r} µm")
+    dx, dy = pixel_size(path, header_field(path, tags, "PixelSizeXMeter") * 1e6,
+                        header_field(path, tags, "PixelSizeYMeter") * 1e6)
     meta = {
         "vendor": "Alicona",
         "instrument": None,
@@ -106,4 +96,5 @@ def _is_float(text: str | None) -> bool:
         return False
 
 
-register(Format("al3d", "Alicona AL3D focus-variation data", (".al3d",), "height", read_al3d, None, _sniff))
+register(Format("al3d", "Alicona AL3D focus-variation data", (".al3d",), kind="height", reader=read_al3d,
+                sniff=_sniff))

@@ -17,7 +17,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..errors import FormatError
+from ..errors import CorruptFileError
 
 __all__ = ["Layout", "cstr"]
 
@@ -45,7 +45,7 @@ class Layout:
     def read(self, buf: bytes | memoryview, base: int = 0, path: str | None = None) -> dict:
         """Unpack every field from ``buf`` starting at ``base``."""
         if base < 0 or base + self.size > len(buf):
-            raise FormatError(path, f"truncated header: needs {self.size} bytes at offset {base}, file has {len(buf)}")
+            raise CorruptFileError(path, f"truncated header: needs {self.size} bytes at offset {base}, file has {len(buf)}")
         out = {}
         for name, code, off in self.fields:
             values = struct.unpack_from(self.byteorder + code, buf, base + off)

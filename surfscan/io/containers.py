@@ -5,7 +5,7 @@ archives (some after a vendor prefix); ``.zon`` members are additionally
 zstd-compressed. A corrupt or hostile archive can declare members far larger
 than the file, or compress gigabytes into a few bytes; every function here
 checks the declared and the decompressed sizes against a limit *before* the
-bytes are allocated, and reports problems as :class:`~surfscan.errors.FormatError`.
+bytes are allocated, and reports problems as :class:`~surfscan.errors.CorruptFileError`.
 """
 
 from __future__ import annotations
@@ -13,18 +13,21 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+import zlib
 from collections.abc import Callable
 
-from ..errors import FormatError
+from ..errors import CorruptFileError, FormatError
 from .limits import max_points
 
-__all__ = ["ZIP_MAGIC", "ZSTD_MAGIC", "byte_cap", "open_zip", "read_member", "zstd_decompress"]
+__all__ = ["ZIP_MAGIC", "ZSTD_MAGIC", "ZIP_ERRORS", "byte_cap", "open_zip", "read_member", "zstd_decompress"]
 
 ZIP_MAGIC = b"PK\x03\x04"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 _CHUNK = 1 << 22
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError, KeyError)
+#: What :mod:`zipfile` raises on a corrupt or truncated archive.
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError, KeyError,
+              zlib.error)
 
 
 def byte_cap(bytes_per_point: int = 8) -> int:
@@ -41,8 +44,8 @@ def open_zip(path: str | os.PathLike | None, raw: bytes, start: int = 0) -> zipf
     """
     try:
         return zipfile.ZipFile(io.BytesIO(memoryview(raw)[start:]))
-    except _ZIP_ERRORS as exc:
-        raise FormatError(path, f"corrupt ZIP container ({exc})") from None
+    except ZIP_ERRORS as exc:
+        raise CorruptFileError(path, f"corrupt ZIP container ({exc})") from None
 
 
 def read_member(path: str | os.PathLike | None, archive: zipfile.ZipFile, name: str, cap: int | None = None) -> bytes:
@@ -63,16 +66,16 @@ def read_member(path: str | os.PathLike | None, archive: zipfile.ZipFile, name: 
     try:
         info = archive.getinfo(name)
     except KeyError:
-        raise FormatError(path, f"the container has no member {name!r}") from None
+        raise CorruptFileError(path, f"the container has no member {name!r}") from None
     if info.file_size > cap:
-        raise FormatError(path, f"member {name!r} declares {info.file_size} bytes, more than the limit of {cap}")
+        raise CorruptFileError(path, f"member {name!r} declares {info.file_size} bytes, more than the limit of {cap}")
     try:
         with archive.open(info) as fh:
             data = fh.read(cap + 1)
-    except _ZIP_ERRORS + (OSError,) as exc:
-        raise FormatError(path, f"cannot read member {name!r} of the container ({exc})") from None
+    except ZIP_ERRORS + (OSError,) as exc:
+        raise CorruptFileError(path, f"cannot read member {name!r} of the container ({exc})") from None
     if len(data) > cap:
-        raise FormatError(path, f"member {name!r} expands beyond the limit of {cap} bytes")
+        raise CorruptFileError(path, f"member {name!r} expands beyond the limit of {cap} bytes")
     return data
 
 
@@ -106,8 +109,8 @@ def zstd_decompress(
                 cap = min(cap, cap_from_head(chunk))
             total += len(chunk)
             if total > cap:
-                raise FormatError(path, f"a zstd-compressed member expands beyond the limit of {cap} bytes")
+                raise CorruptFileError(path, f"a zstd-compressed member expands beyond the limit of {cap} bytes")
             chunks.append(chunk)
     except zstandard.ZstdError as exc:
-        raise FormatError(path, f"corrupt zstd-compressed member ({exc})") from None
+        raise CorruptFileError(path, f"corrupt zstd-compressed member ({exc})") from None
     return b"".join(chunks)

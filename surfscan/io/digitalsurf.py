@@ -21,7 +21,7 @@ the count ``min_point - 2`` marks points that were not measured (NaN).
 
 Intensity: objects of studiable type binary/intensity/RGB image (3, 10, 12, 18)
 or whose z unit is not a length are read with their raw scaled values and
-``meta["quantity"] = "intensity"``; :func:`surfscan.pipeline.measure_roughness`
+``Surface.quantity == "intensity"``; :func:`surfscan.pipeline.measure_roughness`
 (and so ``surfscan roughness``) refuses such surfaces with a clear error.
 
 The writer produces one uncompressed (or, with ``compressed=True``, zlib
@@ -42,10 +42,18 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError, SurfscanError, SurfscanWarning
+from ..errors import (
+    CorruptFileError,
+    FormatError,
+    NotThisFormatError,
+    SurfscanError,
+    SurfscanWarning,
+    UnsupportedFeatureError,
+)
 from ..model import Surface
 from ._vendor import LENGTH_TO_UM, grid_view, read_bytes, scaled, unit_text
 from .binary import Layout, cstr
+from .checks import pixel_size
 from .limits import check_available, check_grid
 from .registry import Format, register
 
@@ -101,13 +109,13 @@ def _header(path: Path, buf: bytes, pos: int) -> dict[str, Any]:
     """Unpack one object header at ``pos`` (PC or Macintosh byte order)."""
     check_available(path, pos + HEADER_SIZE, len(buf), "object header")
     if buf[pos : pos + 12] not in (MAGIC_RAW, MAGIC_ZIP):
-        raise FormatError(path, f"not a Digital Surf object at byte {pos} (magic {bytes(buf[pos:pos + 12])!r})")
+        raise NotThisFormatError(path, f"not a Digital Surf object at byte {pos} (magic {bytes(buf[pos:pos + 12])!r})")
     layout = HEADER_MAC if int.from_bytes(buf[pos + 12 : pos + 14], "little") == _MAC_FORMAT else HEADER
     h = layout.read(buf, pos, str(path))
     h["byteorder"] = layout.byteorder
     h["compressed"] = h["code"] == MAGIC_ZIP
     if h["bits_per_point"] not in (16, 32):
-        raise FormatError(path, f"unsupported {h['bits_per_point']} bits per point (16 or 32 expected)")
+        raise UnsupportedFeatureError(path, f"unsupported {h['bits_per_point']} bits per point (16 or 32 expected)")
     return h
 
 
@@ -142,12 +150,12 @@ def _object(path: Path, buf: bytes, pos: int, index: int) -> dict[str, Any]:
     check_available(path, start, len(buf), "comment and private zones")
     if h["compressed"]:
         if h["total_points"] != rows * cols:
-            raise FormatError(path, f"corrupt header: {h['total_points']} points declared for a "
+            raise CorruptFileError(path, f"corrupt header: {h['total_points']} points declared for a "
                                     f"{rows} x {cols} grid")
         nbytes = h["compressed_size"]
     else:
         if h["total_points"] < rows * cols:
-            raise FormatError(path, f"corrupt header: {h['total_points']} points declared for a "
+            raise CorruptFileError(path, f"corrupt header: {h['total_points']} points declared for a "
                                     f"{rows} x {cols} grid")
         nbytes = h["total_points"] * item
     check_available(path, nbytes, len(buf) - start, f"object {index} data")
@@ -163,11 +171,11 @@ def _inflate(path: Path, buf: bytes, h: dict[str, Any], raw_bytes: int) -> bytes
     order = h["byteorder"]
     count = int(np.frombuffer(buf, order + "u4", 1, start)[0])
     if count > _MAX_STREAMS:
-        raise FormatError(path, f"corrupt compressed data: {count} streams declared")
+        raise CorruptFileError(path, f"corrupt compressed data: {count} streams declared")
     check_available(path, start + 4 + 8 * count, end, "compressed stream directory")
     directory = np.frombuffer(buf, order + "u4", 2 * count, start + 4).reshape(count, 2).astype(np.int64)
     if int(directory[:, 0].sum()) != raw_bytes:
-        raise FormatError(path, f"corrupt compressed data: streams inflate to {int(directory[:, 0].sum())} bytes, "
+        raise CorruptFileError(path, f"corrupt compressed data: streams inflate to {int(directory[:, 0].sum())} bytes, "
                                 f"the grid needs {raw_bytes}")
     pos = start + 4 + 8 * count
     check_available(path, pos + int(directory[:, 1].sum()), end, "compressed streams")
@@ -177,9 +185,9 @@ def _inflate(path: Path, buf: bytes, h: dict[str, Any], raw_bytes: int) -> bytes
         try:
             chunk = inflater.decompress(bytes(buf[pos : pos + zip_len]), raw_len)
         except zlib.error as exc:
-            raise FormatError(path, f"corrupt compressed data ({exc})") from None
+            raise CorruptFileError(path, f"corrupt compressed data ({exc})") from None
         if len(chunk) != raw_len or inflater.unconsumed_tail:
-            raise FormatError(path, f"corrupt compressed data: a stream inflates to a size other than {raw_len}")
+            raise CorruptFileError(path, f"corrupt compressed data: a stream inflates to a size other than {raw_len}")
         out += chunk
         pos += zip_len
     return bytes(out)
@@ -270,7 +278,7 @@ def read_sur(path: str | os.PathLike, channel: int | str | None = None) -> Surfa
     Returns
     -------
     Surface
-        ``meta["quantity"]`` is ``"height"`` or ``"intensity"``;
+        ``quantity`` is ``"height"`` or ``"intensity"``;
         ``meta["channels"]`` lists every object of the file.
     """
     path = Path(path)
@@ -288,7 +296,6 @@ def read_sur(path: str | os.PathLike, channel: int | str | None = None) -> Surfa
         "object_name": cstr(h["name_object"]),
         "studiable_type": STUDIABLE_TYPES.get(h["studiable_type"], str(h["studiable_type"])),
         "acquisition": ACQUISITION_TYPES.get(h["acquisition"], str(h["acquisition"])),
-        "quantity": quantity,
         "z_unit": "µm" if quantity == "height" else f"intensity ({unit_text(h['unit_step_z']) or 'raw counts'}, not a height)",
         "z_offset": float(h["offset_z"]) * _factor(path, unit_text(h["unit_step_z"]), "z", quantity),
         "compressed": h["compressed"],
@@ -297,9 +304,8 @@ def read_sur(path: str | os.PathLike, channel: int | str | None = None) -> Surfa
         "channel": h["index"],
         "channels": _channel_list(objects),
     }
-    if not (dx > 0 and np.isfinite(dx) and dy > 0 and np.isfinite(dy)):
-        raise FormatError(path, f"invalid pixel spacing {h['spacing_x']!r} x {h['spacing_y']!r} in the header")
-    return Surface(z, dx, dy, meta)
+    dx, dy = pixel_size(path, dx, dy, f"(spacing {h['spacing_x']!r} x {h['spacing_y']!r} in the header)")
+    return Surface(z, dx, dy, meta, quantity=quantity)
 
 
 # --------------------------------------------------------------------------- writer
@@ -376,4 +382,5 @@ def write_sur(surface: Surface, path: str | os.PathLike, compressed: bool = Fals
         fh.write(zone)
 
 
-register(Format("sur", "Digital Surf SUR (MountainsMap)", (".sur",), "height", read_sur, write_sur, _sniff))
+register(Format("sur", "Digital Surf SUR (MountainsMap)", (".sur",), kind="height", reader=read_sur, writer=write_sur,
+                sniff=_sniff))

@@ -28,10 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError
+from ..errors import CorruptFileError, FormatError, NotThisFormatError, UnsupportedFeatureError
 from ..model import Surface
 from ._vendor import grid_view, read_bytes, scaled
 from .binary import Layout
+from .checks import pixel_size
 from .limits import check_available
 from .registry import Format, register
 
@@ -54,10 +55,10 @@ def _blocks(path: Path, buf: bytes) -> dict[int, tuple[int, int]]:
     """Tag -> (payload offset, payload size) of the first block with each tag."""
     p = PREFIX.read(buf, 0, str(path))
     if p["magic"] != MAGIC:
-        raise FormatError(path, "not an FRT file (bad magic)")
+        raise NotThisFormatError(path, "not an FRT file (bad magic)")
     size_code = {b"1.00": "<u4", b"1.01": "<u8"}.get(p["version"])
     if size_code is None:
-        raise FormatError(path, f"unsupported FRT version {p['version']!r}")
+        raise UnsupportedFeatureError(path, f"unsupported FRT version {p['version']!r}")
     width = 2 + np.dtype(size_code).itemsize
     pos, out = PREFIX.size, {}
     for _ in range(p["blocks"]):
@@ -100,7 +101,7 @@ def _counts(path: Path, buf: bytes, blocks: dict) -> tuple[np.ndarray, str]:
 
 def _raster(path: Path, buf: bytes, off: int, size: int, g: dict[str, Any]) -> np.ndarray:
     if g["bits"] not in (16, 32):
-        raise FormatError(path, f"unsupported {g['bits']} bits per point")
+        raise UnsupportedFeatureError(path, f"unsupported {g['bits']} bits per point")
     dtype = "<u2" if g["bits"] == 16 else "<i4"
     check_available(path, int(g["rows"]) * int(g["cols"]) * (g["bits"] // 8), size, "height data")
     return grid_view(path, buf, off, g["rows"], g["cols"], dtype)[::-1]
@@ -116,13 +117,12 @@ def read_frt(path: str | os.PathLike) -> Surface:
     area = _block(path, buf, blocks, 0x0067, AREA)
     scale = zs["m_per_count"] * 1e6
     if not (np.isfinite(scale) and scale != 0):
-        raise FormatError(path, f"invalid height scale {zs['m_per_count']!r} m per count")
+        raise CorruptFileError(path, f"invalid height scale {zs['m_per_count']!r} m per count")
     invalid = counts == NOT_MEASURED
     z = scaled(counts, scale, 0.0, invalid if invalid.any() else None)
     rows, cols = counts.shape
     dx, dy = area["width_m"] * 1e6 / cols, area["height_m"] * 1e6 / rows
-    if not (dx > 0 and np.isfinite(dx) and dy > 0 and np.isfinite(dy)):
-        raise FormatError(path, f"invalid scan area {area['width_m']!r} x {area['height_m']!r} m")
+    dx, dy = pixel_size(path, dx, dy, f"(scan area {area['width_m']!r} x {area['height_m']!r} m)")
     meta = {
         "vendor": "FRT",
         "instrument": "MicroProf",
@@ -136,4 +136,4 @@ def read_frt(path: str | os.PathLike) -> Surface:
     return Surface(z, dx, dy, meta)
 
 
-register(Format("frt", "FRT MicroProf profilometer data", (".frt",), "height", read_frt, None, _sniff))
+register(Format("frt", "FRT MicroProf profilometer data", (".frt",), kind="height", reader=read_frt, sniff=_sniff))

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError, SurfscanError, SurfscanWarning
+from ..errors import FormatError, NotThisFormatError, SurfscanError, SurfscanWarning
 from ..model import Surface
 from .limits import check_grid
 from .registry import Format, register
@@ -121,7 +121,7 @@ class _Walker:
 def check_structure(path: Path, raw: bytes) -> None:
     """Raise :class:`FormatError` unless ``raw`` is a well-formed, complete GWY serialisation."""
     if raw[:4] != MAGIC:
-        raise FormatError(path, "not a Gwyddion .gwy file (no GWYP header)")
+        raise NotThisFormatError(path, "not a Gwyddion .gwy file (no GWYP header)")
     end = _Walker(path, raw).object(4, len(raw), 0)
     if end != len(raw):
         warnings.warn(f"{path}: {len(raw) - end} bytes after the Gwyddion container ignored", SurfscanWarning,
@@ -240,4 +240,4 @@ def read_gwy(path: Path, channel: str | int | None = None, mask_as_invalid: bool
     return Surface(z, dx, dy, meta)
 
 
-register(Format("gwy", "Gwyddion native .gwy", (".gwy",), "height", read_gwy, None, _sniff, True))
+register(Format("gwy", "Gwyddion native .gwy", (".gwy",), kind="height", reader=read_gwy, sniff=_sniff))

@@ -41,10 +41,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError
+from ..errors import FormatError, NotThisFormatError, UnsupportedFeatureError
 from ..model import Surface
 from .binary import Layout
 from .channels import INTENSITY_UNIT, pick_channel
+from .checks import pixel_size
 from .containers import ZIP_MAGIC, open_zip, read_member
 from .limits import check_available, check_grid
 from .registry import Format, register
@@ -101,9 +102,9 @@ def _data_image(path: Path | None, buf: bytes, offset: int) -> np.ndarray:
     info = DATA_IMAGE.read(buf, offset, str(path))
     rows, cols = check_grid(path, info["height"], info["width"])
     if info["bit_depth"] not in (8, 16, 32):
-        raise FormatError(path, f"unsupported image sample size of {info['bit_depth']} bits")
+        raise UnsupportedFeatureError(path, f"unsupported image sample size of {info['bit_depth']} bits")
     if info["compression"] != 0:
-        raise FormatError(path, f"compressed VK4 images (compression {info['compression']}) are not supported")
+        raise UnsupportedFeatureError(path, f"compressed VK4 images (compression {info['compression']}) are not supported")
     nbytes = rows * cols * info["bit_depth"] // 8
     if info["byte_size"] != nbytes:
         raise FormatError(path, f"image at byte {offset} declares {info['byte_size']} bytes, {rows} x {cols} "
@@ -177,7 +178,7 @@ def read_vk4_bytes(buf: bytes, path: Path | None = None, channel: str | None = N
     """Decode a VK4 (or VK3) byte stream; see :func:`read_vk` for the options."""
     header = HEADER.read(buf, 0, str(path))
     if header["magic"] not in (b"VK4_", b"VK3_") or header["file_type"] != b"\0\0\0\0":
-        raise FormatError(path, "not a Keyence VK4 stream (bad header)")
+        raise NotThisFormatError(path, "not a Keyence VK4 stream (bad header)")
     offsets = OFFSETS.read(buf, 0, str(path))
     conds = MEAS_CONDS.read(buf, offsets["meas_conds"], str(path))
     if conds["size"] < MEAS_CONDS_MIN_SIZE:
@@ -188,9 +189,8 @@ def read_vk4_bytes(buf: bytes, path: Path | None = None, channel: str | None = N
     raw = _data_image(path, buf, offset)
     dx = conds["x_length_per_pixel"] * _PICOMETRE_UM
     dy = conds["y_length_per_pixel"] * _PICOMETRE_UM
-    if not (dx > 0 and dy > 0):
-        raise FormatError(path, f"invalid pixel size {conds['x_length_per_pixel']} x "
-                                f"{conds['y_length_per_pixel']} pm in the measurement conditions")
+    dx, dy = pixel_size(path, dx, dy, f"({conds['x_length_per_pixel']} x {conds['y_length_per_pixel']} pm in the "
+                                      "measurement conditions)")
     meta = _metadata(buf, header, conds, offsets)
     meta.update({"channel": name, "channels": list(layers)})
     if kind == "height":
@@ -200,12 +200,12 @@ def read_vk4_bytes(buf: bytes, path: Path | None = None, channel: str | None = N
     else:
         z = raw.astype(np.float64)
         meta["z_unit"] = INTENSITY_UNIT
-    return Surface(z, dx, dy, meta)
+    return Surface(z, dx, dy, meta, quantity="height" if kind == "height" else "intensity")
 
 
 def _vk4_from_container(path: Path, raw: bytes) -> bytes:
     if raw[:3] not in (b"VK6", b"VK7"):
-        raise FormatError(path, "not a Keyence VK6/VK7 file (bad header)")
+        raise NotThisFormatError(path, "not a Keyence VK6/VK7 file (bad header)")
     archive = open_zip(path, raw, 0)
     if _VK4_MEMBER not in archive.namelist():
         raise FormatError(path, f"the VK6/VK7 container holds no {_VK4_MEMBER} member")
@@ -239,6 +239,6 @@ def read_vk(path: Path, channel: str | None = None, zero_is_invalid: bool = True
 
 
 register(Format("vk4", "Keyence VK-X .vk4/.vk3 (layout only, not yet verified on an instrument file)",
-                (".vk4", ".vk3"), "height", read_vk, None, _sniff_vk4, False))
+                (".vk4", ".vk3"), kind="height", reader=read_vk, sniff=_sniff_vk4, verified=False))
 register(Format("vk6", "Keyence VK-X .vk6/.vk7 container (layout only, not yet verified on an instrument file)",
-                (".vk6", ".vk7"), "height", read_vk, None, _sniff_vk6, False))
+                (".vk6", ".vk7"), kind="height", reader=read_vk, sniff=_sniff_vk6, verified=False))

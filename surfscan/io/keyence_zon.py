@@ -26,10 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FormatError, SurfscanWarning
+from ..errors import CorruptFileError, NotThisFormatError
 from ..model import Surface
 from .binary import Layout
 from .channels import flatten_xml, parse_xml, pick_channel
+from .checks import header_field, mask_invalid
 from .containers import ZIP_MAGIC, ZSTD_MAGIC, byte_cap, open_zip, read_member, zstd_decompress
 from .limits import check_available, check_grid
 from .registry import Format, register
@@ -65,7 +66,7 @@ def _members(path: Path, raw: bytes) -> tuple[dict[str, str], dict[int, tuple[di
     """Metadata (flattened XML) and the first data block of each item size."""
     header = HEADER.read(raw, path=str(path))
     if header["magic"] != b"KPK":
-        raise FormatError(path, "not a Keyence .zon file (no KPK header)")
+        raise NotThisFormatError(path, "not a Keyence .zon file (no KPK header)")
     start = 8 + header["preview_size"] if 8 + header["preview_size"] <= len(raw) else 8
     archive = open_zip(path, raw, start if raw[start : start + 4] == ZIP_MAGIC else 0)
     meta: dict[str, str] = {}
@@ -105,23 +106,12 @@ def _grid(path: Path, block: dict, data: bytes, dtype: str, channels: int = 1) -
     item = np.dtype(dtype).itemsize * channels
     stride = block["rowstride"]
     if stride < cols * item or stride % np.dtype(dtype).itemsize:
-        raise FormatError(path, f"corrupt data block: row stride {stride} bytes for {cols} columns of {item} bytes")
+        raise CorruptFileError(path, f"corrupt data block: row stride {stride} bytes for {cols} columns of {item} bytes")
     check_available(path, rows * stride, len(data) - DATA_BLOCK.size, "data block")
     per_row = stride // np.dtype(dtype).itemsize
     arr = np.frombuffer(data, dtype=dtype, count=rows * per_row, offset=DATA_BLOCK.size).reshape(rows, per_row)
     arr = arr[:, : cols * channels]
     return arr.reshape(rows, cols, channels) if channels > 1 else arr
-
-
-def _calibration(path: Path, meta: dict[str, str], key: str) -> float:
-    text = meta.get(key)
-    try:
-        value = float(text) if text is not None else float("nan")
-    except ValueError:
-        value = float("nan")
-    if not (np.isfinite(value) and value > 0):
-        raise FormatError(path, f"missing or invalid calibration {key} ({text!r})")
-    return value
 
 
 def _date(text: str | None) -> str | None:
@@ -159,19 +149,12 @@ def read_zon(path: Path, channel: str | None = None) -> Surface:
     if _ITEM_RGB in blocks:
         available.append("color")
     pick_channel(path, available, channel)
-    step_m = _calibration(path, meta_xml, "Calibration/XYCalibration/MeterPerPixel")
-    z_m = _calibration(path, meta_xml, "Calibration/ZCalibration/MeterPerUnit")
+    step_m = header_field(path, meta_xml, "Calibration/XYCalibration/MeterPerPixel", where="the XML", positive=True)
+    z_m = header_field(path, meta_xml, "Calibration/ZCalibration/MeterPerUnit", where="the XML", positive=True)
     counts = _grid(path, *blocks[_ITEM_HEIGHT], "<i4")
     z = counts * (z_m * 1e6)
     if _ITEM_MASK in blocks:
-        mask = _grid(path, *blocks[_ITEM_MASK], "u1")
-        if mask.shape == z.shape:
-            z[mask != 0] = np.nan
-        else:
-            import warnings
-
-            warnings.warn(f"{path}: the invalid-point mask has shape {mask.shape}, heights {z.shape}; mask ignored",
-                          SurfscanWarning, stacklevel=2)
+        mask_invalid(path, z, _grid(path, *blocks[_ITEM_MASK], "u1"), "invalid-point mask")
     meta = {"instrument": "Keyence VR", "vendor": "Keyence", "channel": "height", "channels": available}
     for key, name in _META_KEYS.items():
         if key in meta_xml:
@@ -183,4 +166,4 @@ def read_zon(path: Path, channel: str | None = None) -> Surface:
     return Surface(z, step_m * 1e6, step_m * 1e6, meta)
 
 
-register(Format("zon", "Keyence VR .zon", (".zon",), "height", read_zon, None, _sniff, True))
+register(Format("zon", "Keyence VR .zon", (".zon",), kind="height", reader=read_zon, sniff=_sniff))

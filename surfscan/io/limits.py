@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from ..errors import FormatError
+from ..errors import CorruptFileError
 
 __all__ = ["max_points", "set_max_points", "check_grid", "check_available"]
 
@@ -38,11 +38,11 @@ def check_grid(path: str | os.PathLike | None, rows: int, cols: int) -> tuple[in
     try:
         rows, cols = int(rows), int(cols)
     except (TypeError, ValueError, OverflowError):
-        raise FormatError(path, f"invalid grid size {rows!r} x {cols!r}") from None
+        raise CorruptFileError(path, f"invalid grid size {rows!r} x {cols!r}") from None
     if rows <= 0 or cols <= 0:
-        raise FormatError(path, f"invalid grid size {rows} x {cols} (must be positive)")
+        raise CorruptFileError(path, f"invalid grid size {rows} x {cols} (must be positive)")
     if rows * cols > _max_points:
-        raise FormatError(
+        raise CorruptFileError(
             path,
             f"declared grid {rows} x {cols} exceeds the limit of {_max_points} points "
             "(raise it with SURFSCAN_MAX_POINTS if the file is genuine)",
@@ -53,6 +53,6 @@ def check_grid(path: str | os.PathLike | None, rows: int, cols: int) -> tuple[in
 def check_available(path: str | os.PathLike | None, needed: int, available: int, what: str = "data") -> None:
     """Raise when a header declares more bytes than the file holds."""
     if needed < 0 or needed > available:
-        raise FormatError(
+        raise CorruptFileError(
             path, f"truncated or corrupt: the header declares {needed} bytes of {what}, the file holds {available}"
         )

@@ -27,10 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FormatError
+from ..errors import CorruptFileError
 from ..model import Surface
 from ._vendor import grid_view, read_bytes, scaled
 from .binary import Layout, cstr
+from .checks import pixel_size
 from .registry import Format, register
 
 HEADER_SIZE = 3468
@@ -53,11 +54,9 @@ def read_nms(path: str | os.PathLike) -> Surface:
     raw = grid_view(path, buf, HEADER_SIZE, h["rows"], h["cols"], "<u2")
     zmin, zmax = h["zmin"], h["zmax"]
     if not (np.isfinite(zmin) and np.isfinite(zmax) and zmax >= zmin):
-        raise FormatError(path, f"invalid z range {zmin!r} .. {zmax!r} in the header")
+        raise CorruptFileError(path, f"invalid z range {zmin!r} .. {zmax!r} in the header")
     z = scaled(raw, (zmax - zmin) / FULL_SCALE, zmin)
-    dx, dy = h["dx_nm"] * 1e-3, h["dy_nm"] * 1e-3
-    if not (dx > 0 and np.isfinite(dx) and dy > 0 and np.isfinite(dy)):
-        raise FormatError(path, f"invalid pixel spacing {h['dx_nm']!r} x {h['dy_nm']!r} nm")
+    dx, dy = pixel_size(path, h["dx_nm"] * 1e-3, h["dy_nm"] * 1e-3, f"({h['dx_nm']!r} x {h['dy_nm']!r} nm)")
     meta = {
         "vendor": "NanoFocus",
         "instrument": None,
@@ -71,4 +70,4 @@ def read_nms(path: str | os.PathLike) -> Surface:
     return Surface(z, dx, dy, meta)
 
 
-register(Format("nms", "NanoFocus µsurf NMS confocal data", (".nms",), "height", read_nms, None, _sniff))
+register(Format("nms", "NanoFocus µsurf NMS confocal data", (".nms",), kind="height", reader=read_nms, sniff=_sniff))

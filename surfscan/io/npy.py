@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FormatError, SurfscanWarning
+from ..errors import CorruptFileError, FormatError, SurfscanWarning, UnsupportedFeatureError
 from ..model import Surface
 from .limits import check_available, check_grid
 from .registry import Format, register
@@ -23,23 +23,23 @@ def _sniff(head: bytes, path: Path) -> int:
 def _header(path: Path, raw: bytes) -> tuple[tuple[int, ...], np.dtype, bool, int]:
     """Parse the .npy header without trusting it: (shape, dtype, fortran, data offset)."""
     if len(raw) < 10:
-        raise FormatError(path, "truncated .npy header")
+        raise CorruptFileError(path, "truncated .npy header")
     major = raw[6]
     if major == 1:
         hlen, start = int.from_bytes(raw[8:10], "little"), 10
     elif major in (2, 3):
         hlen, start = int.from_bytes(raw[8:12], "little"), 12
     else:
-        raise FormatError(path, f"unsupported .npy version {major}")
+        raise UnsupportedFeatureError(path, f"unsupported .npy version {major}")
     if hlen > 65536 or start + hlen > len(raw):
-        raise FormatError(path, "truncated or corrupt .npy header")
+        raise CorruptFileError(path, "truncated or corrupt .npy header")
     try:
         d = ast.literal_eval(raw[start : start + hlen].decode("latin-1"))
         shape = tuple(int(n) for n in d["shape"])
         dtype = np.dtype(d["descr"])
         fortran = bool(d["fortran_order"])
-    except Exception as exc:
-        raise FormatError(path, f"corrupt .npy header ({exc})") from None
+    except (ValueError, TypeError, KeyError, SyntaxError, MemoryError, RecursionError) as exc:  # literal_eval, dtype
+        raise CorruptFileError(path, f"corrupt .npy header ({exc})") from None
     return shape, dtype, fortran, start + hlen
 
 
@@ -52,7 +52,7 @@ def read_npy(path: Path) -> Surface:
     raw = Path(path).read_bytes()
     shape, dtype, _, offset = _header(path, raw)
     if dtype.hasobject or dtype.kind not in "biuf":
-        raise FormatError(path, f"not a numeric height array (dtype {dtype})")
+        raise UnsupportedFeatureError(path, f"not a numeric height array (dtype {dtype})")
     if len(shape) == 1:
         shape = (1, shape[0])
     if len(shape) != 2:
@@ -72,4 +72,5 @@ def write_npy(surface: Surface, path: Path) -> None:
     np.save(path, surface.z, allow_pickle=False)
 
 
-register(Format("npy", "NumPy array (uncalibrated)", (".npy",), "height", read_npy, write_npy, _sniff))
+register(Format("npy", "NumPy array (uncalibrated)", (".npy",), kind="height", reader=read_npy, writer=write_npy,
+                sniff=_sniff))

@@ -36,9 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError, SurfscanWarning
+from ..errors import CorruptFileError, FormatError, NotThisFormatError, UnsupportedFeatureError
 from ..model import Surface
 from .channels import INTENSITY_UNIT, flatten_xml, parse_xml, pick_channel
+from .checks import DECODE_ERRORS, decoding, header_field, mask_invalid
 from .limits import check_available, check_grid
 from .registry import Format, register
 
@@ -67,7 +68,7 @@ def _cached_description(path: str, mtime_ns: int, size: int) -> str:
     try:
         with tifffile.TiffFile(path) as tif:
             return tif.pages.first.description or ""
-    except Exception:  # sniffing must never fail
+    except (*DECODE_ERRORS, OSError):  # a TIFF tifffile cannot parse: no description to look at
         return ""
 
 
@@ -93,17 +94,18 @@ def page_array(path: Path, page: Any, file_size: int) -> np.ndarray:
     Uncompressed pages must fit in the bytes their strips declare, and the
     strips in the file; compressed pages are bounded by the grid cap.
     """
-    rows, cols = check_grid(path, page.imagelength, page.imagewidth)
-    spp, bits = int(page.samplesperpixel), int(page.bitspersample)
-    if spp < 1 or spp > 4 or bits not in (1, 8, 16, 32, 64):
-        raise FormatError(path, f"unsupported TIFF sample format ({spp} samples of {bits} bits)")
-    check_grid(path, rows, cols * spp)
-    for off, count in zip(page.dataoffsets, page.databytecounts):
-        check_available(path, int(off) + int(count), file_size, "TIFF strip")
-    if int(page.compression) == 1:
-        needed = (rows * ((cols * spp * bits + 7) // 8)) if bits == 1 else rows * cols * spp * bits // 8
-        check_available(path, needed, int(sum(page.databytecounts)), "TIFF image data")
-    return page.asarray()
+    with decoding(path, "TIFF page"):  # tifffile parses a page's tags lazily
+        rows, cols = check_grid(path, page.imagelength, page.imagewidth)
+        spp, bits = int(page.samplesperpixel), int(page.bitspersample)
+        if spp < 1 or spp > 4 or bits not in (1, 8, 16, 32, 64):
+            raise UnsupportedFeatureError(path, f"unsupported TIFF sample format ({spp} samples of {bits} bits)")
+        check_grid(path, rows, cols * spp)
+        for off, count in zip(page.dataoffsets, page.databytecounts):
+            check_available(path, int(off) + int(count), file_size, "TIFF strip")
+        if int(page.compression) == 1:
+            needed = (rows * ((cols * spp * bits + 7) // 8)) if bits == 1 else rows * cols * spp * bits // 8
+            check_available(path, needed, int(sum(page.databytecounts)), "TIFF image data")
+        return page.asarray()
 
 
 def _tiff_pages(path: Path) -> tuple[Any, list[Any], int]:
@@ -113,10 +115,10 @@ def _tiff_pages(path: Path) -> tuple[Any, list[Any], int]:
     try:
         tif = tifffile.TiffFile(path)
         pages = list(tif.pages)
-    except Exception as exc:  # tifffile raises many kinds of errors on corrupt files
+    except DECODE_ERRORS as exc:  # tifffile's ways of saying "corrupt"
         if tif is not None:
             tif.close()
-        raise FormatError(path, f"not a readable TIFF file ({type(exc).__name__}: {exc})") from None
+        raise CorruptFileError(path, f"not a readable TIFF file ({type(exc).__name__}: {exc})") from None
     if not pages:
         tif.close()
         raise FormatError(path, "the TIFF file holds no image")
@@ -157,7 +159,7 @@ def _exif_calibration(path: Path, page: Any) -> tuple[dict[str, str], tuple[floa
             text = bytes(text).decode("latin-1")
         start = str(text).find("<ExifTagDescData")
         root = parse_xml(str(text)[start:]) if start >= 0 else None
-    except Exception:  # metadata only
+    except DECODE_ERRORS:  # an unreadable Exif tag: metadata only
         root = None
     params = flatten_xml(root) if root is not None else {}
     factors = []
@@ -172,14 +174,8 @@ def _exif_calibration(path: Path, page: Any) -> tuple[dict[str, str], tuple[floa
 
 
 def _lext_scale(path: Path, params: dict[str, str], key: str, axis: str) -> float:
-    name = f"TiffTagDescData/{key}Info/{key}DataPerPixel{axis}"
-    try:
-        value = float(params[name])
-    except (KeyError, ValueError):
-        raise FormatError(path, f"missing or invalid calibration {name}") from None
-    if not np.isfinite(value):
-        raise FormatError(path, f"invalid calibration {name} = {value}")
-    return value
+    return header_field(path, params, f"TiffTagDescData/{key}Info/{key}DataPerPixel{axis}",
+                        where="the LEXT calibration")
 
 
 def _lext_meta(params: dict[str, str], exif: dict[str, str], channels: dict[str, int]) -> dict[str, Any]:
@@ -218,7 +214,7 @@ def read_lext(path: Path, channel: str | None = None, invalid_mask: bool = True)
     with tif:
         root = parse_xml((pages[0].description or "")[(pages[0].description or "").find(_LEXT_MARK):])
         if root is None:
-            raise FormatError(path, "not an Olympus LEXT file (no readable <TiffTagDescData> description)")
+            raise NotThisFormatError(path, "not an Olympus LEXT file (no readable <TiffTagDescData> description)")
         params = flatten_xml(root)
         exif, (xcal, ycal, zcal) = _exif_calibration(path, pages[0])
         channels = _lext_channels(pages)
@@ -234,18 +230,11 @@ def read_lext(path: Path, channel: str | None = None, invalid_mask: bool = True)
         if name == "height":
             z = data * (_lext_scale(path, params, "Height", "Z") * zcal * _PM_UM)
             if invalid_mask and "invalid" in channels:
-                mask = np.asarray(page_array(path, pages[channels["invalid"]], size), dtype=bool)
-                if mask.shape == z.shape:
-                    z[mask] = np.nan
-                else:
-                    import warnings
-
-                    warnings.warn(f"{path}: INVALID mask {mask.shape} does not match heights {z.shape}; ignored",
-                                  SurfscanWarning, stacklevel=2)
+                mask_invalid(path, z, page_array(path, pages[channels["invalid"]], size), "INVALID mask")
         else:
             z = data.astype(np.float64)
             meta["z_unit"] = INTENSITY_UNIT
-    return Surface(z, dx, dy, meta)
+    return Surface(z, dx, dy, meta, quantity="height" if name == "height" else "intensity")
 
 
 # ----------------------------------------------------------------------------- OLS
@@ -267,13 +256,7 @@ def parse_ols_header(text: str) -> dict[str, str]:
 
 
 def _ols_value(path: Path, header: dict[str, str], key: str) -> float:
-    try:
-        value = float(header[key])
-    except (KeyError, ValueError):
-        raise FormatError(path, f"missing or invalid {key!r} in the OLS header") from None
-    if not np.isfinite(value):
-        raise FormatError(path, f"invalid {key!r} = {value} in the OLS header")
-    return value
+    return header_field(path, header, key, where="the OLS header")
 
 
 def read_ols(path: Path, channel: str | None = None) -> Surface:
@@ -296,7 +279,7 @@ def read_ols(path: Path, channel: str | None = None) -> Surface:
     with tif:
         text = pages[0].description or ""
         if not _OLS_MARK.search(text):
-            raise FormatError(path, "not an Olympus OLS file (no 'System Name = OLS' description)")
+            raise NotThisFormatError(path, "not an Olympus OLS file (no 'System Name = OLS' description)")
         header = parse_ols_header(text)
         available = ["height", "intensity"] if len(pages) > 1 else ["intensity"]
         name = pick_channel(path, available, channel)
@@ -313,11 +296,11 @@ def read_ols(path: Path, channel: str | None = None) -> Surface:
             z = data.astype(np.float64)
             meta["z_unit"] = INTENSITY_UNIT
     if not step > 0:
-        raise FormatError(path, "the OLS header gives a zero pixel size")
-    return Surface(z, step, step, meta)
+        raise CorruptFileError(path, "the OLS header gives a zero pixel size")
+    return Surface(z, step, step, meta, quantity="height" if name == "height" else "intensity")
 
 
 register(Format("lext", "Olympus LEXT .lext (layout only, not yet verified on an instrument file)", (".lext",),
-                "height", read_lext, None, _sniff_lext, False))
+                kind="height", reader=read_lext, sniff=_sniff_lext, verified=False))
 register(Format("ols", "Olympus LEXT OLS3000 .ols (layout only, not yet verified on an instrument file)", (".ols",),
-                "height", read_ols, None, _sniff_ols, False))
+                kind="height", reader=read_ols, sniff=_sniff_ols, verified=False))

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import FormatError, SurfscanError
+from ..errors import FormatError, NotThisFormatError, ReaderBugError, SurfscanError, UnsupportedFeatureError
 
-__all__ = ["Format", "register", "formats", "get_format", "detect", "HEAD_BYTES"]
+__all__ = ["Format", "register", "formats", "get_format", "detect", "call_reader", "HEAD_BYTES"]
 
 #: How many leading bytes are handed to every ``sniff`` function.
 HEAD_BYTES = 4096
@@ -43,10 +43,16 @@ class Format:
     sniff : callable or None
         ``sniff(head, path) -> int``: 0 when the content is not this format,
         otherwise a confidence (100 = magic bytes match exactly). ``head`` is
-        the first :data:`HEAD_BYTES` bytes.
+        the first :data:`HEAD_BYTES` bytes. A sniffer that looks further into
+        the file may also say no by raising
+        :class:`~surfscan.errors.NotThisFormatError` (or an ``OSError``).
     verified : bool
         False when the reader was written from a documented layout and has
         not yet been checked against a file written by the instrument.
+    lister : callable or None
+        ``lister(path) -> dict`` with ``channels`` (a list of ``(name,
+        quantity, shape)``) and what the header says, read without the data
+        (:func:`surfscan.io.list_channels`); None: the file is read instead.
     """
 
     name: str
@@ -57,6 +63,7 @@ class Format:
     writer: Callable[..., Any] | None = None
     sniff: Sniffer | None = None
     verified: bool = True
+    lister: Callable[..., dict[str, Any]] | None = None
 
 
 _FORMATS: dict[str, Format] = {}
@@ -84,6 +91,26 @@ def get_format(name: str) -> Format:
         raise SurfscanError(f"unknown format {name!r}; known formats: {known}") from None
 
 
+def call_reader(fmt: Format, path: Path, function: Callable[..., Any], stage: str = "reader", **options: Any) -> Any:
+    """``function(path, **options)`` (a format's reader or lister), its failures typed.
+
+    A :class:`~surfscan.errors.SurfscanError` passes as raised; ``MemoryError``
+    and ``OSError`` become a :class:`~surfscan.errors.FormatError` naming the
+    file; any other exception is a bug of the reader and becomes a
+    :class:`~surfscan.errors.ReaderBugError` naming the file and the format.
+    """
+    try:
+        return function(path, **options)
+    except SurfscanError:
+        raise
+    except MemoryError:
+        raise FormatError(path, f"not enough memory to read this {fmt.name} file") from None
+    except OSError as exc:
+        raise FormatError(path, f"cannot read: {exc.strerror or exc}") from exc
+    except Exception as exc:  # readers raise FormatError on purpose: anything else is a bug, reported as one
+        raise ReaderBugError(path, fmt.name, exc, stage) from exc
+
+
 def _head(path: Path) -> bytes:
     with open(path, "rb") as fh:
         return fh.read(HEAD_BYTES)
@@ -94,9 +121,11 @@ def detect(path: str | os.PathLike, *, for_writing: bool = False) -> Format:
 
     Raises
     ------
-    FormatError
+    NotThisFormatError
         When no registered format recognises the file; the message lists
         the formats that were tried.
+    ReaderBugError
+        When a sniffer fails with an unexpected exception (a bug).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -105,7 +134,7 @@ def detect(path: str | os.PathLike, *, for_writing: bool = False) -> Format:
             if fmt.writer is not None and suffix in fmt.suffixes:
                 return fmt
         writable = ", ".join(f.name for f in formats() if f.writer is not None)
-        raise FormatError(path, f"cannot write files with suffix {suffix!r}; writable formats: {writable}")
+        raise UnsupportedFeatureError(path, f"cannot write files with suffix {suffix!r}; writable formats: {writable}")
 
     head = _head(path)
     if not head:
@@ -120,8 +149,10 @@ def detect(path: str | os.PathLike, *, for_writing: bool = False) -> Format:
         if fmt.sniff is not None:
             try:
                 score = int(fmt.sniff(head, path))
-            except Exception:  # a sniffer must never make a file unreadable
+            except (FormatError, OSError):  # the sniffer could not look further into the file: not this format
                 score = 0
+            except Exception as exc:  # any other exception is a bug in the sniffer: say so, naming the file
+                raise ReaderBugError(path, fmt.name, exc, stage="format detection") from exc
         by_suffix = int(suffix in fmt.suffixes)
         if score > 0 or (by_suffix and fmt.sniff is None):
             key = (score, by_suffix, fmt)
@@ -132,5 +163,5 @@ def detect(path: str | os.PathLike, *, for_writing: bool = False) -> Format:
         for fmt in formats():
             if fmt.reader is not None and suffix in fmt.suffixes:
                 return fmt
-        raise FormatError(path, f"not a recognised file format (tried: {', '.join(tried)})")
+        raise NotThisFormatError(path, f"not a recognised file format (tried: {', '.join(tried)})")
     return best[2]

@@ -31,10 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError
+from ..errors import CorruptFileError, NotThisFormatError, UnsupportedFeatureError
 from ..model import Surface
 from ._vendor import grid_view, scaled
 from .binary import Layout, cstr
+from .checks import header_field, pixel_size
 from .limits import check_grid
 from .registry import Format, register
 
@@ -73,10 +74,10 @@ def _invalid_mask(raw: np.ndarray) -> np.ndarray | None:
 def _read_binary(path: Path, buf: bytes) -> tuple[np.ndarray, dict[str, Any]]:
     h = BINARY_HEADER[buf[:8]].read(buf, 0, str(path))
     if h["compression"] != 0:
-        raise FormatError(path, f"compressed SDF data (Compression = {h['compression']}) is not supported")
+        raise UnsupportedFeatureError(path, f"compressed SDF data (Compression = {h['compression']}) is not supported")
     dtype = DATA_TYPES.get(h["data_type"])
     if dtype is None:
-        raise FormatError(path, f"unknown SDF DataType {h['data_type']}")
+        raise CorruptFileError(path, f"unknown SDF DataType {h['data_type']}")
     raw = grid_view(path, buf, BINARY_HEADER[buf[:8]].size, h["rows"], h["cols"], dtype)
     z = scaled(raw, h["zscale"] * M_TO_UM, 0.0, _invalid_mask(raw))
     meta = {"ManufacID": cstr(h["manufacturer"]), "CreateDate": cstr(h["created"]), "ModDate": cstr(h["modified"]),
@@ -93,25 +94,20 @@ def _ascii_header(path: Path, text: str) -> dict[str, str]:
     return fields
 
 
-def _field(path: Path, fields: dict[str, str], key: str, kind: type) -> Any:
-    try:
-        return kind(fields[key])
-    except KeyError:
-        raise FormatError(path, f"the SDF header has no {key} field") from None
-    except ValueError:
-        raise FormatError(path, f"the SDF header field {key} is not a number: {fields[key][:40]!r}") from None
+def _field(path: Path, fields: dict[str, str], key: str, kind: type, **options: Any) -> Any:
+    return header_field(path, fields, key, where="the SDF header", kind=kind, **options)
 
 
 def _read_ascii(path: Path, buf: bytes) -> tuple[np.ndarray, dict[str, Any]]:
     text = buf.decode("latin-1")
     parts = text.split("*", 2)
     if len(parts) < 2:
-        raise FormatError(path, "corrupt ASCII SDF: no '*' line closing the header")
+        raise CorruptFileError(path, "corrupt ASCII SDF: no '*' line closing the header")
     fields = _ascii_header(path, parts[0])
     cols, rows = _field(path, fields, "NumPoints", int), _field(path, fields, "NumProfiles", int)
     check_grid(path, rows, cols)
-    if _field(path, {"Compression": "0", **fields}, "Compression", int) != 0:
-        raise FormatError(path, "compressed SDF data is not supported")
+    if _field(path, fields, "Compression", int, default=0) != 0:
+        raise UnsupportedFeatureError(path, "compressed SDF data is not supported")
     zscale = _field(path, fields, "Zscale", float)
     data = re.sub(r"\bBAD\b", "nan", parts[1])
     try:
@@ -119,9 +115,9 @@ def _read_ascii(path: Path, buf: bytes) -> tuple[np.ndarray, dict[str, Any]]:
             warnings.simplefilter("ignore", DeprecationWarning)
             values = np.fromstring(data, dtype=np.float64, sep=" ")
     except ValueError:
-        raise FormatError(path, "the SDF data section holds text that is not a number") from None
+        raise CorruptFileError(path, "the SDF data section holds text that is not a number") from None
     if values.size != rows * cols:
-        raise FormatError(path, f"the SDF data section holds {values.size} values, the header declares "
+        raise CorruptFileError(path, f"the SDF data section holds {values.size} values, the header declares "
                                 f"{rows} x {cols}")
     values = values.reshape(rows, cols)
     invalid = np.isnan(values)
@@ -146,10 +142,8 @@ def read_sdf(path: str | os.PathLike) -> Surface:
     elif buf[:8] in BINARY_MAGICS:
         z, fields = _read_binary(path, buf)
     else:
-        raise FormatError(path, f"not an SDF file (magic {buf[:8]!r})")
-    dx, dy = fields["Xscale"] * M_TO_UM, fields["Yscale"] * M_TO_UM
-    if not (dx > 0 and np.isfinite(dx) and dy > 0 and np.isfinite(dy)):
-        raise FormatError(path, f"invalid Xscale/Yscale {fields['Xscale']!r} / {fields['Yscale']!r} m")
+        raise NotThisFormatError(path, f"not an SDF file (magic {buf[:8]!r})")
+    dx, dy = pixel_size(path, fields["Xscale"] * M_TO_UM, fields["Yscale"] * M_TO_UM, "(Xscale/Yscale)")
     meta = {
         "vendor": "ISO 25178-71 SDF",
         "instrument": fields.get("ManufacID") or None,
@@ -162,5 +156,5 @@ def read_sdf(path: str | os.PathLike) -> Surface:
     return Surface(z, dx, dy, meta)
 
 
-register(Format("sdf", "ISO 25178-71 surface data file (ASCII or binary)", (".sdf",), "height", read_sdf, None,
-                _sniff))
+register(Format("sdf", "ISO 25178-71 surface data file (ASCII or binary)", (".sdf",), kind="height",
+                reader=read_sdf, sniff=_sniff))

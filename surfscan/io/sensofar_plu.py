@@ -33,10 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError, SurfscanError
+from ..errors import SurfscanError
 from ..model import Surface
 from ._vendor import grid_view, read_bytes, scaled
 from .binary import Layout, cstr
+from .checks import pixel_size
 from .limits import check_available, check_grid
 from .registry import Format, register
 
@@ -100,9 +101,7 @@ def read_plu(path: str | os.PathLike, channel: int | str | None = None) -> Surfa
     raw = grid_view(path, buf, layer["offset"], layer["rows"], layer["cols"], "<f4")
     invalid = raw == np.float32(NOT_MEASURED)
     z = scaled(raw, 1.0, 0.0, invalid if invalid.any() else None)
-    dx, dy = float(h["um_per_px_x"]), float(h["um_per_px_y"])
-    if not (dx > 0 and np.isfinite(dx) and dy > 0 and np.isfinite(dy)):
-        raise FormatError(path, f"invalid pixel size {dx!r} x {dy!r} µm in the calibration header")
+    dx, dy = pixel_size(path, h["um_per_px_x"], h["um_per_px_y"], "in the calibration header")
     meta = {
         "vendor": "Sensofar",
         "instrument": None,
@@ -122,5 +121,5 @@ def read_plu(path: str | os.PathLike, channel: int | str | None = None) -> Surfa
     return Surface(z, dx, dy, meta)
 
 
-register(Format("plu", "Sensofar PLU/APX confocal and interferometric profiler", (".plu", ".apx"), "height",
-                read_plu, None, _sniff))
+register(Format("plu", "Sensofar PLU/APX confocal and interferometric profiler", (".plu", ".apx"), kind="height",
+                reader=read_plu, sniff=_sniff))

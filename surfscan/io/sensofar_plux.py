@@ -27,10 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError
+from ..errors import CorruptFileError, NotThisFormatError
 from ..model import Surface
 from .channels import flatten_xml, parse_xml, pick_channel
-from .containers import ZIP_MAGIC, byte_cap, open_zip, read_member
+from .checks import header_field, pixel_size
+from .containers import ZIP_ERRORS, ZIP_MAGIC, byte_cap, open_zip, read_member
 from .limits import check_available, check_grid
 from .registry import Format, register
 
@@ -50,23 +51,19 @@ def _sniff(head: bytes, path: Path) -> int:
     try:
         with zipfile.ZipFile(path) as zf:
             return 90 if _INDEX in zf.namelist() and any(n.startswith("LAYER_") for n in zf.namelist()) else 0
-    except Exception:  # sniffing must never fail
+    except (*ZIP_ERRORS, OSError):  # not a readable zip: not a .plux file
         return 0
 
 
 def _general(path: Path, root: Any) -> dict[str, str]:
     general = root if root.tag == "GENERAL" else root.find(".//GENERAL")
     if general is None:
-        raise FormatError(path, "index.xml has no GENERAL section (not a Sensofar .plux file)")
+        raise NotThisFormatError(path, "index.xml has no GENERAL section (not a Sensofar .plux file)")
     return {child.tag: (child.text or "").strip() for child in general}
 
 
 def _number(path: Path, general: dict[str, str], key: str, kind: type) -> Any:
-    try:
-        value = kind(float(general[key])) if kind is int else float(general[key])
-    except (KeyError, ValueError, OverflowError):
-        raise FormatError(path, f"index.xml: missing or invalid GENERAL/{key}") from None
-    return value
+    return header_field(path, general, key, where="index.xml GENERAL", kind=kind)
 
 
 def _layers(root: Any) -> list[str]:
@@ -109,10 +106,11 @@ def read_plux(path: Path, channel: str | None = None) -> Surface:
     archive = open_zip(path, raw)
     root = parse_xml(read_member(path, archive, _INDEX, cap=8 << 20))
     if root is None:
-        raise FormatError(path, "index.xml is not well-formed XML")
+        raise CorruptFileError(path, "index.xml is not well-formed XML")
     general = _general(path, root)
     rows, cols = check_grid(path, _number(path, general, "IMAGE_SIZE_Y", int), _number(path, general, "IMAGE_SIZE_X", int))
-    dx, dy = _number(path, general, "FOV_X", float), _number(path, general, "FOV_Y", float)
+    dx, dy = pixel_size(path, _number(path, general, "FOV_X", float), _number(path, general, "FOV_Y", float),
+                        "(GENERAL/FOV_X, FOV_Y)")
     layers = _layers(root)
     names = ["height" if i == 0 else f"height{i + 1}" for i in range(len(layers))]
     available = names + (["color"] if _IMAGE in archive.namelist() else [])
@@ -132,4 +130,4 @@ def read_plux(path: Path, channel: str | None = None) -> Surface:
 
 
 register(Format("plux", "Sensofar .plux (layout only, not yet verified on an instrument file)", (".plux",),
-                "height", read_plux, None, _sniff, False))
+                kind="height", reader=read_plux, sniff=_sniff, verified=False))

@@ -38,8 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FormatError, SurfscanWarning
+from ..errors import CorruptFileError, FormatError, NotThisFormatError, SurfscanWarning
 from ..model import Surface
+from .checks import header_field
 from .limits import check_grid
 from .registry import Format, register
 
@@ -148,7 +149,7 @@ def _table(path: Path, body: str) -> np.ndarray:
                 encoding=None,
             )
     except ValueError as exc:
-        raise FormatError(path, f"not a table of numbers ({str(exc).splitlines()[0]})") from None
+        raise CorruptFileError(path, f"not a table of numbers ({str(exc).splitlines()[0]})") from None
     if table.size == 0:
         raise FormatError(path, "no numbers in the file")
     return table
@@ -224,7 +225,7 @@ def read_text(path: str | Path, layout: str = "auto") -> Surface:
         raise FormatError(path, f"text file of {size} bytes is larger than the limit of {MAX_TEXT_BYTES}")
     raw = path.read_bytes()
     if b"\0" in raw[:65536]:
-        raise FormatError(path, "binary data, not a text grid")
+        raise NotThisFormatError(path, "binary data, not a text grid")
     settings, start = _split_header(path, raw)
     body = raw[start:].decode("utf-8", errors="replace").replace("\r\n", "\n").strip()
     table = _table(path, body)
@@ -251,15 +252,7 @@ def read_text(path: str | Path, layout: str = "auto") -> Surface:
 
 
 def _number(path: Path, settings: dict[str, str], key: str) -> float | None:
-    if key not in settings:
-        return None
-    try:
-        value = float(settings[key])
-    except ValueError:
-        raise FormatError(path, f"header {key} = {settings[key]!r} is not a number") from None
-    if not (value > 0 and np.isfinite(value)):
-        raise FormatError(path, f"header {key} must be a positive length, got {value}")
-    return value
+    return header_field(path, settings, key, default=None, positive=True)
 
 
 def _matrix_spacing(path: Path, table: np.ndarray, settings: dict[str, str]) -> tuple[np.ndarray, float, float, str]:
@@ -283,14 +276,5 @@ def _warn(path: Path, what: str) -> None:
     )
 
 
-register(
-    Format(
-        "text",
-        "plain-text height grid (matrix or x y z)",
-        (".csv", ".txt", ".xyz", ".asc"),
-        "height",
-        read_text,
-        None,
-        _sniff,
-    )
-)
+register(Format("text", "plain-text height grid (matrix or x y z)", (".csv", ".txt", ".xyz", ".asc"), kind="height",
+                reader=read_text, sniff=_sniff))

@@ -28,8 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError, SurfscanWarning
+from ..errors import FormatError, NotThisFormatError, SurfscanWarning
 from ..model import Surface
+from .checks import DECODE_ERRORS, decoding
 from .limits import check_available, check_grid
 from .registry import Format, register
 
@@ -59,11 +60,14 @@ def _sniff(head: bytes, path: Path) -> int:
         return 0
     import tifffile
 
-    with tifffile.TiffFile(path) as tif:
-        page = tif.pages.first
-        if _surfscan_description(page.description) is not None:
-            return 60
-        return 60 if page.dtype is not None and page.dtype.kind == "f" else 0
+    try:
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages.first
+            if _surfscan_description(page.description) is not None:
+                return 60
+            return 60 if page.dtype is not None and page.dtype.kind == "f" else 0
+    except DECODE_ERRORS:  # a TIFF tifffile cannot parse: not a float height map
+        return 0
 
 
 def _resolution_um(page: Any, imagej: dict | None) -> tuple[float, float, str] | None:
@@ -111,7 +115,7 @@ def _calibration(path: Path, page: Any, imagej: dict | None) -> tuple[float, flo
 def _check_page(path: Path, page: Any) -> tuple[int, int]:
     """Refuse non-float or non-2-D pages and sizes the file cannot hold, before decoding."""
     if page.dtype is None or page.dtype.kind != "f":
-        raise FormatError(path, f"a {page.dtype} TIFF is an image, not a float height map (read it as an SEM image)")
+        raise NotThisFormatError(path, f"a {page.dtype} TIFF is an image, not a float height map (read it as an SEM image)")
     shape = tuple(int(n) for n in page.shape)
     if len(shape) != 2:
         raise FormatError(path, f"a height map TIFF needs one 2-D float channel, this page has shape {shape}")
@@ -141,7 +145,7 @@ def read_tiff_height(path: str | Path) -> Surface:
     import tifffile
 
     path = Path(path)
-    with tifffile.TiffFile(path) as tif:
+    with decoding(path, "TIFF"), tifffile.TiffFile(path) as tif:
         page = tif.pages.first
         _check_page(path, page)
         dx, dy, zfac, source = _calibration(path, page, tif.imagej_metadata)
@@ -200,14 +204,5 @@ def write_tiff_height(surface: Surface, path: str | Path, dtype: str = "float64"
     )
 
 
-register(
-    Format(
-        "tiff-height",
-        "TIFF float height map (float32/float64)",
-        (".tif", ".tiff"),
-        "height",
-        read_tiff_height,
-        write_tiff_height,
-        _sniff,
-    )
-)
+register(Format("tiff-height", "TIFF float height map (float32/float64)", (".tif", ".tiff"), kind="height",
+                reader=read_tiff_height, writer=write_tiff_height, sniff=_sniff))

@@ -18,12 +18,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
-
-from ..errors import FormatError
+from ..errors import CorruptFileError, NotThisFormatError
 from ..model import Surface
 from ._vendor import grid_view, read_bytes, scaled
 from .binary import Layout
+from .checks import pixel_size
 from .registry import Format, register
 
 MAGIC = b"Binary TrueMap Data File v"
@@ -41,10 +40,10 @@ def _sniff(head: bytes, path: Path) -> int:
 def _header_start(path: Path, buf: bytes) -> tuple[int, str]:
     """Offset of the binary header (after the NUL-terminated comment) and the comment."""
     if not buf[: len(MAGIC)] == MAGIC:
-        raise FormatError(path, "not a TrueMap TMD file (bad magic)")
+        raise NotThisFormatError(path, "not a TrueMap TMD file (bad magic)")
     end = buf.find(b"\0", MAGIC_SIZE, MAGIC_SIZE + _MAX_COMMENT)
     if end < 0:
-        raise FormatError(path, "corrupt header: the comment is not terminated")
+        raise CorruptFileError(path, "corrupt header: the comment is not terminated")
     return end + 1, buf[MAGIC_SIZE:end].decode("latin-1").strip()
 
 
@@ -56,10 +55,8 @@ def read_tmd(path: str | os.PathLike) -> Surface:
     h = HEADER.read(buf, start, str(path))
     raw = grid_view(path, buf, start + HEADER.size, h["rows"], h["cols"], "<f4")
     z = scaled(raw, MM_TO_UM)  # NaN or infinite heights become NaN there
-    dx = h["length_x"] / h["cols"] * MM_TO_UM
-    dy = h["length_y"] / h["rows"] * MM_TO_UM
-    if not (dx > 0 and np.isfinite(dx) and dy > 0 and np.isfinite(dy)):
-        raise FormatError(path, f"invalid scan size {h['length_x']!r} x {h['length_y']!r} mm")
+    dx, dy = pixel_size(path, h["length_x"] / h["cols"] * MM_TO_UM, h["length_y"] / h["rows"] * MM_TO_UM,
+                        f"(scan size {h['length_x']!r} x {h['length_y']!r} mm)")
     version = buf[len(MAGIC) : MAGIC_SIZE].split(b"\r", 1)[0].decode("latin-1", "replace")
     meta = {
         "vendor": "GelSight",
@@ -75,4 +72,4 @@ def read_tmd(path: str | os.PathLike) -> Surface:
     return Surface(z, dx, dy, meta)
 
 
-register(Format("tmd", "GelSight TrueMap TMD height map", (".tmd",), "height", read_tmd, None, _sniff))
+register(Format("tmd", "GelSight TrueMap TMD height map", (".tmd",), kind="height", reader=read_tmd, sniff=_sniff))

@@ -29,7 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError, SurfscanError, SurfscanWarning
+from ..errors import (
+    CorruptFileError,
+    FormatError,
+    NotThisFormatError,
+    SurfscanError,
+    SurfscanWarning,
+    UnsupportedFeatureError,
+)
 from ..model import Surface
 from ._vendor import grid_view, read_bytes, record_table, scaled
 from .binary import Layout, cstr
@@ -52,10 +59,10 @@ def _directory(path: Path, buf: bytes) -> list[dict[str, Any]]:
     """Every block with its payload offset."""
     first = ENTRY.read(buf, PRELUDE, str(path))
     if cstr(first["name"]) != "Directory":
-        raise FormatError(path, "not an OPD file (no Directory block)")
+        raise NotThisFormatError(path, "not an OPD file (no Directory block)")
     size = first["length"]
     if size < ENTRY.size or size % ENTRY.size or size // ENTRY.size > _MAX_BLOCKS:
-        raise FormatError(path, f"corrupt directory: {size} bytes is not a whole number of entries")
+        raise CorruptFileError(path, f"corrupt directory: {size} bytes is not a whole number of entries")
     check_available(path, PRELUDE + size, len(buf), "directory")
     table = record_table(ENTRY, buf, PRELUDE + ENTRY.size, size // ENTRY.size - 1, path=path)
     lengths = np.maximum(table["length"].astype(np.int64), 0)
@@ -88,7 +95,7 @@ def _heights(path: Path, buf: bytes, block: dict[str, Any], scale: float) -> np.
     a = ARRAY.read(buf, block["offset"], str(path))
     item = a["item_size"]
     if item not in (1, 2, 4):
-        raise FormatError(path, f"unsupported {item}-byte values in array {block['name']!r}")
+        raise UnsupportedFeatureError(path, f"unsupported {item}-byte values in array {block['name']!r}")
     nx, ny = a["nx"], a["ny"]
     check_available(path, 6 + nx * ny * item, block["length"], f"array {block['name']!r}")
     dtype = {1: "u1", 2: "<i2", 4: "<f4"}[item]
@@ -150,12 +157,12 @@ def read_opd(path: str | os.PathLike, channel: str | None = None) -> Surface:
         "magnification": values.get("Magnification"),
         "calibrated": bool(calibrated),
         "z_unit": "µm" if is_height else "intensity (raw counts, not a height)",
-        "quantity": "height" if is_height else "intensity",
         "channel": block["name"],
         "channels": [b["name"] for b in arrays],
         "blocks": {k: v for k, v in values.items() if v is not None and k},
     }
-    return Surface(z, dx, dy, meta)
+    return Surface(z, dx, dy, meta, quantity="height" if is_height else "intensity")
 
 
-register(Format("opd", "Wyko/Bruker Vision OPD interferometer data", (".opd",), "height", read_opd, None, _sniff))
+register(Format("opd", "Wyko/Bruker Vision OPD interferometer data", (".opd",), kind="height", reader=read_opd,
+                sniff=_sniff))

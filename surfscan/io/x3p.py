@@ -55,8 +55,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError, SurfscanWarning
+from ..errors import CorruptFileError, FormatError, NotThisFormatError, SurfscanWarning, UnsupportedFeatureError
 from ..model import Surface
+from .checks import REQUIRED, header_number
 from .limits import check_available, check_grid
 from .registry import Format, register
 from .x3p_write import write_x3p
@@ -84,7 +85,7 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
-        raise FormatError(path, f"not a valid X3P (zip) archive: truncated or corrupt ({exc})") from None
+        raise CorruptFileError(path, f"not a valid X3P (zip) archive: truncated or corrupt ({exc})") from None
 
 
 def _find_entry(zf: zipfile.ZipFile, name: str) -> zipfile.ZipInfo | None:
@@ -99,16 +100,16 @@ def _find_entry(zf: zipfile.ZipFile, name: str) -> zipfile.ZipInfo | None:
 def _check_entry(path: Path, info: zipfile.ZipInfo, cap: int, archive_size: int) -> None:
     """Refuse an entry whose declared sizes are impossible or too large, before inflating it."""
     if info.file_size > cap:
-        raise FormatError(
+        raise CorruptFileError(
             path, f"archive entry {info.filename!r} declares {info.file_size} bytes, more than the limit of {cap}"
         )
     if info.header_offset + info.compress_size > archive_size:
-        raise FormatError(path, f"truncated X3P: archive entry {info.filename!r} runs past the end of the file")
+        raise CorruptFileError(path, f"truncated X3P: archive entry {info.filename!r} runs past the end of the file")
     if info.compress_type == zipfile.ZIP_STORED:
         if info.compress_size != info.file_size:
-            raise FormatError(path, f"corrupt X3P: stored entry {info.filename!r} has inconsistent sizes")
+            raise CorruptFileError(path, f"corrupt X3P: stored entry {info.filename!r} has inconsistent sizes")
     elif info.file_size > _RATIO_MIN_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
-        raise FormatError(
+        raise CorruptFileError(
             path,
             f"archive entry {info.filename!r} claims a compression ratio of "
             f"{info.file_size / max(info.compress_size, 1):.0f}:1 (a zip bomb?); refused",
@@ -140,13 +141,13 @@ def _read_entry(
         with zf.open(info) as fh:
             data = fh.read(want + 1) if nbytes is None else _read_into(fh, want)
     except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise FormatError(path, f"corrupt X3P: cannot inflate {info.filename!r} ({exc})") from None
+        raise CorruptFileError(path, f"corrupt X3P: cannot inflate {info.filename!r} ({exc})") from None
     except NotImplementedError as exc:
-        raise FormatError(path, f"unsupported compression in {info.filename!r} ({exc})") from None
+        raise UnsupportedFeatureError(path, f"unsupported compression in {info.filename!r} ({exc})") from None
     if len(data) > want:
         raise FormatError(path, f"archive entry {info.filename!r} is larger than it declares; refused")
     if len(data) < want:
-        raise FormatError(path, f"truncated X3P: {info.filename!r} holds {len(data)} of {want} bytes")
+        raise CorruptFileError(path, f"truncated X3P: {info.filename!r} holds {len(data)} of {want} bytes")
     return data
 
 
@@ -236,7 +237,7 @@ def _parse_xml(raw: bytes, path: Path) -> tuple[ET.Element, list[str] | None]:
     for elem in root.iter():
         elem.tag = _local(elem.tag)
     if root.tag != "ISO5436_2":
-        raise FormatError(path, f"main.xml root element is <{root.tag}>, not <ISO5436_2>; not an X3P file")
+        raise NotThisFormatError(path, f"main.xml root element is <{root.tag}>, not <ISO5436_2>; not an X3P file")
     return root, datums
 
 
@@ -252,24 +253,11 @@ def _text(elem: ET.Element | None, *names: str) -> str | None:
 
 
 def _number(path: Path, value: str | None, what: str, default: float | None = None) -> float:
-    if value is None or value == "":
-        if default is None:
-            raise FormatError(path, f"main.xml lacks {what}")
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise FormatError(path, f"main.xml: {what} is not a number ({value!r})") from None
-    if not np.isfinite(number):
-        raise FormatError(path, f"main.xml: {what} is not finite ({value!r})")
-    return number
+    return header_number(path, value, what, where="main.xml", default=REQUIRED if default is None else default)
 
 
 def _integer(path: Path, value: str | None, what: str, default: int | None = None) -> int:
-    number = _number(path, value, what, None if default is None else float(default))
-    if number != int(number):
-        raise FormatError(path, f"main.xml: {what} is not an integer ({value!r})")
-    return int(number)
+    return header_number(path, value, what, where="main.xml", kind=int, default=REQUIRED if default is None else default)
 
 
 @dataclass(frozen=True)
@@ -343,9 +331,10 @@ def _header(path: Path, root: ET.Element) -> _Header:
     rec1 = root.find("Record1")
     feature = (_text(rec1, "FeatureType") or "SUR").upper()
     if feature == "PCL":
-        raise FormatError(path, "X3P point cloud (FeatureType PCL) is not a grid; surfscan reads gridded height maps")
+        raise UnsupportedFeatureError(path, "X3P point cloud (FeatureType PCL) is not a grid; surfscan reads gridded "
+                                            "height maps")
     if feature not in ("SUR", "PRF"):
-        raise FormatError(path, f"unknown X3P FeatureType {feature!r} (expected SUR or PRF)")
+        raise UnsupportedFeatureError(path, f"unknown X3P FeatureType {feature!r} (expected SUR or PRF)")
     axes = rec1.find("Axes") if rec1 is not None else None
     x, y, z = (_axis(path, axes, n) for n in ("CX", "CY", "CZ"))
     if x is None or z is None:
@@ -365,7 +354,7 @@ def _header(path: Path, root: ET.Element) -> _Header:
         ny = _integer(path, _text(dims, "SizeY"), "SizeY", 1)
         nz = _integer(path, _text(dims, "SizeZ"), "SizeZ", 1)
     if nz != 1:
-        raise FormatError(path, f"multi-layer X3P (SizeZ = {nz}) is not supported; one height per point is needed")
+        raise UnsupportedFeatureError(path, f"multi-layer X3P (SizeZ = {nz}) is not supported; one height per point is needed")
     check_grid(path, ny, nx)
     return _Header(feature, nx, ny, x, y, z)
 
@@ -466,12 +455,12 @@ def _spacing(path: Path, hdr: _Header, raw: dict[str, np.ndarray]) -> tuple[floa
     if hdr.y.absolute:
         dy = dx if hdr.ny == 1 else _absolute_spacing(path, (raw["CY"] * hdr.y.increment).reshape(shape), 1, "Y")
     if not (dx > 0 and np.isfinite(dx)):
-        raise FormatError(path, f"invalid X spacing {dx!r}")
+        raise CorruptFileError(path, f"invalid X spacing {dx!r}")
     if not (dy > 0 and np.isfinite(dy)):
         if hdr.ny == 1:
             dy = dx
         else:
-            raise FormatError(path, f"invalid Y spacing {dy!r}")
+            raise CorruptFileError(path, f"invalid Y spacing {dy!r}")
     return dx, dy
 
 
@@ -527,7 +516,7 @@ def read_x3p(path: str | Path) -> Surface:
     with _open_zip(path) as zf:
         info = _find_entry(zf, "main.xml")
         if info is None:
-            raise FormatError(path, "zip archive without main.xml; not an X3P file")
+            raise NotThisFormatError(path, "zip archive without main.xml; not an X3P file")
         xml = _read_entry(zf, path, info, MAX_XML_BYTES)
         root, datums = _parse_xml(xml, path)
         _verify_main_md5(zf, path, root, xml)
@@ -558,6 +547,33 @@ def read_x3p(path: str | Path) -> Surface:
     return Surface(z.reshape(shape), dx * _M_TO_UM, dy * _M_TO_UM, meta)
 
 
+def list_x3p(path: str | Path) -> dict[str, Any]:
+    """What an X3P file holds, from ``main.xml`` alone (the point data is not inflated).
+
+    Returns
+    -------
+    dict
+        ``channels`` (one height channel with its shape), ``dx_um`` and
+        ``dy_um`` (absent for axes given by absolute coordinates, which need
+        the data), ``x3p_feature`` and the Record2 facts.
+    """
+    path = Path(path)
+    with _open_zip(path) as zf:
+        info = _find_entry(zf, "main.xml")
+        if info is None:
+            raise NotThisFormatError(path, "zip archive without main.xml; not an X3P file")
+        root, _ = _parse_xml(_read_entry(zf, path, info, MAX_XML_BYTES), path)
+    hdr = _header(path, root)
+    shape = (1, hdr.nx * hdr.ny) if hdr.feature == "PRF" else (hdr.ny, hdr.nx)
+    out: dict[str, Any] = {"channels": [("height", "height", shape)], "x3p_feature": hdr.feature}
+    if not hdr.x.absolute and hdr.x.increment > 0:
+        out["dx_um"] = hdr.x.increment * _M_TO_UM
+        dy = hdr.y.increment if not hdr.y.absolute and hdr.y.increment > 0 else None
+        out["dy_um"] = (dy if dy is not None and hdr.ny > 1 else hdr.x.increment) * _M_TO_UM
+    out.update({k: v for k, v in _instrument_meta(root).items() if v is not None})
+    return out
+
+
 # --------------------------------------------------------------------------- registry
 
 
@@ -577,14 +593,5 @@ def _sniff(head: bytes, path: Path) -> int:
     return 50 if path.suffix.lower() == ".x3p" else 0
 
 
-register(
-    Format(
-        "x3p",
-        "ISO 25178-72 X3P (openGPS)",
-        (".x3p",),
-        "height",
-        read_x3p,
-        write_x3p,
-        _sniff,
-    )
-)
+register(Format("x3p", "ISO 25178-72 X3P (openGPS)", (".x3p",), kind="height", reader=read_x3p, writer=write_x3p,
+                sniff=_sniff, lister=list_x3p))

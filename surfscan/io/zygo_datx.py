@@ -36,9 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError, SurfscanError
+from .. import errors
+from ..errors import CorruptFileError, FormatError, ReaderBugError, SurfscanError, UnsupportedFeatureError
 from ..model import Surface
 from .channels import INTENSITY_UNIT, pick_channel
+from .checks import DECODE_ERRORS, decoding
 from .limits import check_grid
 from .registry import Format, register
 
@@ -54,6 +56,9 @@ _MAX_META_ROWS = 100_000
 
 #: Seconds an isolated datx read may take (plus 1 s per 50 MB of file) before the child is killed.
 READ_TIMEOUT_S = 30.0
+
+#: What h5py raises on a corrupt file: the decode errors, OSError, and RuntimeError from the HDF5 library.
+_H5_ERRORS = (*DECODE_ERRORS, OSError, RuntimeError)
 
 
 def _sniff(head: bytes, path: Path) -> int:
@@ -102,8 +107,8 @@ def _converter_step(path: Path, dset: Any, axis: str) -> float:
         record = conv[0] if isinstance(conv, np.ndarray) and conv.shape else conv
         params = np.asarray(record[-1], dtype=np.float64).ravel()
         step = float(params[1])
-    except Exception:
-        raise FormatError(path, f"missing or unreadable '{axis} Converter' attribute on {dset.name}") from None
+    except _H5_ERRORS:  # absent (None), too short, or not numbers
+        raise CorruptFileError(path, f"missing or unreadable '{axis} Converter' attribute on {dset.name}") from None
     if not (np.isfinite(step) and step > 0):
         raise FormatError(path, f"'{axis} Converter' gives a spacing of {step} m")
     return step * 1e6
@@ -113,7 +118,7 @@ def _z_scale(path: Path, dset: Any) -> tuple[float, str]:
     unit = _text(dset.attrs.get("Unit", b""))
     scale = _UNIT_UM.get(unit.lower())
     if scale is None:
-        raise FormatError(path, f"height unit {unit!r} is not a length (wave or fringe units are not supported)")
+        raise UnsupportedFeatureError(path, f"height unit {unit!r} is not a length (wave or fringe units are not supported)")
     return scale, unit
 
 
@@ -140,7 +145,7 @@ def _instrument_meta(h5: Any) -> dict[str, Any]:
             if leaf in _META_LEAVES and _META_LEAVES[leaf] not in meta:
                 try:
                     meta[_META_LEAVES[leaf]] = _text(group.attrs[name])
-                except Exception:  # metadata only
+                except _H5_ERRORS:  # an unreadable attribute: metadata only
                     continue
     return meta
 
@@ -160,9 +165,9 @@ def _read_in_process(path: Path, channel: str | None) -> tuple[np.ndarray, float
 
     try:
         h5 = h5py.File(path, "r")
-    except OSError as exc:
-        raise FormatError(path, f"not a readable HDF5 file ({exc})") from None
-    with h5:
+    except _H5_ERRORS as exc:
+        raise CorruptFileError(path, f"not a readable HDF5 file ({exc})") from None
+    with h5, decoding(path, "HDF5 data"):
         surface = _find_dataset(path, h5)
         available = ["height"] + (["intensity"] if "/Measurement/Intensity" in h5 else [])
         name = pick_channel(path, available, channel)
@@ -194,11 +199,13 @@ def _child(path: Path, channel: str | None, fd: int) -> None:
         try:
             result: tuple = ("ok", _read_in_process(path, channel))
         except FormatError as exc:
-            result = ("format", str(exc))
+            result = ("format", (type(exc).__name__, exc.reason))
         except SurfscanError as exc:
             result = ("user", str(exc))
-        except BaseException as exc:  # noqa: BLE001 -- reported to the parent as a corrupt file
-            result = ("corrupt", f"{type(exc).__name__}: {exc}")
+        except _H5_ERRORS as exc:  # what the HDF5 library raised outside the checked blocks
+            result = ("format", ("CorruptFileError", f"corrupt datx file ({type(exc).__name__}: {exc})"))
+        except BaseException as exc:  # noqa: BLE001 -- the child must report everything: the parent calls it a bug
+            result = ("bug", (type(exc).__name__, str(exc)))
         with os.fdopen(fd, "wb") as fh:
             fh.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
     finally:
@@ -237,15 +244,17 @@ def _read_isolated(path: Path, channel: str | None, timeout: float) -> tuple:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
     if not chunks:
-        raise FormatError(path, "the HDF5 library crashed reading this file (corrupt file?)")
+        raise CorruptFileError(path, "the HDF5 library crashed reading this file (corrupt file?)")
     status, payload = pickle.loads(b"".join(chunks))
     if status == "ok":
         return payload
     if status == "format":
-        raise FormatError(None, payload)  # the message already names the file
+        cls, reason = payload
+        error = getattr(errors, cls, FormatError)
+        raise (error if isinstance(error, type) and issubclass(error, FormatError) else FormatError)(path, reason)
     if status == "user":
         raise SurfscanError(payload)
-    raise FormatError(path, f"corrupt or unsupported datx file ({payload})")
+    raise ReaderBugError(path, "datx", RuntimeError(f"{payload[0]} in the reading process: {payload[1]}"))
 
 
 def read_datx(path: Path, channel: str | None = None, isolate: bool | None = None) -> Surface:
@@ -277,8 +286,8 @@ def read_datx(path: Path, channel: str | None = None, isolate: bool | None = Non
         z, dx, dy, meta = _read_isolated(Path(path), channel, timeout)
     else:
         z, dx, dy, meta = _read_in_process(Path(path), channel)
-    return Surface(z, dx, dy, meta)
+    return Surface(z, dx, dy, meta, quantity="height" if meta["channel"] == "height" else "intensity")
 
 
 register(Format("datx", "Zygo Mx .datx (HDF5; layout only, not yet verified on an instrument file)", (".datx",),
-                "height", read_datx, None, _sniff, False))
+                kind="height", reader=read_datx, sniff=_sniff, verified=False))

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FormatError, SurfscanWarning
+from ..errors import CorruptFileError, FormatError, NotThisFormatError, SurfscanWarning
 from ..model import Surface
 from ._vendor import grid_view, read_bytes, scaled
 from .binary import Layout, cstr
@@ -79,14 +79,14 @@ def read_metropro(path: str | os.PathLike) -> Surface:
     buf = read_bytes(path)
     h = HEADER.read(buf, 0, str(path))
     if h["magic"] not in MAGICS:
-        raise FormatError(path, "not a MetroPro file (unknown magic)")
+        raise NotThisFormatError(path, "not a MetroPro file (unknown magic)")
     if h["header_size"] < HEADER.size:
-        raise FormatError(path, f"corrupt header: declared header size {h['header_size']} bytes")
+        raise CorruptFileError(path, f"corrupt header: declared header size {h['header_size']} bytes")
     rows, cols = h["cn_height"], h["cn_width"]
     if rows * cols == 0:
         raise FormatError(path, "the file holds no phase (height) data")
     if h["cn_n_bytes"] != rows * cols * 4:
-        raise FormatError(path, f"corrupt header: {h['cn_n_bytes']} phase bytes declared for {rows} x {cols} points")
+        raise CorruptFileError(path, f"corrupt header: {h['cn_n_bytes']} phase bytes declared for {rows} x {cols} points")
     check_available(path, h["header_size"] + h["ac_n_bytes"], len(buf), "intensity data")
     counts = grid_view(path, buf, h["header_size"] + h["ac_n_bytes"], rows, cols, ">i4", "phase data")
     invalid = counts >= INVALID_COUNTS
@@ -127,4 +127,5 @@ def _date(stamp: int) -> str | None:
         return None
 
 
-register(Format("metropro", "Zygo MetroPro interferometer data", (".dat",), "height", read_metropro, None, _sniff))
+register(Format("metropro", "Zygo MetroPro interferometer data", (".dat",), kind="height", reader=read_metropro,
+                sniff=_sniff))

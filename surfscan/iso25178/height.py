@@ -51,8 +51,7 @@ def _accumulate(v: np.ndarray, m0: float, order: int) -> dict[str, float]:
 
 def _zero_mean(surface) -> bool:
     """True when the last step was a least-squares fit with a constant term (residual mean is 0)."""
-    hist = surface.meta.get("history") or [""]
-    return hist[-1] == "level plane" or hist[-1].startswith("level poly:")
+    return bool(getattr(surface, "zero_mean", False))
 
 
 def _moments(ctx: Context, order: int) -> dict[str, float]:
@@ -69,7 +68,7 @@ def _moments(ctx: Context, order: int) -> dict[str, float]:
 
     def compute() -> dict[str, float]:
         surf = ctx.surface
-        known_finite = "values" in ctx._cache or surf.__dict__.get("has_invalid") is False
+        known_finite = "values" in ctx._cache or surf.has_invalid_if_known() is False
         v = ctx.values if known_finite else surf.z.reshape(-1)
         m0 = 0.0 if _zero_mean(surf) else None
         if m0 is None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ...grey import to_grey
 from .jpegtrace import jpeg_compressed
 from .rowruns import flat_runs, fraction, opening, runs_longer
 
@@ -83,14 +84,6 @@ _MAX_SMEAR = 6  # more uniform off-background rows in a row, at drifting levels,
 _EDGE_MARGIN = 0.3  # a tied split moves up to a row whose profiles step by this much more
 _NOISE_STEPS = 5  # a noisy bar's data step: this many noise levels
 _MAX_NOISE = 0.015  # more noise than this in the bottom rows is image, not a bar  # share of the bottom rows at one level other than the background: a panel
-
-
-def to_grey(image: np.ndarray) -> np.ndarray:
-    """A 2-D view of the image for bar detection: RGB(A) averaged, else unchanged."""
-    a = np.asarray(image)
-    if a.ndim == 3:
-        return a[..., :3].astype(np.float32).mean(axis=2)
-    return a
 
 
 def _region(grey: np.ndarray) -> tuple[np.ndarray, float, int] | None:

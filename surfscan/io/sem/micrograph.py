@@ -16,7 +16,6 @@ import numpy as np
 from ...errors import SurfscanWarning
 from ...model import Micrograph
 from .calibration import Calibration
-from .databar import find_databar
 from .hitachi import is_hitachi_text, parse_hitachi_sidecar
 from .jeol import is_jeol_text, parse_jeol_sidecar
 from .text import read_sidecar
@@ -52,9 +51,23 @@ def sidecar_calibration(path: Path, rows: int, cols: int) -> Calibration | None:
     return parse_hitachi_sidecar(side, text, rows, cols) or parse_jeol_sidecar(side, text, rows, cols)
 
 
+def calibration_facts(cal: Calibration | None) -> dict[str, Any]:
+    """What a calibration states, for :func:`surfscan.io.list_channels`: vendor facts, pixel size, bar rows."""
+    if cal is None:
+        return {}
+    out = {k: v for k, v in cal.facts().items() if v is not None}
+    if cal.pixel_size_um is not None:
+        out.update(pixel_size_um=cal.pixel_size_um, pixel_size_source=cal.pixel_size_source)
+    if cal.databar_rows is not None:
+        out["databar_rows"] = int(cal.databar_rows)
+    return out
+
+
 def _databar(frame: np.ndarray, cal: Calibration | None) -> tuple[int, str]:
     if cal is not None and cal.databar_rows is not None:
         return cal.databar_rows, cal.databar_source or "metadata"
+    from .databar import find_databar  # scipy.ndimage: loaded when a bar is searched for
+
     rows = find_databar(frame)
     return rows, ("found in the image" if rows else "none found in the image")
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import FormatError
+from ...errors import CorruptFileError, FormatError, NotThisFormatError
 from ...model import Micrograph
 from ..binary import Layout
 from ..limits import check_grid
-from .micrograph import build_micrograph, has_vendor_sidecar, sidecar_calibration
+from .micrograph import build_micrograph, calibration_facts, has_vendor_sidecar, sidecar_calibration
 
-__all__ = ["read_sem_raster", "sniff_raster", "image_size"]
+__all__ = ["read_sem_raster", "list_sem_raster", "sniff_raster", "image_size"]
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _PNG_IHDR = Layout(">", [("chunk", "4s", 12), ("width", "I", 16), ("height", "I", 20)])
@@ -46,7 +46,7 @@ def _jpeg_size(path: Path, raw: bytes) -> tuple[int, int]:
             off += 2
             continue
         off += 2 + seg["length"]
-    raise FormatError(path, "truncated or corrupt JPEG: no frame header")
+    raise CorruptFileError(path, "truncated or corrupt JPEG: no frame header")
 
 
 def _check_png_chunks(path: Path, raw: bytes) -> None:
@@ -55,11 +55,11 @@ def _check_png_chunks(path: Path, raw: bytes) -> None:
     while off + 8 <= len(raw):
         length, kind = _PNG_CHUNK.read(raw, off, str(path)).values()
         if off + 12 + length > len(raw):
-            raise FormatError(path, f"truncated or corrupt PNG: chunk {kind!r} declares {length} bytes")
+            raise CorruptFileError(path, f"truncated or corrupt PNG: chunk {kind!r} declares {length} bytes")
         if kind == b"IEND":
             return
         off += 12 + length
-    raise FormatError(path, "truncated PNG: no IEND chunk")
+    raise CorruptFileError(path, "truncated PNG: no IEND chunk")
 
 
 def image_size(path: Path, raw: bytes) -> tuple[int, int]:
@@ -67,7 +67,7 @@ def image_size(path: Path, raw: bytes) -> tuple[int, int]:
     if raw.startswith(_PNG_MAGIC):
         ihdr = _PNG_IHDR.read(raw, 0, str(path))
         if ihdr["chunk"] != b"IHDR":
-            raise FormatError(path, "corrupt PNG: no IHDR chunk")
+            raise CorruptFileError(path, "corrupt PNG: no IHDR chunk")
         _check_png_chunks(path, raw)
         return ihdr["height"], ihdr["width"]
     if raw.startswith(b"\xff\xd8"):
@@ -75,7 +75,7 @@ def image_size(path: Path, raw: bytes) -> tuple[int, int]:
     if raw.startswith(b"BM"):
         bmp = _BMP_HEADER.read(raw, 0, str(path))
         return abs(bmp["height"]), bmp["width"]
-    raise FormatError(path, "not a PNG, JPEG or BMP image")
+    raise NotThisFormatError(path, "not a PNG, JPEG or BMP image")
 
 
 def _decode(path: Path, raw: bytes) -> np.ndarray:
@@ -83,7 +83,7 @@ def _decode(path: Path, raw: bytes) -> np.ndarray:
 
     image = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None:
-        raise FormatError(path, "the image data cannot be decoded (truncated or corrupt)")
+        raise CorruptFileError(path, "the image data cannot be decoded (truncated or corrupt)")
     if image.ndim == 3:
         if image.shape[2] == 1:
             image = image[..., 0]
@@ -104,6 +104,16 @@ def read_sem_raster(path: str | Path) -> Micrograph:
         raise FormatError(path, f"decoded size {frame.shape[:2]} differs from the header's {rows} x {cols}")
     cal = sidecar_calibration(path, rows, cols)
     return build_micrograph(frame, cal, path)
+
+
+def list_sem_raster(path: str | Path) -> dict:
+    """What a PNG/JPEG/BMP micrograph holds, from its header and sidecar (no decoding, no bar search)."""
+    path = Path(path)
+    raw = path.read_bytes()
+    rows, cols = check_grid(path, *image_size(path, raw))
+    out: dict = {"channels": [("image", "image", (rows, cols))]}
+    cal = sidecar_calibration(path, rows, cols)
+    return {**out, **calibration_facts(cal)}
 
 
 def sniff_raster(head: bytes, path: Path) -> int:

@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 import tifffile
 
-from ...errors import FormatError, SurfscanError, SurfscanWarning
+from ...errors import CorruptFileError, FormatError, SurfscanError, SurfscanWarning
 from ...model import Micrograph
+from ..checks import DECODE_ERRORS
 from ..limits import check_available, check_grid
 from .calibration import Calibration
 from .fei import parse_fei, parse_phenom
 from .hitachi import XPCOMMENT_TAG, parse_hitachi_tag
-from .micrograph import build_micrograph, has_vendor_sidecar, sidecar_calibration
+from .micrograph import build_micrograph, calibration_facts, has_vendor_sidecar, sidecar_calibration
 from .tescan import parse_tescan
 from .zeiss import parse_zeiss
 
@@ -48,7 +49,7 @@ def _tag_values(page: Any, notes: list[str]) -> dict[int, Any]:
             continue
         try:
             out[code] = tag.value
-        except Exception as exc:  # a broken tag is a metadata problem, not a fatal one
+        except DECODE_ERRORS as exc:  # a broken tag is a metadata problem, not a fatal one
             notes.append(f"tag {code} is unreadable ({type(exc).__name__})")
     return out
 
@@ -93,7 +94,7 @@ def _check_page(path: Path, page: Any, file_size: int) -> tuple[int, int]:
     if page.compression == 1:
         check_available(path, needed, file_size - min(offsets), "image data")
     elif needed > _MAX_INFLATION * sum(counts) + (64 << 20):
-        raise FormatError(path, f"declared {rows} x {cols} image cannot come from {sum(counts)} compressed bytes")
+        raise CorruptFileError(path, f"declared {rows} x {cols} image cannot come from {sum(counts)} compressed bytes")
     return rows, cols
 
 
@@ -165,8 +166,17 @@ def read_sem_tiff(path: str | Path) -> Micrograph:
         raise
     except MemoryError:
         raise FormatError(path, "not enough memory to read this TIFF") from None
-    except Exception as exc:  # tifffile's many ways of saying "corrupt"
-        raise FormatError(path, f"corrupt TIFF ({type(exc).__name__}: {exc})") from None
+    except DECODE_ERRORS as exc:  # tifffile's many ways of saying "corrupt"
+        raise CorruptFileError(path, f"corrupt TIFF ({type(exc).__name__}: {exc})") from None
+    cal = _calibration(path, tags, rows, cols, resolution, notes)
+    for note in notes if cal is None else []:
+        warnings.warn(f"{path}: {note}", SurfscanWarning, stacklevel=2)
+    return build_micrograph(frame, cal, path, pages=pages)
+
+
+def _calibration(path: Path, tags: dict[int, Any], rows: int, cols: int, resolution: Calibration | None,
+                 notes: list[str]) -> Calibration | None:
+    """The calibration of a page: vendor tags first, then a sidecar, then the resolution tags."""
     cal = None
     for parse in _PARSERS:
         cal = parse(tags, rows, cols)
@@ -179,9 +189,37 @@ def read_sem_tiff(path: str | Path) -> Micrograph:
         cal = _merge_resolution(cal, resolution)
     if cal is not None:
         cal.notes[:0] = notes
-    for note in notes if cal is None else []:
-        warnings.warn(f"{path}: {note}", SurfscanWarning, stacklevel=2)
-    return build_micrograph(frame, cal, path, pages=pages)
+    return cal
+
+
+def list_sem_tiff(path: str | Path) -> dict[str, Any]:
+    """What an SEM TIFF holds, from its tags: no pixels decoded, no information-bar search.
+
+    Returns
+    -------
+    dict
+        ``channels`` (one ``(name, quantity, shape)``: the first page, ``"image"``
+        or ``"color"``), ``dtype``, ``pages`` and, when the metadata gives them,
+        ``pixel_size_um``, ``pixel_size_source``, ``databar_rows`` and the
+        vendor facts (``vendor``, ``instrument``, ``hv_kV`` ...).
+    """
+    path = Path(path)
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with tifffile.TiffFile(path) as tif:
+                page = tif.pages.first
+                rows, cols = _check_page(path, page, path.stat().st_size)
+                tags = _tag_values(page, notes)
+                colour = int(page.samplesperpixel) >= 3 and page.photometric == 2
+                dtype, pages, resolution = str(page.dtype), len(tif.pages), _resolution_calibration(page)
+        except DECODE_ERRORS as exc:  # tifffile's many ways of saying "corrupt"
+            raise CorruptFileError(path, f"corrupt TIFF ({type(exc).__name__}: {exc})") from None
+        cal = _calibration(path, tags, rows, cols, resolution, notes)
+    out: dict[str, Any] = {"channels": [("image", "color" if colour else "image", (rows, cols))], "dtype": dtype,
+                           "pages": pages}
+    return {**out, **calibration_facts(cal)}
 
 
 def _merge_resolution(cal: Calibration | None, resolution: Calibration | None) -> Calibration | None:
@@ -200,14 +238,17 @@ def sniff_sem_tiff(head: bytes, path: Path) -> int:
         return 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with tifffile.TiffFile(path) as tif:
-            page = tif.pages.first
-            codes = set(page.tags.keys())
-            is_float = page.sampleformat == 3
-            if codes.intersection(VENDOR_TAGS):
-                return 80
-            if XPCOMMENT_TAG in codes and parse_hitachi_tag(_tag_values(page, []), 1, 1) is not None:
-                return 80
+        try:
+            with tifffile.TiffFile(path) as tif:
+                page = tif.pages.first
+                codes = set(page.tags.keys())
+                is_float = page.sampleformat == 3
+                if codes.intersection(VENDOR_TAGS):
+                    return 80
+                if XPCOMMENT_TAG in codes and parse_hitachi_tag(_tag_values(page, []), 1, 1) is not None:
+                    return 80
+        except DECODE_ERRORS:  # a TIFF tifffile cannot parse: not an SEM TIFF it can read
+            return 0
     if has_vendor_sidecar(path):
         return 80
     return 0 if is_float else 40
