@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import ndimage
 
 from .errors import SurfscanError, SurfscanWarning
+from .grey import to_grey
 from .model import Micrograph
 from .particle_foreground import particle_foreground
 from .particle_quality import particle_quality
@@ -74,11 +75,8 @@ class Particles:
 
 
 def grey_image(image: np.ndarray) -> np.ndarray:
-    """A float32 grey image from an 8/16-bit, float or RGB(A) image."""
-    img = np.asarray(image)
-    if img.ndim == 3:
-        img = img[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    return img.astype(np.float32, copy=False)
+    """A float32 grey image from an 8/16-bit, float or RGB(A) image (:func:`surfscan.grey.to_grey`)."""
+    return to_grey(image).astype(np.float32, copy=False)
 
 
 def weighted_percentiles(values: np.ndarray, weights: np.ndarray, q: list[float]) -> list[float]:

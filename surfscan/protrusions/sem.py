@@ -57,6 +57,7 @@ import cv2
 import numpy as np
 
 from ..errors import SurfscanError
+from ..grey import grey_levels
 from ..model import Micrograph
 from .regions import (
     apply_gates,
@@ -81,20 +82,6 @@ _MAX_SIZE_FRACTION = 0.2  # default largest diameter: a fifth of the shorter sid
 _CUTOFF_FRACTION = 1 / 3  # default background cut-off: a third of the shorter side
 DEFAULT_FALSE_ALARMS_PER_FIELD = 0.01  # expected false detections per FIELD_PX pixels
 FIELD_PX = 1024 * 768
-
-
-def grey_levels(image: np.ndarray) -> np.ndarray:
-    """The image as float32 grey levels (RGB(A) converted with the usual luma weights)."""
-    a = np.asarray(image)
-    if a.ndim == 3:
-        a = a[..., :3].astype(np.float32)
-        return cv2.cvtColor(a, cv2.COLOR_RGB2GRAY)
-    if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
-        raise SurfscanError(f"an SEM image needs numeric grey levels, not {a.dtype}")
-    out = a.astype(np.float32)
-    if not np.isfinite(out).all():
-        raise SurfscanError("the SEM image holds NaN or infinite grey levels")
-    return out
 
 
 def _flatten(
