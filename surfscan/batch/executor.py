@@ -40,6 +40,19 @@ def crash_result(path: str, settings: BatchSettings, why: str) -> dict[str, Any]
             "warnings": [], "timings": {}, "worker": None}
 
 
+def _collected(fut: Any, path: str, settings: BatchSettings, where: str) -> dict[str, Any]:
+    """``fut.result()``, or this file's error result when the result cannot come back from ``where``.
+
+    A lost process pool (``BrokenProcessPool``) is raised for the caller to retry its files.
+    """
+    try:
+        return fut.result()
+    except BrokenProcessPool:
+        raise
+    except Exception as exc:  # must be broad: analyse_file records every failure, so this is a lost result
+        return crash_result(path, settings, f"{where} failed ({type(exc).__name__}: {exc})")
+
+
 def _watch_parent(parent: int) -> None:
     while True:
         time.sleep(0.5)
@@ -153,12 +166,10 @@ class LocalExecutor:
             for fut in done:
                 path = running.pop(fut)
                 try:
-                    result = fut.result()
+                    result = _collected(fut, path, settings, "the worker")
                 except BrokenProcessPool:
                     lost.append(path)
                     continue
-                except Exception as exc:  # the result could not come back: an error of this file
-                    result = crash_result(path, settings, f"the worker failed ({type(exc).__name__}: {exc})")
                 yield result
             if not lost and not broken:
                 if not running:
@@ -232,10 +243,7 @@ class DaskExecutor:
         running = as_completed([submit() for _ in range(min(window, len(pending)))])
         for fut in running:
             path = names.pop(fut.key)
-            try:
-                result = fut.result()
-            except Exception as exc:  # a lost or killed worker: this file is an error, the batch goes on
-                result = crash_result(path, settings, f"the Dask task failed ({type(exc).__name__}: {exc})")
+            result = _collected(fut, path, settings, "the Dask task")  # a lost or killed worker: an error of this file
             fut.release()
             yield result
             if pending:

@@ -246,7 +246,7 @@ def _thumbnails(t: Tables, n: int) -> str:
             with warnings.catch_warnings():  # the file's warnings were recorded by the batch already
                 warnings.simplefilter("ignore")
                 img = f"<img alt='{html.escape(row['file'])}' src='{_thumbnail(row, t)}'>"
-        except Exception as exc:  # a file moved or unreadable since the batch: say so, keep the report
+        except (SurfscanError, OSError, MemoryError) as exc:  # a file moved or unreadable since the batch: say so, keep the report
             img = f"<p class='note'>cannot show this file now: {html.escape(str(exc))}</p>"
         figs.append(f"<figure>{img}<figcaption>{caption}<br>{why}</figcaption></figure>")
     return f"<div class='thumbs'>{''.join(figs)}</div>"

@@ -106,7 +106,7 @@ def curves_section(t: Tables, settings: RoughnessSettings, limit: int = MAX_CURV
                 warnings.simplefilter("ignore")
                 img = f"<img alt='curves of {html.escape(row['file'])}' src='" + file_curves_png(
                     row["path"], settings, run.get("outliers"), run.get("fill")) + "'>"
-        except Exception as exc:  # a file moved or unreadable since the batch: say so, keep the report
+        except (SurfscanError, OSError, MemoryError) as exc:  # a file moved or unreadable since the batch: say so, keep the report
             img = f"<p class='note'>cannot show the curves of this file now: {html.escape(str(exc))}</p>"
         figs.append(f"<figure>{img}<figcaption>{caption}</figcaption></figure>")
     n_maps = int(((t.files["status"] == "ok") & (t.files.get("kind", "height") == "height")).sum())

@@ -406,7 +406,7 @@ def analyse_file(path: str, settings: BatchSettings) -> dict[str, Any]:
             _analyse(path, settings, out, clock)
         except MemoryError:
             out.update(status="error", error=f"{path}: not enough memory")
-        except Exception as exc:  # every failure is a result of this file
+        except Exception as exc:  # must be broad: the batch never loses a file, every failure is its result
             msg = str(exc) if isinstance(exc, SurfscanError) else f"{type(exc).__name__}: {exc}"
             out.update(status="error", error=msg if path in msg else f"{path}: {msg}")
     if out["content_hash"] is None:

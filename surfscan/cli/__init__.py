@@ -101,7 +101,7 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
     except SurfscanError as exc:
         report_error(None, exc, debug)
         return 1
-    except Exception as exc:  # last resort: still one line unless --debug
+    except Exception as exc:  # must be broad: the last resort turns any bug into one line (traceback with --debug)
         report_error(None, exc, debug)
         return 1
 

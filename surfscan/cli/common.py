@@ -195,7 +195,7 @@ def each_file(args: argparse.Namespace, measure) -> tuple[list[Any], int]:
     for path in args.files:
         try:
             records.append(measure(path))
-        except Exception as exc:  # reported per file; the others go on
+        except (SurfscanError, OSError, MemoryError) as exc:  # this file failed (a reader bug is a ReaderBugError too): the others go on
             report_error(path, exc, getattr(args, "debug", False))
             failed += 1
     return records, failed

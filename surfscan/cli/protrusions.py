@@ -16,6 +16,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import SurfscanError
 from .common import load, positive_float, print_json, print_table, report_error
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
             found = detect_protrusions(load(path), settings)
             if out_dir is not None:
                 found.write_overlay(out_dir / f"{Path(path).stem}_protrusions.png")
-        except Exception as exc:  # reported per file; the others go on
+        except (SurfscanError, OSError, MemoryError) as exc:  # this file failed (a reader bug is a ReaderBugError too): the others go on
             report_error(path, exc, getattr(args, "debug", False))
             failed += 1
             continue
