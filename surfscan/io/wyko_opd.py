@@ -31,7 +31,6 @@ import numpy as np
 
 from ..errors import (
     CorruptFileError,
-    FormatError,
     NotThisFormatError,
     SurfscanError,
     SurfscanWarning,
@@ -130,14 +129,14 @@ def read_opd(path: str | os.PathLike, channel: str | None = None) -> Surface:
     if channel is None:
         block = next((b for name in HEIGHT_ARRAYS for b in arrays if b["name"] == name), None)
         if block is None:
-            raise FormatError(path, f"no height array (arrays present: {[b['name'] for b in arrays]})")
+            raise CorruptFileError(path, f"no height array (arrays present: {[b['name'] for b in arrays]})")
     else:
         block = next((b for b in arrays if b["name"] == channel), None)
         if block is None:
             raise SurfscanError(f"{path}: no array named {channel!r}; arrays: {[b['name'] for b in arrays]}")
     wavelength = values.get("Wavelength")
     if not isinstance(wavelength, (int, float)) or not np.isfinite(wavelength) or wavelength == 0:
-        raise FormatError(path, "no usable Wavelength block; the height scale is unknown")
+        raise CorruptFileError(path, "no usable Wavelength block; the height scale is unknown")
     mult = values.get("Mult") or 1
     is_height = block["name"] in HEIGHT_ARRAYS
     z = _heights(path, buf, block, wavelength / mult * 1e-3 if is_height else 1.0)
