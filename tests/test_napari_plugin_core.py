@@ -287,8 +287,8 @@ def test_every_detector_setting_has_a_form_field():
     assert {f.name for f in _protrusions.SETTING_FIELDS} == names
     defaults = _protrusions.settings_from_form(_protrusions.form_defaults())
     assert ProtrusionSettings.from_kwargs(**defaults) == ProtrusionSettings()
-    changed = _protrusions.settings_from_form({"k": 4.5, "min_size": 0.0, "polarity": "dark", "split": True})
-    assert changed == {"k": 4.5, "min_size": None, "polarity": "dark", "split": True}
+    changed = _protrusions.settings_from_form({"k": 4.5, "min_size_um": 0.0, "polarity": "dark", "split": True})
+    assert changed == {"k": 4.5, "min_size_um": None, "polarity": "dark", "split": True}
 
 
 def test_label_features_have_one_row_per_label_with_background_first():

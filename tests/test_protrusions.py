@@ -101,7 +101,7 @@ def test_height_map_geometry_and_units():
     cy, cx, R, H = 90.0, 140.0, 20.0, 1.0  # pixels, µm
     r2 = ((yy - cy) ** 2 + (xx - cx) ** 2) / R**2
     z += H * np.clip(1 - r2, 0, None)
-    p = ss.detect_protrusions(ss.Surface(z, dx, dx), form="none", lambda_c=None)
+    p = ss.detect_protrusions(ss.Surface(z, dx, dx), form="none", lambda_c_um=None)
     assert p.count == 1
     row = p.table.iloc[0]
     assert row.x_um == pytest.approx(cx * dx, abs=0.1) and row.y_um == pytest.approx(cy * dx, abs=0.1)
@@ -123,7 +123,7 @@ def test_density_counts_valid_area_only_and_nan_does_not_bridge():
         z += 0.5 * np.clip(1 - ((yy - cy) ** 2 + (xx - cx) ** 2) / 15**2, 0, None)
     z[:, 100] = np.nan  # a column of dropouts
     z[150:, :] = np.nan  # a quarter not measured
-    p = ss.detect_protrusions(ss.Surface(z, 1.0, 1.0), form="plane", lambda_c=None)
+    p = ss.detect_protrusions(ss.Surface(z, 1.0, 1.0), form="plane", lambda_c_um=None)
     assert p.count == 2
     valid = np.count_nonzero(~np.isnan(z)) * 1e-6
     assert p.summary["density_per_mm2"] == pytest.approx(2 / valid)
@@ -147,8 +147,8 @@ def test_split_separates_touching_objects():
     caps = [np.clip(1 - ((yy - 80) ** 2 + (xx - cx) ** 2) / 20**2, 0, None) for cx in (100, 130)]
     z += np.maximum(*caps)  # two caps whose bases overlap, a saddle of 0.44 between them
     s = ss.Surface(z, 1.0, 1.0)
-    assert ss.detect_protrusions(s, lambda_c=None, max_aspect=None).count == 1
-    p = ss.detect_protrusions(s, lambda_c=None, max_aspect=None, split=True)
+    assert ss.detect_protrusions(s, lambda_c_um=None, max_aspect=None).count == 1
+    p = ss.detect_protrusions(s, lambda_c_um=None, max_aspect=None, split=True)
     assert p.count == 2
     assert sorted(p.table.x_um) == pytest.approx([100 - 2, 130 + 2], abs=2.5)
 
@@ -198,8 +198,8 @@ def test_sem_needs_a_pixel_size():
     bare = m.replace(pixel_size=None)
     with pytest.raises(SurfscanError, match="pixel size"):
         ss.detect_protrusions(bare)
-    p = ss.detect_protrusions(bare, pixel_size=0.6)
-    assert p.summary["settings"]["pixel_size"] == 0.6
+    p = ss.detect_protrusions(bare, pixel_size_um=0.6)
+    assert p.summary["settings"]["pixel_size_um"] == 0.6
 
 
 def test_settings_are_checked():
@@ -273,7 +273,7 @@ def test_sample_sem_pair_ranks_as_expected_with_defaults():
     for name in ("sem_anode_smooth_100x.tif", "sem_anode_protrusions_100x.tif"):
         p = ss.detect_protrusions(_sample(name))
         truth = _truth(name)
-        px = p.summary["settings"]["pixel_size"]
+        px = p.summary["settings"]["pixel_size_um"]
         assert px == pytest.approx(truth["pixel_size_um"])  # the calibration comes from tag 34682
         t = pd.DataFrame(truth["protrusions"])
         t = t.assign(x_um=t.x_px * px, y_um=t.y_px * px)
@@ -308,11 +308,11 @@ def test_sample_height_maps_rank_with_defaults():
 
 
 def test_sample_height_maps_rank_with_a_common_threshold():
-    """With the same threshold in µm on every map (k=1, h_abs), A still has the fewest protrusions per mm²."""
+    """With the same threshold in µm on every map (k=1, h_abs_um), A still has the fewest protrusions per mm²."""
     dens = {}
     for e in ("A_good", "B_fair", "C_poor"):
         maps = [_sample(f"electrode_{e}_site{i}.x3p") for i in (1, 2, 3)]
-        dens[e] = np.mean([ss.detect_protrusions(s, k=1, h_abs=0.55).density_per_mm2 for s in maps])
+        dens[e] = np.mean([ss.detect_protrusions(s, k=1, h_abs_um=0.55).density_per_mm2 for s in maps])
     assert dens["A_good"] < dens["B_fair"] < dens["C_poor"]
 
 
@@ -336,3 +336,22 @@ def test_cli_defects_json_overlay_and_one_bad_file(tmp_path, capsys):
     assert r["count"] == len(r["objects"]) == ss.detect_protrusions(ss.Surface(s.z, 1.0, 1.0)).count
     assert r["settings"]["k"] == 6
     assert (tmp_path / "ov" / "good_protrusions.png").is_file()
+
+
+def test_old_setting_names_still_work_and_warn():
+    """Lengths carry their unit (min_size_um ...); the old names give the same settings with a DeprecationWarning."""
+    with pytest.warns(DeprecationWarning, match="'min_size' is deprecated.*use 'min_size_um'"):
+        old = ss.ProtrusionSettings(min_size=2.0, max_size=9.0)
+    assert old == ss.ProtrusionSettings(min_size_um=2.0, max_size_um=9.0)
+    with pytest.warns(DeprecationWarning, match="use 'h_abs_um'"):
+        assert ss.ProtrusionSettings.from_kwargs(h_abs=0.3).h_abs_um == 0.3
+    with pytest.warns(DeprecationWarning, match="use 'pixel_size_um'"):
+        assert old.pixel_size is None
+    with pytest.raises(TypeError, match="not also its old name"):
+        ss.ProtrusionSettings(min_size=2.0, min_size_um=2.0)
+    z = np.zeros((64, 64))
+    z[30:34, 30:34] = 1.0
+    s = ss.Surface(z + np.random.default_rng(1).normal(0, 0.01, z.shape), 1.0, 1.0)
+    with pytest.warns(DeprecationWarning, match="detect_protrusions: 'lambda_c' is deprecated"):
+        p = ss.detect_protrusions(s, form="none", lambda_c=None)
+    assert p.count == ss.detect_protrusions(s, form="none", lambda_c_um=None).count == 1

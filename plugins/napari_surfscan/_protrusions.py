@@ -63,23 +63,23 @@ SETTING_FIELDS: tuple[SettingField, ...] = (
                  choices=("bright", "dark")),
     SettingField("k", "Threshold k", "float", 0.0, "core threshold in robust noise rms, hysteresis to half of it "
                  "(auto: fitted to the texture)", minimum=0.0, maximum=100.0, decimals=1, zero="auto", zero_text="auto"),
-    SettingField("h_abs", "Minimum height", "float", 0.0, "height maps: the threshold is at least this height",
+    SettingField("h_abs_um", "Minimum height", "float", 0.0, "height maps: the threshold is at least this height",
                  unit="µm", maximum=1e4, decimals=3, zero=0.0, zero_text="none"),
-    SettingField("min_area", "Minimum area", "float", 0.0, "smallest object kept (auto: 9 pixels)",
+    SettingField("min_area_um2", "Minimum area", "float", 0.0, "smallest object kept (auto: 9 pixels)",
                  unit="µm²", maximum=1e8, decimals=3, zero_text="auto"),
-    SettingField("min_size", "Smallest size", "float", 0.0, "expected smallest diameter (auto: 3x the texture grain)",
+    SettingField("min_size_um", "Smallest size", "float", 0.0, "expected smallest diameter (auto: 3x the texture grain)",
                  unit="µm", maximum=1e5, decimals=2, zero_text="auto"),
-    SettingField("max_size", "Largest size", "float", 0.0, "expected largest diameter (auto: no limit)",
+    SettingField("max_size_um", "Largest size", "float", 0.0, "expected largest diameter (auto: no limit)",
                  unit="µm", maximum=1e5, decimals=2, zero_text="auto"),
     SettingField("max_aspect", "Max. elongation", "float", 3.0, "longer objects (scratches, crack rims) are not counted",
                  minimum=0.0, maximum=100.0, decimals=1, zero_text="no limit"),
     SettingField("form", "Form removal", "choice", "poly:2", "height maps: polynomial fitted on inliers only",
                  choices=("poly:2", "poly:3", "plane", "none")),
-    SettingField("lambda_c", "Background λc", "float", 0.0, "robust background cut-off (auto: from the sizes)",
+    SettingField("lambda_c_um", "Background λc", "float", 0.0, "robust background cut-off (auto: from the sizes)",
                  unit="µm", maximum=1e6, decimals=1, zero="auto", zero_text="auto"),
     SettingField("despike", "Remove spikes", "bool", True, "height maps: 3x3 median on single-pixel spikes"),
     SettingField("split", "Split touching", "bool", False, "watershed split of touching objects"),
-    SettingField("pixel_size", "Pixel size", "float", 0.0, "SEM: override the file's calibration",
+    SettingField("pixel_size_um", "Pixel size", "float", 0.0, "SEM: override the file's calibration",
                  unit="µm", maximum=1e4, decimals=5, zero_text="from file"),
     SettingField("false_alarms_per_mm2", "False alarms", "float", 0.0, "SEM: how many texture blobs per mm² may "
                  "pass the threshold (auto: the detector's default)", unit="per mm²", maximum=1e9, decimals=2,
@@ -166,7 +166,7 @@ def _spacing(obj: Surface | Micrograph, settings: dict[str, Any], summary: dict[
     """Row and column spacing in µm that the detector used."""
     if isinstance(obj, Surface):
         return obj.dy, obj.dx
-    used = summary.get("settings", {}).get("pixel_size") or settings.get("pixel_size") or obj.pixel_size or 1.0
+    used = summary.get("settings", {}).get("pixel_size_um") or settings.get("pixel_size_um") or obj.pixel_size or 1.0
     return float(used), float(used)
 
 
@@ -210,12 +210,12 @@ def protrusion_remeasure_steps(
 ) -> Generator[str, None, ProtrusionResult]:
     """Count and measure the objects of an edited label image step by step
     (:func:`surfscan.measure_protrusions_from_labels`; of the form's settings only
-    ``polarity`` and ``pixel_size`` matter)."""
+    ``polarity`` and ``pixel_size_um`` matter)."""
     from surfscan import measure_protrusions_from_labels
 
     yield "measuring protrusions from the labels"
     found = measure_protrusions_from_labels(obj, labels, polarity=settings.get("polarity", "bright"),
-                                            pixel_size=settings.get("pixel_size"))
+                                            pixel_size=settings.get("pixel_size_um"))
     yield "building layers"
     return _result(found, obj, settings)
 

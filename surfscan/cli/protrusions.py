@@ -63,12 +63,12 @@ def _settings(args: argparse.Namespace) -> ProtrusionSettings:
 
     given = {
         "k": args.k,
-        "h_abs": args.h_abs,
-        "min_area": args.min_area,
+        "h_abs_um": args.h_abs,
+        "min_area_um2": args.min_area,
         "polarity": args.polarity,
-        "min_size": args.min_size,
-        "max_size": args.max_size,
-        "pixel_size": args.pixel_size,
+        "min_size_um": args.min_size,
+        "max_size_um": args.max_size,
+        "pixel_size_um": args.pixel_size,
         "false_alarms_per_mm2": args.false_alarms_per_mm2,
     }
     kwargs: dict[str, Any] = {k: v for k, v in given.items() if v is not None}

@@ -6,7 +6,7 @@
 >>> p.table.head(); p.write_overlay("E1_site1_protrusions.png")  # doctest: +SKIP
 
 Height maps (:mod:`.height`): robust form removal, robust L-filter,
-spike removal, hysteresis thresholds at ``max(h_abs, k Sq_robust)`` and
+spike removal, hysteresis thresholds at ``max(h_abs_um, k Sq_robust)`` and
 half of it. SEM images (:mod:`.sem`): background flattening, a band-pass
 matched to the expected sizes, a noise estimate from non-candidate pixels
 that follows skewed grain textures, hysteresis thresholds, size and shape
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._renamed import new_names
 from ..errors import SurfscanError
 from ..model import Micrograph, Surface
 from .result import Protrusions, ProtrusionSettings
@@ -34,13 +35,13 @@ def detect_protrusions(
     ----------
     data : Surface or Micrograph
         A height map (heights in µm) or an SEM image. An SEM image needs a
-        pixel size: from its calibration or the ``pixel_size`` setting
+        pixel size: from its calibration or the ``pixel_size_um`` setting
         (an uncalibrated image is refused with a clear error).
     settings : ProtrusionSettings, optional
         All settings at once; keyword arguments override single fields
-        (``k``, ``h_abs``, ``min_area``, ``min_size``, ``max_size``,
-        ``max_aspect``, ``polarity``, ``form``, ``lambda_c``, ``despike``,
-        ``split``, ``pixel_size``; see :class:`ProtrusionSettings`).
+        (``k``, ``h_abs_um``, ``min_area_um2``, ``min_size_um``, ``max_size_um``,
+        ``max_aspect``, ``polarity``, ``form``, ``lambda_c_um``, ``despike``,
+        ``split``, ``pixel_size_um``; see :class:`ProtrusionSettings`).
 
     Returns
     -------
@@ -49,6 +50,7 @@ def detect_protrusions(
         image), ``.summary`` (count, density per mm², percentiles, detection
         limit, settings) and ``.write_overlay(path)``.
     """
+    kwargs = new_names("detect_protrusions", kwargs, ProtrusionSettings.RENAMED)  # old names warn
     if settings is None:
         settings = ProtrusionSettings.from_kwargs(**kwargs)
     elif kwargs:

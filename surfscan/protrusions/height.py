@@ -2,7 +2,7 @@
 
 1. Form: a 2-D Legendre polynomial fitted on inliers only (iterated, points
    further than 3 robust rms from the fit are dropped), on a subsampled grid.
-2. Background (``lambda_c``): a robust Gaussian L-filter that ignores
+2. Background (``lambda_c_um``): a robust Gaussian L-filter that ignores
    candidates, pits and NaN (see :func:`.regions.robust_background`),
    done twice: a first pass with twice the cut-off (points further than 3
    robust rms left out), then the cut-off itself, excluding what the first
@@ -13,7 +13,7 @@
    ``max(6 Sq_robust, half its own height)`` is replaced by that median
    (a smooth bump's top differs from its median by far less than half
    its height; a lone spike by all of it).
-4. Threshold: ``h_thr = max(h_abs, k * Sq_robust)`` with ``Sq_robust =
+4. Threshold: ``h_thr = max(h_abs_um, k * Sq_robust)`` with ``Sq_robust =
    1.4826 * MAD`` of the levelled heights over measured non-candidate
    points; an object is an 8-connected region above ``h_thr / 2`` that holds
    a point above ``h_thr`` (hysteresis), measured points only, so NaN holes
@@ -181,12 +181,12 @@ def _levelled(surface: Surface, st: ProtrusionSettings) -> tuple[np.ndarray, np.
         h += med1
     if lam_px:  # second pass: the background ignores candidates and pits found by the first
         # (above half the core threshold; with k auto, the lowest it can be: 3 x rms)
-        quiet = max(st.h_abs, (st.k_fixed or K_FLOOR) * s1) / 2
+        quiet = max(st.h_abs_um, (st.k_fixed or K_FLOOR) * s1) / 2
         bg2 = robust_background(r, valid & (np.abs(h - med1) <= quiet), lam_px)
         bg2 -= bg
         h -= bg2
     h[~valid] = 0.0
-    half = max(st.h_abs, (st.k_fixed or K_GAUSSIAN) * s1) / 2  # auto: first with the highest k
+    half = max(st.h_abs_um, (st.k_fixed or K_GAUSSIAN) * s1) / 2  # auto: first with the highest k
     med, sq, k, tail = _threshold_scale(h, valid, med1, half, st)
     h -= med
     h[~valid] = 0.0
@@ -210,19 +210,19 @@ def _threshold_scale(
         return med, sq, st.k_fixed, None
     _, tail = texture_k(h, valid, sq, med)
     if tail > 0:
-        half = max(st.h_abs, min(K_GAUSSIAN * sq, max(K_FLOOR * sq, tail))) / 2
+        half = max(st.h_abs_um, min(K_GAUSSIAN * sq, max(K_FLOOR * sq, tail))) / 2
         med, sq = robust_sigma(hs[np.abs(hs - centre) <= half])
     k = K_GAUSSIAN if tail <= 0 or sq <= 0 else min(K_GAUSSIAN, max(K_FLOOR, tail / sq))
     return med, sq, k, (tail if tail > 0 else None)
 
 
 def _cutoff_um(surface: Surface, st: ProtrusionSettings) -> float | None:
-    if st.lambda_c is None:
+    if st.lambda_c_um is None:
         return None
-    if st.lambda_c != "auto":
-        return float(st.lambda_c)
-    if st.max_size:
-        return 4.0 * st.max_size
+    if st.lambda_c_um != "auto":
+        return float(st.lambda_c_um)
+    if st.max_size_um:
+        return 4.0 * st.max_size_um
     return min(surface.size_um) / 8.0
 
 
@@ -230,14 +230,14 @@ def detect_on_height_map(surface: Surface, st: ProtrusionSettings) -> Protrusion
     """Protrusions (or, with ``polarity="dark"``, pits) on a height map; see the module notes."""
     h, valid, info = _levelled(surface, st)
     sq, k = info["sq_robust"], info["k"]
-    thr = max(st.h_abs, k * sq)
+    thr = max(st.h_abs_um, k * sq)
     if thr <= 0:
-        raise SurfscanError("the height map is flat (robust rms 0): set h_abs to give a threshold")
+        raise SurfscanError("the height map is flat (robust rms 0): set h_abs_um to give a threshold")
     labels, keep = hysteresis_labels(h, thr, thr / 2, valid)
     dx, dy = surface.dx, surface.dy
     if st.split and keep.any():
         labels, n = relabel(labels, keep)
-        labels, n = split_touching(labels, h, thr, max(3.0, (st.min_size or 0) / 2 / math.sqrt(dx * dy)))
+        labels, n = split_touching(labels, h, thr, max(3.0, (st.min_size_um or 0) / 2 / math.sqrt(dx * dy)))
         keep = np.arange(n + 1) > 0
     invalid = ~valid if surface.has_invalid else None
     stats, ids = measure_regions(labels, keep, h, invalid)
@@ -245,11 +245,11 @@ def detect_on_height_map(surface: Surface, st: ProtrusionSettings) -> Protrusion
     table["touches_invalid"] = stats.touches_invalid
     table["max_height_um"] = stats.peak * st.sign
     table["volume_um3"] = stats.total * dx * dy * st.sign
-    min_area = st.min_area if st.min_area is not None else 9 * dx * dy
-    labels, table = apply_gates(labels, keep.size, ids, table, min_area, st.min_size, st.max_size, st.max_aspect)
+    min_area = st.min_area_um2 if st.min_area_um2 is not None else 9 * dx * dy
+    labels, table = apply_gates(labels, keep.size, ids, table, min_area, st.min_size_um, st.max_size_um, st.max_aspect)
     valid_mm2 = np.count_nonzero(valid) * dx * dy * 1e-6
-    resolved = {**st.__dict__, "k": k, "lambda_c": info["lambda_c_um"], "min_area": min_area}
-    resolved.pop("pixel_size")
+    resolved = {**st.__dict__, "k": k, "lambda_c_um": info["lambda_c_um"], "min_area_um2": min_area}
+    resolved.pop("pixel_size_um")
     summary = {
         "kind": "height",
         "count": len(table),
@@ -269,7 +269,7 @@ def detect_on_height_map(surface: Surface, st: ProtrusionSettings) -> Protrusion
             "min_area_um2": min_area,
             "statement": (
                 f"protrusions rising at least {thr:.3g} µm ({k:.3g} x Sq_robust {sq:.3g} µm"
-                + (f", at least h_abs {st.h_abs:g} µm" if st.h_abs else "")
+                + (f", at least h_abs_um {st.h_abs_um:g} µm" if st.h_abs_um else "")
                 + f") above the local background and covering at least {min_area:.3g} µm² are counted"
             ),
         },

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._renamed import new_names, renamed_fields
 from ..errors import SurfscanError
 
 __all__ = ["ProtrusionSettings", "Protrusions", "percentiles", "K_GAUSSIAN", "K_FLOOR"]
@@ -18,8 +19,12 @@ __all__ = ["ProtrusionSettings", "Protrusions", "percentiles", "K_GAUSSIAN", "K_
 _POLARITY = {"bright": 1, "up": 1, "dark": -1, "down": -1}
 K_GAUSSIAN = 6.0  # k that keeps a Gaussian texture of a full field free of false detections
 K_FLOOR = 3.0  # the automatic k never goes below this
+#: Settings renamed to carry their unit: old name -> new name (the old ones warn for one release).
+_RENAMED = {"h_abs": "h_abs_um", "min_area": "min_area_um2", "min_size": "min_size_um", "max_size": "max_size_um",
+            "lambda_c": "lambda_c_um", "pixel_size": "pixel_size_um"}
 
 
+@renamed_fields(_RENAMED)
 @dataclass(frozen=True)
 class ProtrusionSettings:
     """How protrusions are found. Lengths in µm, areas in µm².
@@ -42,14 +47,14 @@ class ProtrusionSettings:
         particle layer) a lower threshold; SEM images take 6 (the texture's
         extreme level is applied there in any case). The value used is in
         ``summary["settings"]["k"]``.
-    h_abs : float
+    h_abs_um : float
         Height maps: the core threshold is at least this height (µm).
-    min_area : float or None
+    min_area_um2 : float or None
         Smallest object area kept (µm²); None = 9 pixels.
-    min_size, max_size : float or None
+    min_size_um, max_size_um : float or None
         Expected protrusion diameters (µm). SEM: the band-pass is matched to
-        them and objects whose equivalent diameter is below ``min_size / 2``
-        or above ``2 * max_size`` are dropped; ``min_size=None`` = three times
+        them and objects whose equivalent diameter is below ``0.75 * min_size_um``
+        or above ``2 * max_size_um`` are dropped; ``min_size_um=None`` = three times
         the texture grain measured on the image (at least 4 pixels). Height
         maps: a gate on the equivalent diameter when given.
     max_aspect : float or None
@@ -58,9 +63,9 @@ class ProtrusionSettings:
     form : str
         Height maps: polynomial form removed, fitted on inliers only
         (``"poly:N"``, ``"plane"`` or ``"none"``).
-    lambda_c : float, "auto" or None
+    lambda_c_um : float, "auto" or None
         Cut-off (µm) of the robust Gaussian background removal (an L-filter
-        that ignores the candidates). ``"auto"``: four times ``max_size`` when
+        that ignores the candidates). ``"auto"``: four times ``max_size_um`` when
         given, else an eighth of the shorter side of the field. None: none.
     despike : bool
         Height maps: replace single-pixel spikes by their 3 x 3 median first.
@@ -69,7 +74,7 @@ class ProtrusionSettings:
         watershed split; SEM: touching extents of separate detections are
         not merged into one object (an agglomerate then counts once per
         particle found in it).
-    pixel_size : float or None
+    pixel_size_um : float or None
         SEM: pixel size in µm overriding the image's calibration (needed for
         uncalibrated images; give 1 to work in pixels).
     false_alarms_per_mm2 : float or None
@@ -78,20 +83,31 @@ class ProtrusionSettings:
         0.01 per 1024 x 768-pixel field whatever the pixel size, since a
         texture's chance maxima scale with pixels, not area; the value used
         (per mm²) is in ``summary["settings"]``.
+
+    The names before the unit suffixes (``h_abs``, ``min_area``, ``min_size``,
+    ``max_size``, ``lambda_c``, ``pixel_size``) are still accepted, with a
+    DeprecationWarning, for one release.
+
+    Examples
+    --------
+    >>> from surfscan import ProtrusionSettings
+    >>> st = ProtrusionSettings(min_size_um=2.0, max_size_um=12.0, polarity="up")
+    >>> st.min_size_um, st.sign
+    (2.0, 1)
     """
 
     polarity: str = "bright"
     k: float | str = "auto"
-    h_abs: float = 0.0
-    min_area: float | None = None
-    min_size: float | None = None
-    max_size: float | None = None
+    h_abs_um: float = 0.0
+    min_area_um2: float | None = None
+    min_size_um: float | None = None
+    max_size_um: float | None = None
     max_aspect: float | None = 3.0
     form: str = "poly:2"
-    lambda_c: float | str | None = "auto"
+    lambda_c_um: float | str | None = "auto"
     despike: bool = True
     split: bool = False
-    pixel_size: float | None = None
+    pixel_size_um: float | None = None
     false_alarms_per_mm2: float | None = None
 
     def __post_init__(self) -> None:
@@ -102,19 +118,20 @@ class ProtrusionSettings:
             if self.k.strip().lower() != "auto":
                 raise SurfscanError(f"protrusion setting k must be a positive number or 'auto', got {self.k!r}")
             object.__setattr__(self, "k", "auto")
-        for name in ("k", "min_area", "min_size", "max_size", "max_aspect", "pixel_size", "false_alarms_per_mm2"):
+        for name in ("k", "min_area_um2", "min_size_um", "max_size_um", "max_aspect", "pixel_size_um",
+                     "false_alarms_per_mm2"):
             v = getattr(self, name)
             if name == "k" and v == "auto":
                 continue
             if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise SurfscanError(f"protrusion setting {name} must be a positive number, got {v!r}")
-        if not (math.isfinite(self.h_abs) and self.h_abs >= 0):
-            raise SurfscanError(f"protrusion setting h_abs must be a height >= 0 µm, got {self.h_abs!r}")
-        lc = self.lambda_c
+        if not (math.isfinite(self.h_abs_um) and self.h_abs_um >= 0):
+            raise SurfscanError(f"protrusion setting h_abs_um must be a height >= 0 µm, got {self.h_abs_um!r}")
+        lc = self.lambda_c_um
         if lc is not None and lc != "auto" and not (isinstance(lc, (int, float)) and math.isfinite(lc) and lc > 0):
-            raise SurfscanError(f"protrusion setting lambda_c must be a length in µm, 'auto' or None, got {lc!r}")
-        if self.min_size and self.max_size and self.min_size > self.max_size:
-            raise SurfscanError(f"min_size {self.min_size} µm is larger than max_size {self.max_size} µm")
+            raise SurfscanError(f"protrusion setting lambda_c_um must be a length in µm, 'auto' or None, got {lc!r}")
+        if self.min_size_um and self.max_size_um and self.min_size_um > self.max_size_um:
+            raise SurfscanError(f"min_size_um {self.min_size_um} µm is larger than max_size_um {self.max_size_um} µm")
 
     @property
     def k_fixed(self) -> float | None:
@@ -128,7 +145,8 @@ class ProtrusionSettings:
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> ProtrusionSettings:
-        """Settings from keyword arguments, with a clear error for an unknown name."""
+        """Settings from keyword arguments, with a clear error for an unknown name (old names warn)."""
+        kwargs = new_names(cls.__name__, kwargs, cls.RENAMED, stacklevel=4)
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(kwargs) - names)
         if unknown:

@@ -10,13 +10,13 @@
    the background rest on the rest, so a field crowded with objects is not
    mistaken for a wild texture.
 3. Background flattening: ``contrast = image / background - 1`` with a
-   robust large-scale background over the substrate (cut-off ``lambda_c``,
+   robust large-scale background over the substrate (cut-off ``lambda_c_um``,
    default a third of the shorter side): shading and vignetting go, and
    every object is a relative brightness change. Polarity ``dark`` flips
    the sign.
 4. Scale space (:mod:`.scalespace`): the normalised LoG response at three
-   scales per octave, for diameters from ``min_size`` (default 8 pixels) to
-   ``max_size`` (default a fifth of the shorter side of the field),
+   scales per octave, for diameters from ``min_size_um`` (default 8 pixels) to
+   ``max_size_um`` (default a fifth of the shorter side of the field),
    computed on a Gaussian pyramid, so defaults hold at any magnification.
 5. A threshold at each scale from that scale's own statistics over the
    substrate: the Gaussian random-field level for the false-alarm budget
@@ -38,7 +38,7 @@
    half its scale, cut back at pixel scale so neighbours a few pixels apart
    stay apart); touching extents are one object, so an agglomerate counts
    once. Then the gates: area, equivalent diameter at least 0.75
-   ``min_size`` and at most ``2 * max_size`` (when given), elongation
+   ``min_size_um`` and at most ``2 * max_size_um`` (when given), elongation
    (``max_aspect``; twice that for objects merged from several detections)
    so crack rims and scratches are not counted. Objects touching the border
    are kept and flagged. The position is the centroid, or the object's
@@ -77,7 +77,7 @@ from .substrate import GRAINS_PER_CANDIDATE, find_substrate
 __all__ = ["detect_on_micrograph", "grey_levels"]
 
 _MIN_SIZE_PX = 8.0  # default smallest diameter (pixels)
-_MIN_DIAMETER_GATE = 0.75  # objects narrower than 0.75 x min_size are dropped
+_MIN_DIAMETER_GATE = 0.75  # objects narrower than 0.75 x min_size_um are dropped
 _MAX_SIZE_FRACTION = 0.2  # default largest diameter: a fifth of the shorter side
 _CUTOFF_FRACTION = 1 / 3  # default background cut-off: a third of the shorter side
 DEFAULT_FALSE_ALARMS_PER_FIELD = 0.01  # expected false detections per FIELD_PX pixels
@@ -100,12 +100,12 @@ def _flatten(
 
 
 def _cutoff_px(m: Micrograph, st: ProtrusionSettings, px: float) -> float:
-    if st.lambda_c is None:
-        raise SurfscanError("SEM images need a background removal: lambda_c must be a length in µm or 'auto'")
-    if st.lambda_c != "auto":
-        return float(st.lambda_c) / px
-    if st.max_size:
-        return 4.0 * st.max_size / px
+    if st.lambda_c_um is None:
+        raise SurfscanError("SEM images need a background removal: lambda_c_um must be a length in µm or 'auto'")
+    if st.lambda_c_um != "auto":
+        return float(st.lambda_c_um) / px
+    if st.max_size_um:
+        return 4.0 * st.max_size_um / px
     return _CUTOFF_FRACTION * min(m.shape)
 
 
@@ -117,8 +117,8 @@ def false_alarms_per_image(st: ProtrusionSettings, shape: tuple[int, int], px: f
 
 
 def _size_range_px(st: ProtrusionSettings, shape: tuple[int, int], px: float) -> tuple[float, float]:
-    dmin = st.min_size / px if st.min_size else _MIN_SIZE_PX
-    dmax = st.max_size / px if st.max_size else _MAX_SIZE_FRACTION * min(shape)
+    dmin = st.min_size_um / px if st.min_size_um else _MIN_SIZE_PX
+    dmax = st.max_size_um / px if st.max_size_um else _MAX_SIZE_FRACTION * min(shape)
     return dmin, max(dmax, dmin)
 
 
@@ -174,8 +174,8 @@ def _measure(objects: Objects, flat: np.ndarray, st: ProtrusionSettings, px: flo
     table["_aspect"] = aspect
     if st.max_aspect:
         table["aspect_ratio"] = np.where(objects.detections >= 2, aspect / 2.0, aspect)
-    min_area = st.min_area if st.min_area is not None else 9 * px * px
-    dmax = 2 * st.max_size if st.max_size else None
+    min_area = st.min_area_um2 if st.min_area_um2 is not None else 9 * px * px
+    dmax = 2 * st.max_size_um if st.max_size_um else None
     labels, table = apply_gates(objects.labels, keep.size, ids, table, min_area, _MIN_DIAMETER_GATE * dmin * px, dmax,
                                 st.max_aspect)
     table["aspect_ratio"] = table.pop("_aspect")
@@ -185,7 +185,7 @@ def _measure(objects: Objects, flat: np.ndarray, st: ProtrusionSettings, px: flo
 
 def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
     """Protrusions (bright or dark objects) on an SEM image; see the module notes."""
-    px = float(st.pixel_size) if st.pixel_size else m.require_pixel_size("protrusion detection")
+    px = float(st.pixel_size_um) if st.pixel_size_um else m.require_pixel_size("protrusion detection")
     grey = grey_levels(m.image)
     lam_px = _cutoff_px(m, st, px)
     dmin, dmax = _size_range_px(st, grey.shape, px)
@@ -202,7 +202,7 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
         blobs, objects = _detect(scales, quiet, st, fa, fine)
     if not all(math.isfinite(s.threshold) for s in scales):
         raise SurfscanError("the SEM image has no texture or noise (robust rms 0): nothing to threshold against")
-    grain = substrate.grain_px if st.min_size is None else None
+    grain = substrate.grain_px if st.min_size_um is None else None
     if st.split and objects.count:
         objects = _split(objects, flat, dmin, scales[0].smooth_rms)
     labels, table, merged, min_area = _measure(objects, flat, st, px, dmin)
@@ -212,10 +212,10 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
                             float(np.count_nonzero(quiet)) / quiet.size, background, curve,
                             table["mean_contrast"].to_numpy())
     limit = _detection_limit(st, scales, curve, texture_rms, background[1], px, grain, dmin, dmax, fa)
-    resolved = {**st.__dict__, "k": st.k if st.k_fixed is None else st.k_fixed, "pixel_size": px,
-                "min_size": dmin * px, "max_size": dmax * px, "lambda_c": lam_px * px, "min_area": min_area,
-                "false_alarms_per_mm2": fa / (grey.size * px * px * 1e-6)}
-    for name in ("h_abs", "form", "despike"):
+    resolved = {**st.__dict__, "k": st.k if st.k_fixed is None else st.k_fixed, "pixel_size_um": px,
+                "min_size_um": dmin * px, "max_size_um": dmax * px, "lambda_c_um": lam_px * px,
+                "min_area_um2": min_area, "false_alarms_per_mm2": fa / (grey.size * px * px * 1e-6)}
+    for name in ("h_abs_um", "form", "despike"):
         resolved.pop(name)
     area_mm2 = grey.size * px * px * 1e-6
     summary = {

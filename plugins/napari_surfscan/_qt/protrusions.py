@@ -45,7 +45,7 @@ class ProtrusionWidget(LabelledWidget):
     TASK = "Protrusions on {}"
     FIELDS = SETTING_FIELDS
     #: Settings shown without opening "More settings".
-    MAIN_SETTINGS = ("polarity", "k", "h_abs", "min_size", "max_size")
+    MAIN_SETTINGS = ("polarity", "k", "h_abs_um", "min_size_um", "max_size_um")
     MEASURE = staticmethod(protrusion_steps)
     REMEASURE = staticmethod(protrusion_remeasure_steps)
 
