@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
 import warnings
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import SurfscanError, SurfscanWarning, UndefinedParameterError
 from ..model import Surface
-from .registry import Context, Parameter, get_parameter, parameter, registry
+from .registry import Context, Parameter, get_parameter, intermediates_for, parameter, registry
 
-__all__ = ["roughness", "parameters", "registry_units", "resolve_names", "Parameter", "Context", "parameter", "FAMILIES"]
+__all__ = [
+    "roughness", "parameters", "registry_units", "resolve_names", "threads", "Parameter", "Context", "parameter", "FAMILIES",
+]
+
+#: Below this many points the intermediates are computed one after the other (threads would not pay).
+PARALLEL_MIN_POINTS = 1 << 17
 
 #: Parameter families, in the order the standard lists them.
 FAMILIES = ["height", "hybrid", "spatial", "functional", "feature"]
@@ -65,6 +72,34 @@ def resolve_names(names: str | Iterable[str] | None) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def threads() -> int:
+    """Threads :func:`roughness` may use: ``SURFSCAN_THREADS`` if set, else the CPU count (at most 4)."""
+    value = os.environ.get("SURFSCAN_THREADS", "")
+    if value.strip():
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise SurfscanError(f"SURFSCAN_THREADS must be a whole number of threads, not {value!r}") from None
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _prepare(ctx: Context, names: list[str]) -> None:
+    """Compute the intermediates ``names`` need side by side; a failure is left for the parameter to report."""
+    jobs = intermediates_for(names)
+    workers = min(len(jobs), threads())
+    if workers < 2 or ctx.surface.z.size < PARALLEL_MIN_POINTS:
+        return
+
+    def run(job) -> None:
+        try:
+            job(ctx)
+        except SurfscanError:
+            pass  # raised again, with the parameter's name, when the parameter is evaluated
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="surfscan-roughness") as pool:
+        list(pool.map(run, jobs))
+
+
 def roughness(
     surface: Surface, names: str | Iterable[str] | None = None, *, undefined: str = "raise", **options: Any
 ) -> dict[str, float]:
@@ -104,6 +139,7 @@ def roughness(
         raise SurfscanError(f"undefined must be 'raise' or 'nan', not {undefined!r}")
     selected = resolve_names(names)
     ctx = Context(surface, dict(options, _requested=tuple(selected)))
+    _prepare(ctx, selected)
     out: dict[str, float] = {}
     reg = registry()
     for name in selected:

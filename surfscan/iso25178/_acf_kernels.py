@@ -72,22 +72,8 @@ def threshold_region(half: np.ndarray, threshold: float) -> tuple[np.ndarray, np
 
 
 def _bspline(coef: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Cubic B-spline interpolation of prefiltered coefficients at points (y, x), clamped indices."""
-    ny, nx = coef.shape
-    iy = np.floor(y).astype(np.int64)
-    ix = np.floor(x).astype(np.int64)
-    ty = y - iy
-    tx = x - ix
-    wy = ((1 - ty) ** 3 / 6, (3 * ty**3 - 6 * ty**2 + 4) / 6, (-3 * ty**3 + 3 * ty**2 + 3 * ty + 1) / 6, ty**3 / 6)
-    wx = ((1 - tx) ** 3 / 6, (3 * tx**3 - 6 * tx**2 + 4) / 6, (-3 * tx**3 + 3 * tx**2 + 3 * tx + 1) / 6, tx**3 / 6)
-    out = np.zeros(np.shape(y))
-    for a in range(4):
-        r = np.clip(iy - 1 + a, 0, ny - 1)
-        row = np.zeros(np.shape(y))
-        for b in range(4):
-            row += wx[b] * coef[r, np.clip(ix - 1 + b, 0, nx - 1)]
-        out += wy[a] * row
-    return out
+    """Cubic B-spline interpolation of prefiltered coefficients at points (y, x), clamped coefficient indices."""
+    return ndimage.map_coordinates(coef, [y, x], order=3, prefilter=False, mode="nearest")
 
 
 def decay_lengths(

@@ -29,6 +29,7 @@ arrays; nothing here needs a compiler.
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 __all__ = ["descent_pointers", "resolve_basins", "adjacency", "prune", "rim_points", "motif_measures"]
 
@@ -38,7 +39,6 @@ _OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 0), (0, 1), (1, -1), (1, 0)
 # the four forward neighbours (right, down-left, down, down-right): each 8-adjacent pair once
 _FORWARD = ((0, 1), (1, -1), (1, 0), (1, 1))
 _PARALLEL_EDGES = 3  # edges per component above which repeated component pairs are removed
-_BLOCK_ROWS = 64  # rows per block: a 64 x 2048 float64 block (1 MiB) stays in cache across the nine offsets
 
 
 def descent_pointers(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -49,43 +49,32 @@ def descent_pointers(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     hills (``high``). Returns two flat int32 arrays.
     """
     ny, nx = z.shape
-    zp = np.full((ny + 2, nx + 2), np.nan)
-    zp[1:-1, 1:-1] = z
+    nan = np.isnan(z)
     offsets = np.array([di * nx + dj for di, dj in _OFFSETS], dtype=np.int32)
-    low = np.empty((ny, nx), dtype=np.int32)
-    high = np.empty((ny, nx), dtype=np.int32)
-    col = np.arange(nx, dtype=np.int32)
-    for r0 in range(0, ny, _BLOCK_ROWS):
-        r1 = min(r0 + _BLOCK_ROWS, ny)
-        m = r1 - r0
-        lo_v = np.full((m, nx), np.inf)
-        hi_v = np.full((m, nx), -np.inf)
-        lo_k = np.zeros((m, nx), dtype=np.int8)
-        hi_k = np.zeros((m, nx), dtype=np.int8)
-        better = np.empty((m, nx), dtype=bool)
-        for k, (di, dj) in enumerate(_OFFSETS):
-            v = zp[r0 + 1 + di : r1 + 1 + di, 1 + dj : nx + 1 + dj]
-            np.less(v, lo_v, out=better)  # NaN compares false and is never chosen
-            np.copyto(lo_v, v, where=better)
-            np.copyto(lo_k, k, where=better)
-            np.greater(v, hi_v, out=better)
-            np.copyto(hi_v, v, where=better)
-            np.copyto(hi_k, k, where=better)
-        base = (np.arange(r0, r1, dtype=np.int32) * nx)[:, None] + col[None, :]
-        nan = np.isnan(z[r0:r1])
-        low[r0:r1] = np.where(nan, -1, base + offsets[lo_k])
-        high[r0:r1] = np.where(nan, -1, base + offsets[hi_k])
-    return low.ravel(), high.ravel()
+    index = np.arange(z.size, dtype=np.int32).reshape(ny, nx)
+    out = []
+    for fill, extreme in ((np.inf, ndimage.minimum_filter), (-np.inf, ndimage.maximum_filter)):
+        zf = np.where(nan, fill, z)  # a non-measured point is never the lowest (highest) neighbour
+        best = extreme(zf, size=3, mode="constant", cval=fill)
+        padded = np.pad(zf, 1, constant_values=fill)
+        k_best = np.zeros((ny, nx), dtype=np.int8)
+        for k in range(len(_OFFSETS) - 1, -1, -1):  # the last write wins: the first offset among equals
+            di, dj = _OFFSETS[k]
+            np.copyto(k_best, k, where=padded[1 + di : 1 + di + ny, 1 + dj : 1 + dj + nx] == best)
+        pointer = index + offsets[k_best]
+        pointer[nan] = -1
+        out.append(pointer.ravel())
+    return out[0], out[1]
 
 
 def _roots(pointer: np.ndarray) -> np.ndarray:
     """Follow ``pointer`` (every chain ends at a self-pointing root) to the root, by pointer jumping."""
-    root = pointer.copy()
-    active = np.flatnonzero(root[root] != root)
-    while active.size:
-        root[active] = root[root[active]]
-        active = active[root[root[active]] != root[active]]
-    return root
+    root = pointer
+    while True:
+        jumped = root[root]
+        if np.array_equal(jumped, root):
+            return jumped
+        root = jumped
 
 
 def resolve_basins(down: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -112,32 +101,52 @@ def _later(h: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.where((hp > hq) | ((hp == hq) & (p > q)), p, q)
 
 
+def _first_in_runs(key: np.ndarray, hs: np.ndarray) -> np.ndarray:
+    """Positions of the first lowest ``hs`` in every run of equal consecutive ``key`` values."""
+    if key.size == 0:
+        return np.empty(0, dtype=np.int64)
+    start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    size = np.diff(np.r_[start, key.size])
+    run_min = np.minimum.reduceat(hs, start)
+    candidate = np.flatnonzero(hs == np.repeat(run_min, size))
+    run = np.repeat(np.arange(start.size), size)[candidate]
+    return candidate[np.r_[True, run[1:] != run[:-1]]]
+
+
 def adjacency(z: np.ndarray, basin: np.ndarray, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Touching point pairs of different basins: the edges of the merge graph.
 
     Returns ``(a, b, saddle)``: the basins on either side (``a`` of the first
     point of the pair) and the flat index of the pair's later point in the
-    flooding order of ``h = sign * z``. A basin pair appears once per touching
-    point pair; only its lowest edge matters.
+    flooding order of ``h = sign * z``. Along a boundary between two basins
+    only the lowest of consecutive pairs is kept (the pairs are visited along
+    the boundary: column by column for the horizontal neighbours, row by row
+    for the others); a basin pair may still appear more than once, and only
+    its lowest edge matters.
     """
     ny, nx = z.shape
     b2 = basin.reshape(ny, nx)
     h = sign * z.ravel()
+    nb = int(basin.max()) + 1
     parts_a, parts_b, parts_s = [], [], []
     for di, dj in _FORWARD:
-        rows_p = slice(0, ny - di)
         cols_p = slice(max(-dj, 0), nx - max(dj, 0))
-        bp = b2[rows_p, cols_p]
+        bp = b2[: ny - di, cols_p]
         bq = b2[di:, max(dj, 0) : nx - max(-dj, 0)]
         cross = bp != bq
         cross &= bp >= 0
         cross &= bq >= 0
-        i, j = np.nonzero(cross)
+        if di == 0:  # a vertical boundary: visit its pairs down the columns
+            j, i = np.nonzero(cross.T)
+        else:
+            i, j = np.nonzero(cross)
+        a, b = bp[i, j], bq[i, j]
         p = i.astype(np.int64) * nx + (j + cols_p.start)
-        q = p + (di * nx + dj)
-        parts_a.append(bp[i, j])
-        parts_b.append(bq[i, j])
-        parts_s.append(_later(h, p, q))
+        s = _later(h, p, p + (di * nx + dj))
+        keep = _first_in_runs(a.astype(np.int64) * nb + b, h[s])
+        parts_a.append(a[keep])
+        parts_b.append(b[keep])
+        parts_s.append(s[keep])
     return np.concatenate(parts_a), np.concatenate(parts_b), np.concatenate(parts_s)
 
 
@@ -165,15 +174,7 @@ def _lowest_per_pair(u: np.ndarray, v: np.ndarray, hs: np.ndarray, nb: int) -> n
     """Positions of the first edge (saddle height, then position) of every component pair, in position order."""
     key = np.minimum(u, v).astype(np.int64) * nb + np.maximum(u, v)
     order = np.argsort(key, kind="stable")  # equal keys keep their position order
-    ks = key[order]
-    start = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
-    hs_sorted = hs[order]
-    group_min = np.minimum.reduceat(hs_sorted, start)
-    size = np.diff(np.r_[start, ks.size])
-    candidate = np.flatnonzero(hs_sorted == np.repeat(group_min, size))
-    group = np.repeat(np.arange(start.size), size)[candidate]
-    first = candidate[np.r_[True, group[1:] != group[:-1]]]
-    return np.sort(order[first])
+    return np.sort(order[_first_in_runs(key[order], hs[order])])
 
 
 def prune(

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SurfscanError, UndefinedParameterError
-from .registry import Context, parameter
+from .registry import Context, intermediate, parameter
 
 __all__ = ["Motifs", "motifs"]
 
@@ -119,6 +119,16 @@ def motifs(ctx: Context, kind: str) -> Motifs:
         )
 
     return ctx.cached(f"motifs_{kind}_{pruning!r}_{exclude_edge}", compute)
+
+
+@intermediate(["Spd", "Spc", "S5p", "S10z", "Sha", "Shv"])
+def _hills(ctx: Context) -> Motifs:
+    return motifs(ctx, "hill")
+
+
+@intermediate(["S5v", "S10z", "Sda", "Sdv"])
+def _dales(ctx: Context) -> Motifs:
+    return motifs(ctx, "dale")
 
 
 def _require(m: Motifs, kind: str) -> Motifs:

@@ -56,7 +56,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from ..errors import SurfscanError, UndefinedParameterError
-from .registry import Context, parameter
+from .registry import Context, intermediate, parameter
 
 __all__ = ["MaterialCurve", "material_curve", "equivalent_line"]
 
@@ -134,6 +134,7 @@ class MaterialCurve:
         return -self.excess(p, 100.0, self.height(p)) / 100.0
 
 
+@intermediate(["functional"])
 def material_curve(ctx: Context) -> MaterialCurve:
     """The (cached) material ratio curve of the measured heights."""
 

@@ -39,7 +39,7 @@ import math
 import numpy as np
 
 from ..errors import SurfscanError, UndefinedParameterError
-from .registry import Context, parameter
+from .registry import Context, intermediate, parameter
 
 __all__ = ["sdq", "sdr"]
 
@@ -58,6 +58,7 @@ def _heights(ctx: Context) -> np.ndarray:
     return z if z.flags.c_contiguous else np.ascontiguousarray(z)
 
 
+@intermediate(["Sdq"])
 def _slope_sums(ctx: Context) -> tuple[float, int, float, int]:
     from . import _slope_kernels as k
 
@@ -81,6 +82,7 @@ def sdq(ctx: Context) -> float:
     return math.sqrt(gx + gy)
 
 
+@intermediate(["Sdr"])
 def surface_area(ctx: Context) -> tuple[float, float]:
     """``(developed minus projected area, projected area)`` in µm² under the chosen convention."""
     from . import _slope_kernels as k

@@ -8,7 +8,8 @@ sorted heights, ...) so that one roughness call computes each of them once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ import numpy as np
 from ..errors import SurfscanError
 from ..model import Surface
 
-__all__ = ["Parameter", "Context", "parameter", "registry", "get_parameter"]
+__all__ = ["Parameter", "Context", "parameter", "registry", "get_parameter", "intermediate", "intermediates_for"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,34 @@ def parameter(name: str, unit: str, family: str, description: str) -> Callable:
     return deco
 
 
+_INTERMEDIATES: list[tuple[frozenset[str], Callable[[Context], Any]]] = []
+
+
+def intermediate(names: Iterable[str]) -> Callable:
+    """Decorator that registers ``fn(ctx)``, which computes (and caches) an intermediate the named parameters need.
+
+    ``names`` are parameter names or family names (``"functional"``).
+
+    :func:`~surfscan.iso25178.roughness` runs the intermediates a call needs
+    side by side in threads before it evaluates the parameters; independent
+    intermediates (the hills and the dales, the ACF, the material ratio
+    curve, ...) then overlap on a multi-core machine.
+    """
+
+    def deco(fn: Callable[[Context], Any]) -> Callable[[Context], Any]:
+        _INTERMEDIATES.append((frozenset(names), fn))
+        return fn
+
+    return deco
+
+
+def intermediates_for(names: Iterable[str]) -> list[Callable[[Context], Any]]:
+    """The registered intermediates that any of ``names`` needs, in registration order."""
+    wanted = set(names)
+    wanted |= {_REGISTRY[n].family for n in names if n in _REGISTRY}
+    return [fn for needed, fn in _INTERMEDIATES if needed & wanted]
+
+
 def registry() -> dict[str, Parameter]:
     """All registered parameters, in registration (family) order."""
     return dict(_REGISTRY)
@@ -84,15 +113,22 @@ class Context:
     surface: Surface
     options: dict[str, Any] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def option(self, name: str, default: Any) -> Any:
         """A per-call setting, or its default."""
         return self.options.get(name, default)
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
-        """Compute ``key`` once per context."""
-        if key not in self._cache:
-            self._cache[key] = compute()
+        """Compute ``key`` once per context (thread-safe: a second caller waits for the first)."""
+        if key in self._cache:
+            return self._cache[key]
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._cache:
+                self._cache[key] = compute()
         return self._cache[key]
 
     @property

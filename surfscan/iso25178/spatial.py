@@ -52,7 +52,7 @@ from scipy import ndimage
 
 from ..errors import SurfscanError, SurfscanWarning, UndefinedParameterError
 from ..model import Surface
-from .registry import Context, parameter
+from .registry import Context, intermediate, parameter
 
 __all__ = ["autocorrelation_half", "decay_lengths", "texture_direction"]
 
@@ -119,6 +119,7 @@ def _edge_lags(half: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarr
     return k.threshold_region(half, threshold)
 
 
+@intermediate(["Sal", "Str"])
 def decay_lengths(ctx: Context) -> tuple[np.ndarray, bool]:
     """Decay lengths (µm) towards every edge lag of the thresholded ACF, and whether all lie inside the field."""
     s_thr = float(ctx.option("acf_threshold", 0.2))
@@ -198,6 +199,7 @@ def str_(ctx: Context) -> float:
     return ratio
 
 
+@intermediate(["Std"])
 def texture_direction(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     """(bin start angles in degrees, angular spectrum) of the mean-removed heights."""
     step = float(ctx.option("std_step", 0.5))
