@@ -36,7 +36,7 @@ __all__ = ["LocalExecutor", "DaskExecutor", "make_executor", "crash_result"]
 def crash_result(path: str, settings: BatchSettings, why: str) -> dict[str, Any]:
     """The error result of a file whose worker died or was lost."""
     return {"path": path, "content_hash": path_key(path), "settings_hash": settings.hash, "status": "error",
-            "error": f"{path}: {why}", "roughness": {}, "units": {}, "defects": {}, "objects": None,
+            "error": f"{path}: {why}", "roughness": {}, "units": {}, "protrusions": {}, "objects": None,
             "warnings": [], "timings": {}, "worker": None}
 
 
@@ -109,8 +109,8 @@ def _one_thread_per_process() -> Iterator[None]:
 def _worker_init(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the batch process
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-        os.environ[var] = "1"  # for libraries loaded from now on
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", "SURFSCAN_THREADS"):
+        os.environ[var] = "1"  # for libraries loaded from now on; the processes already use every core
 
 
 def _context() -> multiprocessing.context.BaseContext:
