@@ -4,7 +4,7 @@ Run:  python bench/bench_batch.py [--n 200] [--size 1024] [--format npy|x3p] [--
 
 Writes ``--n`` seeded ``--size`` x ``--size`` height maps (roughness + tilt)
 to a temporary folder, then times, on the same files and settings (every
-roughness parameter, plane levelling; defects when available):
+roughness parameter, plane levelling; protrusions when available):
 
 - plain loop: :func:`surfscan.batch.analyse_file` called on each file in one
   process - the analysis alone, the baseline;
@@ -41,7 +41,7 @@ from _common import print_rows  # noqa: E402
 
 import surfscan as ss  # noqa: E402
 from surfscan.batch import BatchSettings, analyse_file, run_batch  # noqa: E402
-from surfscan.batch.tasks import defects_available  # noqa: E402
+from surfscan.batch.tasks import protrusions_available  # noqa: E402
 
 
 def make_maps(folder: Path, n: int, size: int, fmt: str) -> list[Path]:
@@ -103,7 +103,7 @@ def main() -> None:
     from surfscan.pipeline import RoughnessSettings
 
     names = None if args.params == "all" else tuple(resolve_names(args.params))
-    settings = BatchSettings(defects=defects_available(), roughness_settings=RoughnessSettings(params=names))
+    settings = BatchSettings(protrusions=protrusions_available(), roughness_settings=RoughnessSettings(params=names))
     tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="surfscan-bench-batch-"))
     try:
         folder, out = tmp / "maps", tmp / "out"
@@ -111,7 +111,7 @@ def main() -> None:
         paths = make_maps(folder, args.n, args.size, args.format) if not folder.exists() else sorted(
             folder.rglob(f"*.{args.format}"))
         print(f"cores: {os.cpu_count()}; load average before: {os.getloadavg()[0]:.2f}; "
-              f"settings: defects={settings.defects}, roughness parameters: {args.params}, plane levelling", flush=True)
+              f"settings: protrusions={settings.protrusions}, roughness parameters: {args.params}, plane levelling", flush=True)
         plain, plain_cpu = plain_loop(paths, settings)
         n = len(paths)
         rows = [{"run": "plain loop (analysis only)", "wall s": plain, "files/s": n / plain, "CPU s": plain_cpu}]

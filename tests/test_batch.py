@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 import random
@@ -26,7 +27,7 @@ from surfscan.errors import SurfscanError
 from surfscan.pipeline import RoughnessSettings
 
 ROOT = Path(__file__).resolve().parents[1]
-NO_DEFECTS = BatchSettings(defects=False, roughness_settings=RoughnessSettings(level="none", params=("Sa", "Sz", "Sq")))
+NO_PROTRUSIONS = BatchSettings(protrusions=False, roughness_settings=RoughnessSettings(level="none", params=("Sa", "Sz", "Sq")))
 SPEC = 'name = "test layer"\nrules = ["Sa < 0.10 um", "Sz < 1000 nm"]\n'
 
 
@@ -57,7 +58,7 @@ def samples(tmp_path: Path) -> Path:
 
 
 def quiet(**kw):
-    return dict(progress=io.StringIO(), live=False, settings=NO_DEFECTS, **kw)
+    return dict(progress=io.StringIO(), live=False, settings=NO_PROTRUSIONS, **kw)
 
 
 # spec and units ---------------------------------------------------------------------------------------
@@ -188,12 +189,12 @@ def test_batch_values_verdicts_and_groups(samples, tmp_path):
 
 def test_sample_images_good_layer_passes_worse_layers_fail(tmp_path):
     from surfscan.batch import load_spec
-    from surfscan.batch.tasks import defects_available
+    from surfscan.batch.tasks import protrusions_available
 
     samples = ROOT / "sample_images"
     if not list(samples.glob("electrode_*_site*.x3p")):
         pytest.skip("sample_images/ holds no electrode height maps yet")
-    settings = BatchSettings(defects=defects_available(), roughness_settings=RoughnessSettings(params=("Sa", "Sz")))
+    settings = BatchSettings(protrusions=protrusions_available(), roughness_settings=RoughnessSettings(params=("Sa", "Sz")))
     summary = run_batch([samples], tmp_path / "out", settings, spec=load_spec(samples / "electrode.toml"),
                         workers=2, progress=io.StringIO(), live=False)
     f = summary.tables.files
@@ -209,7 +210,7 @@ def test_sample_images_good_layer_passes_worse_layers_fail(tmp_path):
     assert g.loc["electrode_A_good", "Sa_n"] == 3
     assert 0.06 < g.loc["electrode_A_good", "Sa_mean"] < 0.08  # the lab's table: 0.07 / 0.13 / 0.18 um
     assert 0.16 < g.loc["electrode_C_poor", "Sa_mean"] < 0.20
-    if settings.defects:  # planted: 6 protrusions in 0.48 mm2 (12.5 per mm2) and 70 (146 per mm2); limit 50
+    if settings.protrusions:  # planted: 6 protrusions in 0.48 mm2 (12.5 per mm2) and 70 (146 per mm2); limit 50
         sem = f.set_index("file")
         assert sem.loc["sem_anode_smooth_100x.tif", "verdict"] == "pass"
         assert sem.loc["sem_anode_protrusions_100x.tif", "verdict"] == "fail"
@@ -231,11 +232,43 @@ def test_rerun_skips_done_work_and_redoes_changed_files(samples, tmp_path):
     assert row["Sa"] == pytest.approx(sa_of(0.05))
     other = run_batch([samples], out, recursive=True, workers=1,
                       progress=io.StringIO(), live=False,
-                      settings=BatchSettings(defects=False, roughness_settings=RoughnessSettings(
+                      settings=BatchSettings(protrusions=False, roughness_settings=RoughnessSettings(
                           level="plane", params=("Sa",))))
     assert other.analysed == 6  # new settings, new results; the old ones stay in the store
     with ResultStore(out) as store:
         assert store.db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 6 + 1 + 6
+
+
+def test_results_folder_from_before_the_protrusion_rename_resumes(samples, tmp_path):
+    """A database whose columns and settings still say "defects" is renamed in place: resumes, exports as before."""
+    import sqlite3
+
+    out = tmp_path / "out"
+    first = run_batch([samples], out, recursive=True, workers=1, **quiet())
+    db = sqlite3.connect(out / "surfscan-results.sqlite")  # make it the database an older surfscan wrote
+    db.execute("ALTER TABLE results RENAME COLUMN protrusions TO defects")
+    db.execute("ALTER TABLE results RENAME COLUMN time_protrusions_s TO time_defects_s")
+    for table, key in (("results", "content_hash"), ("runs", "run_id")):
+        for k, text in db.execute(f"SELECT {key}, settings FROM {table}").fetchall():
+            old = {{"protrusions": "defects", "protrusion_settings": "defect_settings"}.get(n, n): v
+                   for n, v in json.loads(text).items()}
+            db.execute(f"UPDATE {table} SET settings = ? WHERE {key} = ?", (json.dumps(old, sort_keys=True), k))
+    db.commit()
+    db.close()
+    again = run_batch([samples], out, recursive=True, workers=1, **quiet())
+    assert (again.analysed, again.skipped) == (0, 6)
+    assert "time_protrusions_s" in again.tables.files.columns and "time_defects_s" not in again.tables.files
+    assert (again.tables.files["setting_protrusions"] == False).all()  # noqa: E712 - a column of bools
+    pd.testing.assert_frame_equal(drop_times(first.tables.files), drop_times(again.tables.files))
+
+
+def test_old_batch_setting_names_warn_and_keep_the_results_key():
+    with pytest.warns(DeprecationWarning, match="'defects' is deprecated.*use 'protrusions'"):
+        old = BatchSettings(defects=False, defect_settings=(("k", 5.0),), pixel_size=0.5)
+    new = BatchSettings(protrusions=False, protrusion_settings=(("k", 5.0),), pixel_size_um=0.5)
+    assert old == new and old.hash == new.hash
+    with pytest.warns(DeprecationWarning, match="use 'protrusion_settings'"):
+        assert old.defect_settings == (("k", 5.0),)
 
 
 def test_bad_files_are_recorded_and_the_batch_goes_on(samples, tmp_path):
@@ -325,7 +358,7 @@ def test_sigkill_at_a_random_moment_then_rerun_gives_the_same_tables(tmp_path):
         ss.write(s, inp / f"E{i % 4}" / f"site{i:02d}.x3p")
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     # the uninterrupted reference, in this process with the settings the command line builds
-    cli_settings = BatchSettings(defects=False, roughness_settings=RoughnessSettings(
+    cli_settings = BatchSettings(protrusions=False, roughness_settings=RoughnessSettings(
         params=("Sa", "Sq", "Sz", "Ssk", "Sdr")))
     t0 = time.monotonic()
     run_batch([inp], tmp_path / "ref", cli_settings, recursive=True, workers=2, exports=("parquet",),
@@ -394,19 +427,21 @@ def test_spec_parameters_are_computed_even_when_not_asked_for(samples, tmp_path,
     assert "groups 1 pass, 1 fail" in printed and "poor: 3 files" in printed and "FAIL" in printed
 
 
-def test_defect_settings_reach_the_detector_and_the_table(samples, tmp_path, capsys):
-    from surfscan.batch.tasks import defects_available
+def test_protrusion_settings_reach_the_detector_and_the_table(samples, tmp_path, capsys):
+    from surfscan.batch.tasks import protrusions_available
     from surfscan.cli import main
 
-    if not defects_available():
+    if not protrusions_available():
         pytest.skip("surfscan.detect_protrusions is not available")
     args = ["batch", str(samples / "good"), "-o", str(tmp_path / "o"), "--no-roughness", "--workers", "1",
             "--export", "csv"]
-    assert main([*args, "--defect-setting", "bogus=1"]) == 1
+    assert main([*args, "--protrusion-setting", "bogus=1"]) == 1
     assert "bogus" in capsys.readouterr().err
-    assert main([*args, "--defect-setting", "min_area=4.5", "--defect-setting", "polarity=bright"]) == 0
+    assert main([*args, "--protrusion-setting", "min_area_um2=4.5", "--protrusion-setting", "polarity=bright"]) == 0
     f = pd.read_csv(tmp_path / "o" / "files.csv")
-    assert (f["setting_defect_settings"] == '{"min_area": 4.5, "polarity": "bright"}').all()
+    assert (f["setting_protrusion_settings"] == '{"min_area_um2": 4.5, "polarity": "bright"}').all()
+    assert all(json.loads(t)["min_area_um2"] == 4.5 for t in f["height_protrusion_settings"])
+    assert "time_protrusions_s" in f.columns
     assert (f["status"] == "ok").all() and "height_protrusion_count" in f.columns and "Sa" not in f.columns
 
 

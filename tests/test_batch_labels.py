@@ -19,9 +19,9 @@ from surfscan.labels_io import labels_path, save_labels
 from surfscan.testing.particles import planted_particles
 
 PX = 0.1  # µm per pixel of the planted images
-SETTINGS = BatchSettings(roughness=False, defects=True, particles=True, pixel_size=PX,
+SETTINGS = BatchSettings(roughness=False, protrusions=True, particles=True, pixel_size_um=PX,
                          particle_settings=(("min_count", 5),))
-PARTICLES_ONLY = BatchSettings(roughness=False, defects=False, particles=True, pixel_size=PX,
+PARTICLES_ONLY = BatchSettings(roughness=False, protrusions=False, particles=True, pixel_size_um=PX,
                                particle_settings=(("min_count", 5),))
 
 

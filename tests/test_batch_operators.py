@@ -121,11 +121,11 @@ def test_cli_refuses_auto_with_cutoffs(folder, tmp_path, capsys):
 
 
 def test_operators_change_the_settings_hash():
-    plain = BatchSettings(defects=False)
+    plain = BatchSettings(protrusions=False)
     hashes = {plain.hash}
     for rough in (RoughnessSettings(outliers="median"), RoughnessSettings(fill="thinplate"),
                   RoughnessSettings(filters="auto")):
-        hashes.add(BatchSettings(defects=False, roughness_settings=rough).hash)
+        hashes.add(BatchSettings(protrusions=False, roughness_settings=rough).hash)
     assert len(hashes) == 4
 
 

@@ -90,10 +90,10 @@ def test_spec_rule_fails_and_rerun_without_options_recomputes(folder, tmp_path: 
 
 
 def test_settings_hash_and_spec_units() -> None:
-    base = BatchSettings(defects=False)
-    assert len({base.hash, BatchSettings(defects=False, particles=True).hash,
-                BatchSettings(defects=False, porosity=True).hash,
-                BatchSettings(defects=False, particles=True, particle_settings=(("polarity", "dark"),)).hash}) == 4
+    base = BatchSettings(protrusions=False)
+    assert len({base.hash, BatchSettings(protrusions=False, particles=True).hash,
+                BatchSettings(protrusions=False, porosity=True).hash,
+                BatchSettings(protrusions=False, particles=True, particle_settings=(("polarity", "dark"),)).hash}) == 4
     rules = parse_spec('rules = ["particles_d50_um < 5 um", "porosity_percent > 30 %", "porosity < 0.5 1"]').rules
     assert rules[0].limit_in("um") == 5.0 and rules[1].limit_in("%") == pytest.approx(30.0)
     assert rules[2].limit_in("%") == pytest.approx(50.0)

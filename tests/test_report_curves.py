@@ -18,7 +18,7 @@ from surfscan.batch.report import write_report
 from surfscan.batch.report_curves import MAX_CURVE_FILES, curve_files, file_curves_png
 from surfscan.pipeline import RoughnessSettings
 
-SETTINGS = BatchSettings(defects=False, roughness_settings=RoughnessSettings(level="plane", params=("Sa", "Sz")))
+SETTINGS = BatchSettings(protrusions=False, roughness_settings=RoughnessSettings(level="plane", params=("Sa", "Sz")))
 
 
 def _maps(root: Path, groups: dict[str, int], shape=(96, 96)) -> Path:

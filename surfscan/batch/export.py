@@ -1,4 +1,4 @@
-"""The batch's tables (files, groups, defect objects) and their export to CSV, Parquet and Excel.
+"""The batch's tables (files, groups, protrusion objects) and their export to CSV, Parquet and Excel.
 
 The file table has one row per file of the latest run, sorted by path:
 its group, status, verdict, error, shape and calibration, every roughness
@@ -26,7 +26,7 @@ import pandas as pd
 from ..errors import SurfscanError, SurfscanWarning
 from .discover import Candidate, assign_groups
 from .groups import group_table
-from .spec import Spec, column_unit, defect_base, is_sem_measure, judge, parse_spec
+from .spec import Spec, column_unit, is_sem_measure, judge, parse_spec, protrusion_base
 from .store import ResultStore
 
 __all__ = ["Tables", "build_tables", "write_exports", "EXPORT_FORMATS"]
@@ -39,7 +39,7 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 _HEAD = ["file", "path", "group", "status", "verdict", "failed_rules", "error", "kind", "format", "rows", "cols",
          "dx_um", "dy_um", "invalid_fraction", "file_size"]
-_TAIL_TIMES = ["time_read_s", "time_roughness_s", "time_defects_s", "time_total_s", "time_finished"]
+_TAIL_TIMES = ["time_read_s", "time_roughness_s", "time_protrusions_s", "time_total_s", "time_finished"]
 
 
 @dataclass
@@ -70,7 +70,7 @@ def _file_row(d: dict[str, Any], group: str) -> dict[str, Any]:
         return row
     row.update({k: d[k] for k in _HEAD[3:] if k in d and k not in ("verdict", "failed_rules")})
     row.update(d["roughness"])
-    row.update({f"{d['kind']}_protrusion_{k}": v for k, v in d["defects"].items()})
+    row.update({f"{d['kind']}_protrusion_{k}": v for k, v in d["protrusions"].items()})
     row.update(d.get("measures") or {})
     row.update(d.get("chain_detail") or {})  # the roughness operator chain: chain (one line), chain_* values
     row["warnings"] = "; ".join(d["warnings"])
@@ -95,7 +95,7 @@ def _units(rows: list[dict[str, Any]], done: list[dict[str, Any]]) -> dict[str, 
 
 def _order(columns: list[str], roughness: list[str]) -> list[str]:
     head = [c for c in [*_HEAD, *roughness] if c in columns]
-    prot = sorted(c for c in columns if defect_base(c).startswith("protrusion_"))
+    prot = sorted(c for c in columns if protrusion_base(c).startswith("protrusion_"))
     prot += sorted(c for c in columns if is_sem_measure(c))
     tail = [c for c in _TAIL_TIMES if c in columns]
     rest = [c for c in columns if c not in head and c not in prot and c not in tail]
@@ -149,7 +149,7 @@ def build_tables(store: ResultStore, spec: Spec | None = None, group_by: str | N
         if c in files:
             files[c] = pd.array(files[c].tolist(), dtype="Int64")
     metrics = [c for c in files.columns
-               if (c in roughness or defect_base(c).startswith("protrusion_") or is_sem_measure(c))
+               if (c in roughness or protrusion_base(c).startswith("protrusion_") or is_sem_measure(c))
                and c != "status" and not c.endswith("quality_reliable") and pd.api.types.is_numeric_dtype(pd.to_numeric(files[c], errors="coerce"))
                and pd.to_numeric(files[c], errors="coerce").notna().sum() == files[c].notna().sum()]
     verdicts = [judge(spec, r, units) if r.get("status") == "ok" else ((r.get("status") or "") if spec else "", [])

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SurfscanError
+from ..grey import to_grey
 from .export import Tables, build_tables
 from .report_curves import curves_section
 from .spec import Spec, metric_column, metric_columns
@@ -150,7 +151,7 @@ def _size_histogram(t: Tables) -> str:
     obj = t.objects
     col = next((c for c in ("equivalent_diameter_um", "diameter_um", "area_um2") if c in obj.columns), None)
     if obj.empty or col is None:
-        return "<p class='note'>No protrusions were detected (or defect detection was off).</p>"
+        return "<p class='note'>No protrusions were detected (or protrusion detection was off).</p>"
     sizes = pd.to_numeric(obj[col], errors="coerce").dropna().to_numpy()
     fig = Figure(figsize=(7, 3.4))
     ax = fig.add_subplot()
@@ -210,9 +211,9 @@ def _thumbnail(row: pd.Series, t: Tables) -> str:
     if isinstance(obj, Surface):
         image, cmap, label = prepare(obj, _settings_from(t.run)).z, "viridis", "height [µm]"
     else:
-        image, cmap, label = obj.image if obj.image.ndim == 2 else obj.image[..., :3].mean(axis=-1), "gray", None
+        image, cmap, label = to_grey(obj.image), "gray", None
     labels = None
-    if settings.get("defects"):
+    if settings.get("protrusions"):
         import surfscan
 
         from ..labels_io import load_labels
@@ -220,7 +221,7 @@ def _thumbnail(row: pd.Series, t: Tables) -> str:
         labels = load_labels(row["path"], "protrusions")  # a person's labels, as the batch measured them
         detect = getattr(surfscan, "detect_protrusions", None)
         if labels is None and detect is not None:
-            labels = np.asarray(detect(obj, **settings.get("defect_settings", {})).labels)
+            labels = np.asarray(detect(obj, **settings.get("protrusion_settings", {})).labels)
     step = max(1, int(max(image.shape) // 400))  # the thumbnail needs no more than ~400 pixels a side
     fig = Figure(figsize=(3.6, 3.2))
     ax = fig.add_subplot()

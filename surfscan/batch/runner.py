@@ -92,7 +92,7 @@ def run_batch(
         Output folder: the results database, the exports, the report.
     settings : BatchSettings, optional
         What to compute; default roughness (plane levelling, no filters)
-        and defects when available.
+        and protrusions when available.
     recursive, include :
         See :func:`surfscan.batch.discover.discover`.
     group_by : str

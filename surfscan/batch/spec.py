@@ -44,6 +44,7 @@ import dataclasses
 import math
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,16 +54,17 @@ import pandas as pd
 from ..errors import SurfscanError
 
 __all__ = ["Rule", "Spec", "Unit", "parse_unit", "load_spec", "parse_spec", "column_unit", "metric_column", "metric_columns",
-           "judge", "defect_base", "is_sem_measure", "KINDS"]
+           "judge", "protrusion_base", "defect_base", "is_sem_measure", "KINDS", "PROTRUSION_UNITS"]
 
 _LENGTHS = {"nm": 1e-3, "um": 1.0, "micron": 1.0, "microns": 1.0, "mm": 1e3, "cm": 1e4, "m": 1e6}
 _OPS = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__}
 _RULE = re.compile(r"^\s*([A-Za-z_]\w*)\s*(<=|>=|<|>|≤|≥)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
-#: Defect metrics known before any file is analysed (others are checked against the data).
-DEFECT_UNITS = {"protrusion_count": "1", "protrusion_density": "1/mm2"}
+#: Protrusion metrics known before any file is analysed (others are checked against the data).
+PROTRUSION_UNITS = {"protrusion_count": "1", "protrusion_density": "1/mm2"}
+DEFECT_UNITS = PROTRUSION_UNITS  # the name before "defect" became "protrusion"; kept for one release
 
-#: Kinds of measurement: defect columns are named ``<kind>_protrusion_<key>``.
+#: Kinds of measurement: protrusion columns are named ``<kind>_protrusion_<key>``.
 KINDS = ("sem", "height")
 
 #: Unit suffixes of protrusion summary keys (``density_per_mm2``) -> unit.
@@ -96,12 +98,19 @@ def _sem_measure_unit(metric: str) -> str | None:
     return column_unit(metric) if is_sem_measure(metric) else None
 
 
-def defect_base(name: str) -> str:
+def protrusion_base(name: str) -> str:
     """``sem_protrusion_density`` -> ``protrusion_density`` (other names unchanged)."""
     for kind in KINDS:
         if name.startswith(f"{kind}_protrusion_"):
             return name[len(kind) + 1:]
     return name
+
+
+def defect_base(name: str) -> str:
+    """Deprecated name of :func:`protrusion_base`."""
+    warnings.warn("defect_base is deprecated and will be removed in the next release; use protrusion_base",
+                  DeprecationWarning, stacklevel=2)
+    return protrusion_base(name)
 
 
 @dataclass(frozen=True)
@@ -154,7 +163,7 @@ def column_unit(column: str, roughness_units: dict[str, str] | None = None) -> s
     """The unit of a file-table column: a parameter's registry unit, or from a protrusion key's suffix."""
     if roughness_units and column in roughness_units:
         return roughness_units[column]
-    base = defect_base(column)
+    base = protrusion_base(column)
     if base.startswith("protrusion_") or is_sem_measure(base):
         for suffix, unit in KEY_SUFFIXES:
             if base.endswith(suffix):
@@ -264,14 +273,14 @@ def _check(rule: Rule, where: str) -> Rule:
         rule = dataclasses.replace(rule, metric=canonical)
     if rule.metric in units:
         unit: str | None = units[rule.metric]
-    elif defect_base(rule.metric) in DEFECT_UNITS:
-        unit = DEFECT_UNITS[defect_base(rule.metric)]
-    elif defect_base(rule.metric).startswith("protrusion_"):
+    elif protrusion_base(rule.metric) in PROTRUSION_UNITS:
+        unit = PROTRUSION_UNITS[protrusion_base(rule.metric)]
+    elif protrusion_base(rule.metric).startswith("protrusion_"):
         unit = column_unit(rule.metric)
     elif _sem_measure_unit(rule.metric) is not None:
         unit = _sem_measure_unit(rule.metric)
     else:
-        known = ", ".join([*units, *DEFECT_UNITS, *SEM_MEASURE_UNITS])
+        known = ", ".join([*units, *PROTRUSION_UNITS, *SEM_MEASURE_UNITS])
         raise SurfscanError(f"{where}: rule {rule.text!r}: unknown metric {rule.metric!r}; known: {known}")
     parse_unit(rule.unit)
     if unit is not None:

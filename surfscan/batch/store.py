@@ -4,7 +4,7 @@ Tables
 ------
 ``results``
     One row per (file content hash, settings hash): every setting, the
-    roughness values, the defect summary, the particle and porosity values
+    roughness values, the protrusion summary, the particle and porosity values
     of SEM images (``measures``), status, error text, warnings and timings,
     and the roughness operator chain as applied: ``chain`` (one readable
     line), ``chain_lambda_s_um``, ``chain_lambda_c_um``,
@@ -12,7 +12,7 @@ Tables
     (every ``chain_*`` value as JSON). Files that could not be read at all are keyed by ``path:`` plus
     a hash of their path, and are tried again on the next run.
 ``objects``
-    The per-object defect table of a result (column lists as JSON).
+    The per-object protrusion table of a result (column lists as JSON).
 ``files``
     Path -> (size, modification time, content hash, signature of its labels
     file ``<image>.labels.tif`` or ''): lets a re-run skip a file without
@@ -25,6 +25,11 @@ Every result is committed in one transaction as it arrives (WAL,
 ``synchronous=NORMAL``), so killing the batch at any moment - SIGKILL
 included - loses at most the files still being analysed; they are done on
 the next run, and every file is recorded exactly once.
+
+A database written before the batch said "protrusion" where it said "defect"
+(columns ``defects``, ``time_defects_s``; settings ``defects``,
+``defect_settings``) is brought up to date when it is opened, so old results
+folders resume, export and report as before.
 """
 
 from __future__ import annotations
@@ -40,10 +45,26 @@ from typing import Any
 
 from ..errors import SurfscanError
 
-__all__ = ["ResultStore", "STORE_NAME"]
+__all__ = ["ResultStore", "STORE_NAME", "OLD_SETTING_NAMES", "with_current_names", "with_old_names"]
 
 #: File name of the database inside the output folder.
 STORE_NAME = "surfscan-results.sqlite"
+
+#: Batch settings named before "defect" became "protrusion": old name -> current name.
+OLD_SETTING_NAMES = {"defects": "protrusions", "defect_settings": "protrusion_settings"}
+#: Columns of ``results`` renamed the same way (renamed in place when an older database is opened).
+_OLD_COLUMNS = {"defects": "protrusions", "time_defects_s": "time_protrusions_s"}
+
+
+def with_current_names(settings: dict[str, Any]) -> dict[str, Any]:
+    """Batch settings as stored by any surfscan, with the current names (``defects`` -> ``protrusions``)."""
+    return {OLD_SETTING_NAMES.get(k, k): v for k, v in settings.items()}
+
+
+def with_old_names(settings: dict[str, Any]) -> dict[str, Any]:
+    """Batch settings with the names they had before the rename (what the settings hash is taken over)."""
+    old = {new: old for old, new in OLD_SETTING_NAMES.items()}
+    return {old.get(k, k): v for k, v in settings.items()}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -63,11 +84,11 @@ CREATE TABLE IF NOT EXISTS results (
     settings TEXT NOT NULL,
     roughness TEXT NOT NULL,
     units TEXT NOT NULL,
-    defects TEXT NOT NULL,
+    protrusions TEXT NOT NULL,
     warnings TEXT NOT NULL,
     time_read_s REAL,
     time_roughness_s REAL,
-    time_defects_s REAL,
+    time_protrusions_s REAL,
     time_total_s REAL,
     worker TEXT,
     finished_at TEXT,
@@ -110,13 +131,13 @@ CREATE TABLE IF NOT EXISTS run_files (
 );
 """
 
-_JSON_COLUMNS = ("settings", "roughness", "units", "defects", "warnings", "measures", "chain_detail")
+_JSON_COLUMNS = ("settings", "roughness", "units", "protrusions", "warnings", "measures", "chain_detail")
 
 #: The columns of ``results`` in the order :meth:`ResultStore.record` gives them (named, so a database whose
 #: columns were added in another order by :meth:`ResultStore._add_missing_columns` is written right).
 _RESULT_COLUMNS = ("content_hash", "settings_hash", "path", "status", "error", "kind", "format", "rows", "cols",
-                   "dx_um", "dy_um", "invalid_fraction", "file_size", "settings", "roughness", "units", "defects",
-                   "warnings", "time_read_s", "time_roughness_s", "time_defects_s", "time_total_s", "worker",
+                   "dx_um", "dy_um", "invalid_fraction", "file_size", "settings", "roughness", "units", "protrusions",
+                   "warnings", "time_read_s", "time_roughness_s", "time_protrusions_s", "time_total_s", "worker",
                    "finished_at", "measures")
 
 #: Operator-chain columns of ``results`` (added in this order to older databases), with their SQL types.
@@ -157,14 +178,19 @@ class ResultStore:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
-            self._add_missing_columns()
+            with self._transaction():  # one process at a time brings an older database up to date
+                self._add_missing_columns()
         except (OSError, sqlite3.Error) as exc:
             raise SurfscanError(f"{self.path}: cannot open the results database ({exc})") from None
         self.db.row_factory = sqlite3.Row
 
     def _add_missing_columns(self) -> None:
-        """Bring a database written by an older surfscan up to date (``measures``, ``labels_stat`` came later)."""
+        """Bring a database written by an older surfscan up to date (``measures``, ``labels_stat`` came later;
+        ``defects`` columns are now ``protrusions``)."""
         have = {row[1] for row in self.db.execute("PRAGMA table_info(results)")}
+        for old, new in _OLD_COLUMNS.items():
+            if old in have and new not in have:
+                self.db.execute(f"ALTER TABLE results RENAME COLUMN {old} TO {new}")
         if "measures" not in have:
             self.db.execute("ALTER TABLE results ADD COLUMN measures TEXT NOT NULL DEFAULT '{}'")
         for name, sql_type in _CHAIN_COLUMNS:
@@ -214,7 +240,7 @@ class ResultStore:
         if row is None:
             raise SurfscanError(f"{self.path}: no batch has been run into this folder yet")
         return {"run_id": row["run_id"], "started_at": row["started_at"], "settings_hash": row["settings_hash"],
-                "settings": json.loads(row["settings"]), "config": json.loads(row["config"])}
+                "settings": with_current_names(json.loads(row["settings"])), "config": json.loads(row["config"])}
 
     # skipping work already done -----------------------------------------------
     def done_paths(self, stats: dict[str, tuple], settings_hash: str) -> set[str]:
@@ -242,8 +268,8 @@ class ResultStore:
                result.get("rows"), result.get("cols"), result.get("dx_um"), result.get("dy_um"),
                result.get("invalid_fraction"), result.get("file_size"), json.dumps(settings, sort_keys=True),
                json.dumps(result.get("roughness") or {}), json.dumps(result.get("units") or {}),
-               json.dumps(result.get("defects") or {}), json.dumps(result.get("warnings") or []),
-               t.get("read"), t.get("roughness"), t.get("defects"), t.get("total"), result.get("worker"), _now(),
+               json.dumps(result.get("protrusions") or {}), json.dumps(result.get("warnings") or []),
+               t.get("read"), t.get("roughness"), t.get("protrusions"), t.get("total"), result.get("worker"), _now(),
                json.dumps(result.get("measures") or {}))
         chain = result.get("chain") or {}
         row += (*(chain.get(name) for name, _ in _CHAIN_COLUMNS[:-1]), json.dumps(chain))
@@ -274,11 +300,12 @@ class ResultStore:
             if d["status"] is not None:
                 for c in _JSON_COLUMNS:
                     d[c] = json.loads(d[c])
+                d["settings"] = with_current_names(d["settings"])
             out.append(d)
         return out
 
     def objects(self, content_hash: str, settings_hash: str) -> dict[str, list] | None:
-        """The per-object defect table of one result (column lists), or None."""
+        """The per-object protrusion table of one result (column lists), or None."""
         row = self.db.execute("SELECT columns FROM objects WHERE content_hash = ? AND settings_hash = ?",
                               (content_hash, settings_hash)).fetchone()
         return None if row is None else json.loads(row["columns"])

@@ -1,4 +1,4 @@
-"""The work done for one file of a batch: read -> roughness -> defects -> particles, porosity.
+"""The work done for one file of a batch: read -> roughness -> protrusions -> particles, porosity.
 
 :func:`analyse_file` never raises for a bad file: every failure becomes a
 result with ``status="error"`` and one line of error text, so the batch goes
@@ -36,15 +36,18 @@ from typing import Any
 
 import numpy as np
 
+from .._renamed import renamed_fields
 from ..errors import FormatError, SurfscanError, SurfscanWarning
 from ..pipeline import RoughnessSettings
+from .store import with_old_names
 
-__all__ = ["BatchSettings", "analyse_file", "content_hash", "path_key", "defects_available", "labels_signature",
-           "chain_columns"]
+__all__ = ["BatchSettings", "analyse_file", "content_hash", "path_key", "protrusions_available", "defects_available",
+           "labels_signature", "chain_columns"]
 
 _CHUNK = 1 << 20
 
 
+@renamed_fields({"defects": "protrusions", "defect_settings": "protrusion_settings", "pixel_size": "pixel_size_um"})
 @dataclass(frozen=True)
 class BatchSettings:
     """Everything that decides a file's result (hashed into the results key).
@@ -53,14 +56,14 @@ class BatchSettings:
     ----------
     roughness : bool
         Compute ISO 25178 parameters of height maps.
-    defects : bool
+    protrusions : bool
         Detect protrusions (surfscan.detect_protrusions).
     roughness_settings : RoughnessSettings
         The operator chain (outlier removal, fill, levelling, S- and L-filter
         cut-offs in µm or ``filters="auto"``) and the parameter selection.
-    defect_settings : tuple of (str, value)
+    protrusion_settings : tuple of (str, value)
         Keyword settings passed to ``detect_protrusions``.
-    pixel_size : float or None
+    pixel_size_um : float or None
         Pixel size in µm overriding the calibration of SEM images.
     particles : bool
         Particle size distribution of SEM images (surfscan.measure_particles).
@@ -68,13 +71,16 @@ class BatchSettings:
         Pore area fraction of SEM cross-sections (surfscan.porosity_from_section).
     particle_settings : tuple of (str, value)
         Keyword settings passed to ``measure_particles``.
+
+    The old names ``defects``, ``defect_settings`` and ``pixel_size`` are still
+    accepted, with a DeprecationWarning, for one release.
     """
 
     roughness: bool = True
-    defects: bool = True
+    protrusions: bool = True
     roughness_settings: RoughnessSettings = field(default_factory=RoughnessSettings)
-    defect_settings: tuple[tuple[str, Any], ...] = ()
-    pixel_size: float | None = None
+    protrusion_settings: tuple[tuple[str, Any], ...] = ()
+    pixel_size_um: float | None = None
     particles: bool = False
     porosity: bool = False
     particle_settings: tuple[tuple[str, Any], ...] = ()
@@ -90,10 +96,10 @@ class BatchSettings:
         return {
             "surfscan_version": __version__,
             "roughness": self.roughness,
-            "defects": self.defects,
+            "protrusions": self.protrusions,
             **rough,
-            "defect_settings": {k: v for k, v in self.defect_settings},
-            "pixel_size_um": self.pixel_size,
+            "protrusion_settings": {k: v for k, v in self.protrusion_settings},
+            "pixel_size_um": self.pixel_size_um,
             "particles": self.particles,
             "porosity": self.porosity,
             "particle_settings": {k: v for k, v in self.particle_settings},
@@ -101,8 +107,12 @@ class BatchSettings:
 
     @property
     def hash(self) -> str:
-        """A short stable hash of :meth:`as_dict` (hex)."""
-        text = json.dumps(self.as_dict(), sort_keys=True, default=str)
+        """A short stable hash of :meth:`as_dict` (hex).
+
+        It is taken over the settings' names as they were before "defect" became "protrusion", so a
+        results folder written by an earlier surfscan resumes instead of measuring every file again.
+        """
+        text = json.dumps(with_old_names(self.as_dict()), sort_keys=True, default=str)
         return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
@@ -152,11 +162,18 @@ def path_key(path: str) -> str:
     return "path:" + hashlib.blake2b(os.fsencode(path), digest_size=16).hexdigest()
 
 
-def defects_available() -> bool:
+def protrusions_available() -> bool:
     """True when ``surfscan.detect_protrusions`` exists in this installation."""
     import surfscan
 
     return callable(getattr(surfscan, "detect_protrusions", None))
+
+
+def defects_available() -> bool:
+    """Deprecated name of :func:`protrusions_available`."""
+    warnings.warn("defects_available is deprecated and will be removed in the next release; use protrusions_available",
+                  DeprecationWarning, stacklevel=2)
+    return protrusions_available()
 
 
 _local = threading.local()
@@ -222,9 +239,9 @@ def _read(path: str, settings: BatchSettings) -> Any:
     from ..model import Micrograph
 
     obj = read(path)
-    if settings.pixel_size is not None and isinstance(obj, Micrograph):
+    if settings.pixel_size_um is not None and isinstance(obj, Micrograph):
         meta = dict(obj.meta, pixel_size_source="user (--pixel-size)", pixel_size_file_um=obj.pixel_size)
-        obj = obj.replace(pixel_size=float(settings.pixel_size), meta=meta)
+        obj = obj.replace(pixel_size=float(settings.pixel_size_um), meta=meta)
     return obj
 
 
@@ -273,18 +290,19 @@ def _flat_result(summary: dict[str, Any], source: str) -> dict[str, Any]:
     return {"source": source, **_flatten(summary), **quality}
 
 
-def _defects(obj: Any, settings: BatchSettings, labels: np.ndarray | None) -> tuple[dict[str, Any], dict[str, list]]:
+def _protrusions(obj: Any, settings: BatchSettings, labels: np.ndarray | None) -> tuple[dict[str, Any], dict[str, list]]:
     import surfscan
 
-    options = dict(settings.defect_settings)
+    options = dict(settings.protrusion_settings)
     if labels is not None:
-        found = surfscan.measure_protrusions_from_labels(
-            obj, labels, polarity=options.get("polarity", "bright"), pixel_size=options.get("pixel_size"))
+        px = options.get("pixel_size_um", options.get("pixel_size"))
+        found = surfscan.measure_protrusions_from_labels(obj, labels, polarity=options.get("polarity", "bright"),
+                                                         pixel_size=px)
     else:
         detect = getattr(surfscan, "detect_protrusions", None)
         if detect is None:
-            raise SurfscanError("defect detection (surfscan.detect_protrusions) is not available in this "
-                                "installation; run with --no-defects")
+            raise SurfscanError("protrusion detection (surfscan.detect_protrusions) is not available in this "
+                                "installation; run with --no-protrusions")
         found = detect(obj, **options)
     summary = _flat_result(found.summary, "labels" if labels is not None else "auto")
     table = found.table
@@ -361,10 +379,10 @@ def _analyse(path: str, settings: BatchSettings, out: dict[str, Any], clock: dic
         out["roughness"] = {k: _scalar(v) for k, v in out["roughness"].items()}
         out["chain"] = chain_columns(chain)
         clock["roughness"] = time.perf_counter() - t
-    if settings.defects:
+    if settings.protrusions:
         t = time.perf_counter()
-        out["defects"], out["objects"] = _defects(obj, settings, labels.get("protrusions"))
-        clock["defects"] = time.perf_counter() - t
+        out["protrusions"], out["objects"] = _protrusions(obj, settings, labels.get("protrusions"))
+        clock["protrusions"] = time.perf_counter() - t
     if (settings.particles or settings.porosity) and isinstance(obj, Micrograph):
         t = time.perf_counter()
         out["measures"].update(_sem_measures(obj, settings, labels))
@@ -372,7 +390,7 @@ def _analyse(path: str, settings: BatchSettings, out: dict[str, Any], clock: dic
 
 
 def analyse_file(path: str, settings: BatchSettings) -> dict[str, Any]:
-    """Read one file, compute its roughness and defects; never raises for a bad file.
+    """Read one file, compute its roughness and protrusions; never raises for a bad file.
 
     Parameters
     ----------
@@ -387,7 +405,7 @@ def analyse_file(path: str, settings: BatchSettings) -> dict[str, Any]:
         ``path``, ``content_hash`` (``path:...`` when the bytes could not be
         read), ``status`` (``"ok"`` or ``"error"``), ``error`` (one line),
         ``kind``, ``format``, ``rows``, ``cols``, ``dx_um``, ``dy_um``,
-        ``roughness`` and ``units`` (dicts), ``defects`` (the protrusion
+        ``roughness`` and ``units`` (dicts), ``protrusions`` (the protrusion
         summary), ``objects`` (the per-object table as column lists),
         ``chain`` (the roughness operator chain as applied, :func:`chain_columns`;
         empty when no roughness was computed),
@@ -399,7 +417,7 @@ def analyse_file(path: str, settings: BatchSettings) -> dict[str, Any]:
     """
     t0 = time.perf_counter()
     out: dict[str, Any] = {"path": path, "content_hash": None, "status": "ok", "error": None, "roughness": {},
-                           "units": {}, "defects": {}, "measures": {}, "chain": {}, "objects": None, "settings_hash": settings.hash}
+                           "units": {}, "protrusions": {}, "measures": {}, "chain": {}, "objects": None, "settings_hash": settings.hash}
     clock: dict[str, float] = {}
     with _captured_warnings() as caught:
         try:

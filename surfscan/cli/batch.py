@@ -159,13 +159,13 @@ def _roughness_settings(args: argparse.Namespace, names: tuple[str, ...] | None,
 
 
 def _settings(args: argparse.Namespace, spec=None):  # noqa: ANN001 - Spec, imported lazily
-    from ..batch.tasks import BatchSettings, defects_available
+    from ..batch.tasks import BatchSettings, protrusions_available
     from ..iso25178 import resolve_names
 
     protrusions = args.protrusions
     if protrusions is None:
-        protrusions = defects_available()
-    elif protrusions and not defects_available():
+        protrusions = protrusions_available()
+    elif protrusions and not protrusions_available():
         raise SurfscanError("--protrusions: protrusion detection (surfscan.detect_protrusions) is not available "
                             "in this installation")
     _check_level(args.level)
@@ -176,9 +176,9 @@ def _settings(args: argparse.Namespace, spec=None):  # noqa: ANN001 - Spec, impo
     rough = _roughness_settings(args, names, spec)
     if not (args.roughness or protrusions or args.particles or args.porosity):
         raise SurfscanError("nothing to do: both --no-roughness and --no-protrusions were given")
-    return BatchSettings(roughness=args.roughness, defects=protrusions, roughness_settings=rough,
-                         defect_settings=_protrusion_settings(args.protrusion_setting) if protrusions else (),
-                         pixel_size=args.pixel_size, particles=args.particles, porosity=args.porosity,
+    return BatchSettings(roughness=args.roughness, protrusions=protrusions, roughness_settings=rough,
+                         protrusion_settings=_protrusion_settings(args.protrusion_setting) if protrusions else (),
+                         pixel_size_um=args.pixel_size, particles=args.particles, porosity=args.porosity,
                          particle_settings=_particle_settings(args.particle_setting) if args.particles else ())
 
 
