@@ -54,7 +54,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     found = p.add_argument("--protrusions", action=argparse.BooleanOptionalAction, default=None,
                            help="protrusion detection (default on when available)")
     setting = p.add_argument("--protrusion-setting", action="append", default=[], metavar="KEY=VALUE",
-                             help="a protrusion detector setting, e.g. min_size=5 or polarity=dark (repeatable; "
+                             help="a protrusion detector setting, e.g. min_size_um=5 or polarity=dark (repeatable; "
                                   "see 'surfscan protrusions --help')")
     add_deprecated_alias(p, found, "--defects", "--no-defects")  # old names, one more release
     add_deprecated_alias(p, setting, "--defect-setting")
@@ -121,7 +121,7 @@ def _particle_settings(items: list[str]) -> tuple[tuple[str, object], ...]:
 
 def _protrusion_settings(items: list[str]) -> tuple[tuple[str, object], ...]:
     """Parse and check ``--protrusion-setting KEY=VALUE`` items."""
-    out = _key_values(items, "--protrusion-setting", "min_size=5")
+    out = _key_values(items, "--protrusion-setting", "min_size_um=5")
     if out:
         from ..protrusions import ProtrusionSettings
 
