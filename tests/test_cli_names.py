@@ -66,7 +66,8 @@ def test_help_names_protrusions_only() -> None:
     args = parser.parse_args(["protrusions", "f.x3p", "--split"])
     assert args.command == "protrusions" and args.split and not hasattr(args, "_deprecated")
     old = parser.parse_args(["defects", "f.x3p", "--split"])
-    assert old.command == "defects" and old.split and old._run is args._run and "use 'surfscan protrusions'" in old._deprecated
+    assert old.command == "defects" and old.split and old._run is args._run
+    assert "use 'surfscan protrusions'" in old._deprecated
 
 
 def test_batch_protrusion_flags_and_their_deprecated_aliases() -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "print_table",
     "add_roughness_options",
     "add_pixel_size_option",
+    "add_table_output_options",
     "add_deprecated_alias",
     "positive_float",
     "load",
@@ -124,6 +125,13 @@ def add_roughness_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lambda-s", type=positive_float, metavar="UM", help="S-filter cut-off in µm (default: none)")
     p.add_argument("--lambda-c", type=positive_float, metavar="UM", help="L-filter cut-off in µm (default: none)")
     p.add_argument("--robust", action="store_true", help="use the ISO 16610-71 robust Gaussian filter")
+
+
+def add_table_output_options(p: argparse.ArgumentParser) -> None:
+    """--json or --csv (one record per file; a table on the terminal when neither is given)."""
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print a JSON list, one object per file")
+    out.add_argument("--csv", action="store_true", help="print CSV, one row per file")
 
 
 def add_pixel_size_option(p: argparse.ArgumentParser) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import SurfscanError
-from .common import each_file, load, positive_float, print_csv, print_json, print_table
+from .common import add_table_output_options, each_file, load, positive_float, print_csv, print_json, print_table
 
 
 def cutoff(text: str) -> float | str:
@@ -39,9 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--lambda-s", type=cutoff, metavar="UM", help="S-filter cut-off in µm, or none (default: paired)")
     p.add_argument("--n-sampling", type=int, default=5, metavar="N", help="sampling lengths for Rp, Rv, Rz (5)")
     p.add_argument("--params", default="all", metavar="LIST", help="parameters, comma-separated (default all)")
-    out = p.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true", help="print a JSON list, one object per file")
-    out.add_argument("--csv", action="store_true", help="print CSV, one row per file")
+    add_table_output_options(p)
     return p
 
 

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from ..errors import SurfscanError
-from .common import add_roughness_options, each_file, load, print_csv, print_json, print_table
+from .common import add_roughness_options, add_table_output_options, each_file, load, print_csv, print_json, print_table
 
 if TYPE_CHECKING:
     from ..pipeline import RoughnessSettings
@@ -71,9 +71,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="LIST",
         help="parameters or families, comma-separated (Sa,Sz or height,hybrid; default all)",
     )
-    out = p.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true", help="print a JSON list, one object per file")
-    out.add_argument("--csv", action="store_true", help="print CSV, one row per file")
+    add_table_output_options(p)
     return p
 
 
