@@ -175,6 +175,11 @@ def material_ratio_curve(surface: Surface, n: int = 1001) -> MaterialRatioCurve:
     >>> mr, h = curve
     >>> bool(np.isclose(curve.height_at(50.0), np.median(z)))
     True
+
+    >>> s = ss.level(ss.read("sample_images/electrode_A_good_site2.x3p"), "plane")
+    >>> curve = material_ratio_curve(s)
+    >>> round(curve.sk.Sk, 3), round(curve.sk.Smr2, 1)          # core height (µm), material ratio (%)
+    (0.26, 93.4)
     """
     _check(surface, "the material ratio curve")
     if not (isinstance(n, (int, np.integer)) and n >= 2):
@@ -241,6 +246,14 @@ def height_histogram(surface: Surface, bins: int | np.ndarray = 100) -> HeightHi
     Returns
     -------
     HeightHistogram
+
+    Examples
+    --------
+    >>> import numpy as np, surfscan as ss
+    >>> s = ss.level(ss.read("sample_images/electrode_A_good_site2.x3p"), "plane")
+    >>> h = ss.height_histogram(s, bins=50)
+    >>> int(h.counts.sum()) == int(s.valid.sum()), len(h.centres_um)
+    (True, 50)
     """
     _check(surface, "the height histogram")
     v = Context(surface).values
@@ -332,6 +345,15 @@ def psd(surface: Surface, window: str | None = "auto", per_decade: int = 10) -> 
     -------
     PowerSpectrum
         ``q`` (1/µm) and ``C`` (µm⁴); ``q_rows`` and ``C_rows`` (µm³).
+
+    Examples
+    --------
+    >>> import numpy as np, surfscan as ss
+    >>> s = ss.level(ss.read("sample_images/electrode_A_good_site2.x3p"), "plane")
+    >>> s = ss.fill_nonmeasured(s)                           # the PSD needs a complete map
+    >>> spectrum = ss.psd(s)
+    >>> len(spectrum.q), round(float(spectrum.q[0]), 4)      # 1/µm: 2 pi / the longer side
+    (35, 0.0524)
     """
     _check(surface, "the PSD")
     if surface.has_invalid:
@@ -434,6 +456,14 @@ def acf(surface: Surface, max_lag_fraction: float = 0.5) -> Autocorrelation:
     Returns
     -------
     Autocorrelation
+
+    Examples
+    --------
+    >>> import surfscan as ss
+    >>> s = ss.fill_nonmeasured(ss.level(ss.read("sample_images/electrode_A_good_site2.x3p"), "plane"))
+    >>> a = ss.acf(s)
+    >>> a.map.shape, round(float(a.radial[0]), 3)            # normalised: 1 at zero lag
+    ((599, 799), 1.0)
     """
     _check(surface, "the ACF")
     if not 0 < max_lag_fraction <= 1:

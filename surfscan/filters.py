@@ -131,6 +131,14 @@ def gaussian_filter(surface: Surface, cutoff: float, kind: str = "low", robust: 
     -------
     Surface
         The filtered surface; NaN where the input was NaN.
+
+    Examples
+    --------
+    >>> import surfscan as ss
+    >>> s = ss.level(ss.read("sample_images/electrode_A_good_site2.x3p"), "plane")
+    >>> rough = ss.gaussian_filter(s, 25.0, kind="high")    # L-filter: waviness longer than 25 µm removed
+    >>> round(ss.roughness(s, ["Sq"])["Sq"], 4), round(ss.roughness(rough, ["Sq"])["Sq"], 4)
+    (0.0842, 0.0821)
     """
     cutoff = float(cutoff)
     _check(surface, cutoff, kind)
@@ -158,6 +166,14 @@ def robust_gaussian_filter(
     ``r`` the residual to the current mean surface and ``c = 4.4478 *
     median(|r|)``. Iterates until the mean surface changes by less than
     ``tol * Sq`` or ``max_iter`` is reached.
+
+    Examples
+    --------
+    >>> import surfscan as ss
+    >>> s = ss.level(ss.read("sample_images/electrode_A_good_site2.x3p"), "plane")
+    >>> rough = ss.robust_gaussian_filter(s, 25.0, kind="high")
+    >>> round(ss.roughness(rough, ["Sa"])["Sa"], 3)
+    0.069
     """
     cutoff = float(cutoff)
     _check(surface, cutoff, kind)
@@ -193,7 +209,18 @@ def robust_gaussian_filter(
 def apply_filters(
     surface: Surface, lambda_s: float | None = None, lambda_c: float | None = None, robust: bool = False
 ) -> Surface:
-    """S-filter then L-filter, each only when its cut-off is given (µm)."""
+    """S-filter then L-filter, each only when its cut-off is given (µm).
+
+    Examples
+    --------
+    >>> import surfscan as ss
+    >>> s = ss.level(ss.read("sample_images/electrode_A_good_site2.x3p"), "plane")
+    >>> s = ss.apply_filters(s, lambda_s=0.8, lambda_c=25.0)
+    >>> s.meta["history"]
+    ['level plane', 'gaussian S-filter 0.8 um', 'gaussian L-filter 25 um']
+    >>> round(ss.roughness(s, ["Sa"])["Sa"], 3)
+    0.066
+    """
     if lambda_s:
         surface = gaussian_filter(surface, lambda_s, "low", robust=robust)
     if lambda_c:

@@ -7,8 +7,8 @@ grey levels with :func:`to_grey`, so the same pixel has the same grey level in
 every analysis.
 
 >>> import numpy as np
->>> to_grey(np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255]]], np.uint8)).round(2)
-array([[ 76.25, 149.69,  29.07]], dtype=float32)
+>>> to_grey(np.array([[[200, 0, 0], [0, 200, 0], [0, 0, 200]]], np.uint8)).round(1)   # 0.299, 0.587, 0.114
+array([[ 59.8, 117.4,  22.8]], dtype=float32)
 >>> to_grey(np.zeros((2, 3), np.uint16)).dtype        # a grey image is returned unchanged
 dtype('uint16')
 """

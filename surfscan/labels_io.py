@@ -15,10 +15,15 @@ The label image has the shape of the image as surfscan reads it (an SEM
 image without its information bar). Saving one analysis keeps the pages of
 the others.
 
->>> from surfscan.labels_io import save_labels, load_labels        # doctest: +SKIP
->>> save_labels("E1_100x.tif", edited, "particles")               # doctest: +SKIP
-PosixPath('E1_100x.tif.labels.tif')
->>> load_labels("E1_100x.tif", "particles").shape                   # doctest: +SKIP
+>>> import shutil, tempfile
+>>> import surfscan as ss
+>>> from surfscan.labels_io import save_labels, load_labels
+>>> image = shutil.copy("sample_images/sem_anode_protrusions_100x.tif", tempfile.mkdtemp())
+>>> edited = ss.measure_particles(ss.read(image)).labels          # or labels painted in napari
+>>> save_labels(image, edited, "particles").name
+'sem_anode_protrusions_100x.tif.labels.tif'
+>>> load_labels(image, "particles").shape, load_labels(image, "protrusions")
+((768, 1024), None)
 """
 
 from __future__ import annotations

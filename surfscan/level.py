@@ -94,6 +94,13 @@ def fit_plane(surface: Surface, mask: np.ndarray | None = None) -> tuple[float, 
         Height of the plane at the centre of the map, µm.
     gx, gy : float
         Slopes along x (columns) and y (rows), µm/µm.
+
+    Examples
+    --------
+    >>> import surfscan as ss
+    >>> z0, ax, ay = ss.fit_plane(ss.read("sample_images/electrode_A_good_site2.x3p"))
+    >>> round(z0, 2), round(100 * ax, 2), round(100 * ay, 2)   # µm, and the tilt in % along x and y
+    (12.46, 0.38, 0.5)
     """
     fm = _fit_mask(surface, mask)
     coef = _plane_full(surface.z) if fm is None else None
@@ -104,7 +111,15 @@ def fit_plane(surface: Surface, mask: np.ndarray | None = None) -> tuple[float, 
 
 
 def level_plane(surface: Surface, mask: np.ndarray | None = None) -> Surface:
-    """Subtract the least-squares plane fitted over measured points (or ``mask``)."""
+    """Subtract the least-squares plane fitted over measured points (or ``mask``).
+
+    Examples
+    --------
+    >>> import surfscan as ss
+    >>> s = ss.level_plane(ss.read("sample_images/electrode_A_good_site2.x3p"))
+    >>> round(ss.roughness(s, ["Sa"])["Sa"], 3)             # µm
+    0.07
+    """
     z = surface.z
     ny, nx = z.shape
     fm = _fit_mask(surface, mask) if (mask is not None or surface.has_invalid_if_known() is not None) else None
@@ -132,6 +147,13 @@ def level_polynomial(surface: Surface, degree: int, mask: np.ndarray | None = No
     normal equations well conditioned for high degrees. The normal equations
     are assembled from matrix products over the grid (no design matrix with
     one row per point).
+
+    Examples
+    --------
+    >>> import surfscan as ss
+    >>> s = ss.level_polynomial(ss.read("sample_images/electrode_A_good_site2.x3p"), 2)
+    >>> round(ss.roughness(s, ["Sa"])["Sa"], 3)             # µm: the sample has no curvature to remove
+    0.07
     """
     degree = int(degree)
     if degree < 0 or degree > 12:
@@ -176,6 +198,13 @@ def level_rows(surface: Surface, mask: np.ndarray | None = None) -> Surface:
 
     Removes scan-line offsets (and with them any tilt along y). Rows with no
     usable point are left unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np, surfscan as ss
+    >>> rows = ss.level_rows(ss.read("sample_images/electrode_A_good_site2.x3p"))
+    >>> bool(np.allclose(np.nanmedian(rows.z, axis=1), 0.0))   # every scan line now has zero median
+    True
     """
     z = surface.z
     fm = _fit_mask(surface, mask)
@@ -208,6 +237,16 @@ def level(surface: Surface, method: str = "plane", mask: np.ndarray | None = Non
     -------
     Surface
         A new surface; ``meta["history"]`` records the step.
+
+    Examples
+    --------
+    >>> import numpy as np, surfscan as ss
+    >>> s = ss.read("sample_images/electrode_A_good_site2.x3p")  # a 12 µm offset and a tilt
+    >>> flat = ss.level(s, "poly:2")
+    >>> round(float(np.nanmean(s.z)), 1), abs(round(float(np.nanmean(flat.z)), 6))
+    (12.5, 0.0)
+    >>> flat.meta["history"][-1]
+    'level poly:2'
     """
     if not isinstance(surface, Surface):
         raise SurfscanError(f"level needs a height map (Surface), not {type(surface).__name__}")

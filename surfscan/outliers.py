@@ -259,6 +259,10 @@ def remove_outliers(surface: Surface, method: str = "median", k: float = 6.0, si
     >>> out = remove_outliers(ss.Surface(z, 1.0, 1.0))
     >>> out.meta["outliers_removed"], bool(np.isnan(out.z[10, 20]))
     (1, True)
+
+    >>> s = ss.read("sample_images/electrode_A_good_site2.x3p")
+    >>> remove_outliers(s).meta["outliers_removed"]         # the sample has no spikes
+    0
     """
     _check_surface(surface, "remove_outliers")
     if method not in OUTLIER_METHODS:
@@ -448,6 +452,10 @@ def fill_nonmeasured(surface: Surface, method: str = "thinplate") -> Surface:
     >>> f = fill_nonmeasured(ss.Surface(z, 1.0, 1.0))
     >>> f.meta["points_filled"], bool(np.allclose(f.z, 0.5 * xx - 0.25 * yy))
     (20, True)
+
+    >>> s = ss.read("sample_images/electrode_A_good_site2.x3p")
+    >>> int((~s.valid).sum()), fill_nonmeasured(s).meta["points_filled"]
+    (245, 245)
     """
     _check_surface(surface, "fill_nonmeasured")
     if method not in FILL_METHODS:

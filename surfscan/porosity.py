@@ -101,6 +101,13 @@ def porosity_gravimetric(
     dict
         ``porosity_percent``, ``apparent_density_g_cm3``,
         ``true_density_g_cm3`` and the ``densities_g_cm3`` used.
+
+    Examples
+    --------
+    >>> import surfscan as ss
+    >>> r = ss.porosity_gravimetric("3.1 mg/cm2", 12.0, {"Ag": 0.9, "carbon black": 0.1})
+    >>> round(r["porosity_percent"], 1), round(r["apparent_density_g_cm3"], 3)
+    (64.2, 2.583)
     """
     m = parse_quantity(areal_mass, "areal_mass")  # mg/cm2
     t = parse_quantity(thickness, "thickness")  # um
@@ -211,6 +218,15 @@ def porosity_from_section(
         5 % of the 1-99 % grey range inside the region.
     smooth_px : float
         Gaussian smoothing (pixels) against noise before thresholding.
+
+    Examples
+    --------
+    >>> import surfscan as ss
+    >>> m = ss.read("sample_images/sem_anode_protrusions_100x.tif")
+    >>> # a top view, not a section: the area share of the bright agglomerates stands in for pores
+    >>> found = ss.porosity_from_section(m, pores="bright")
+    >>> round(found.porosity_percent, 1), [round(b, 1) for b in found.band_percent]
+    (2.1, [2.0, 2.2])
     """
     if not isinstance(micrograph, Micrograph):
         raise SurfscanError(f"porosity_from_section needs an SEM image (Micrograph), not {type(micrograph).__name__}")

@@ -326,5 +326,10 @@ def profile_roughness(
     >>> r = profile_roughness(p, ["Rq", "Rz", "RSm"], lambda_c="none")
     >>> round(r["Rq"], 6), round(r["Rz"], 4), round(r["RSm"], 6)
     (0.707107, 2.0, 10.0)
+
+    >>> import surfscan as ss
+    >>> p = ss.profile(ss.level(ss.read("sample_images/electrode_A_good_site2.x3p"), "plane"), "row:300")
+    >>> {k: round(v, 3) for k, v in ss.profile_roughness(p, ["Ra", "Rq", "Rz"]).items()}
+    {'Ra': 0.06, 'Rq': 0.071, 'Rz': 0.258}
     """
     return profile_roughness_with_settings(profile, names, lambda_c, lambda_s, n_sampling, form=form, **options)[0]

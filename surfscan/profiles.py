@@ -180,6 +180,11 @@ def profile(surface: Surface, at: str, units: str = "px") -> Profile:
     >>> p = profile(s, "line:0,0,2,2")           # oblique: bilinear, spacing <= min(dx, dy)
     >>> p.z.round(3), round(p.spacing, 4)
     (array([ 0.   ,  3.333,  6.667, 10.   ]), 0.4714)
+
+    >>> s = ss.level(ss.read("sample_images/electrode_A_good_site2.x3p"), "plane")
+    >>> p = profile(s, "row:300")
+    >>> len(p.z), p.spacing
+    (800, 0.15)
     """
     if not isinstance(surface, Surface):
         raise SurfscanError(f"a profile needs a height map (Surface), not {type(surface).__name__}")

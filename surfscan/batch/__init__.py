@@ -1,8 +1,16 @@
 """Batch analysis over folders: parallel, resumable, judged against an acceptance spec.
 
->>> from surfscan.batch import run_batch, load_spec           # doctest: +SKIP
->>> s = run_batch(["runs/2026-11"], "results", spec=load_spec("electrode.toml"))
->>> s.tables.groups[["group", "Sa_mean", "Sz_mean", "verdict"]]
+>>> import io, tempfile
+>>> from surfscan.batch import BatchSettings, load_spec, run_batch
+>>> from surfscan.pipeline import RoughnessSettings
+>>> files = [f"sample_images/electrode_{e}_site2.x3p" for e in ("A_good", "C_poor")]
+>>> settings = BatchSettings(protrusions=False, roughness_settings=RoughnessSettings(params=("Sa", "Sz")))
+>>> s = run_batch(files, tempfile.mkdtemp(), spec=load_spec("sample_images/electrode.toml"),
+...               settings=settings, workers=1, exports=("csv",), progress=io.StringIO(), live=False)
+>>> s.tables.files[["file", "Sa", "verdict"]].round(3)
+                         file     Sa verdict
+0  electrode_A_good_site2.x3p  0.070    pass
+1  electrode_C_poor_site2.x3p  0.181    fail
 
 Modules: :mod:`.discover` (folders -> files, groups), :mod:`.tasks` (the
 per-file work), :mod:`.executor` (local processes or Dask), :mod:`.store`

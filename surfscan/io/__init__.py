@@ -83,6 +83,16 @@ def read(path: str | os.PathLike, format: str | None = None, **options: Any) -> 
         problem of the file); it names the file and asks for a report.
     SurfscanError
         A bad option (an unknown channel, an unknown format name).
+
+    Examples
+    --------
+    >>> import surfscan as ss
+    >>> s = ss.read("sample_images/electrode_A_good_site2.x3p")
+    >>> type(s).__name__, s.shape, s.dx                     # rows x columns, spacing in µm
+    ('Surface', (600, 800), 0.15)
+    >>> m = ss.read("sample_images/sem_anode_protrusions_100x.tif")  # bar removed, pixel size from the file
+    >>> type(m).__name__, m.shape, m.pixel_size
+    ('Micrograph', (768, 1024), 0.78125)
     """
     path = Path(path)
     if not path.exists():
@@ -110,6 +120,14 @@ def write(surface: Surface, path: str | os.PathLike, format: str | None = None, 
     -------
     Path
         The path written.
+
+    Examples
+    --------
+    >>> import os, tempfile, surfscan as ss
+    >>> s = ss.level(ss.read("sample_images/electrode_A_good_site2.x3p"), "plane")
+    >>> path = ss.write(s, os.path.join(tempfile.mkdtemp(), "levelled.x3p"))
+    >>> path.name, ss.read(path).shape
+    ('levelled.x3p', (600, 800))
     """
     path = Path(path)
     if not isinstance(surface, Surface):

@@ -78,7 +78,17 @@ def register(fmt: Format) -> Format:
 
 
 def formats() -> list[Format]:
-    """All registered formats, sorted by name."""
+    """All registered formats, sorted by name.
+
+    Examples
+    --------
+    >>> import surfscan as ss
+    >>> x3p = next(f for f in ss.formats() if f.name == "x3p")
+    >>> x3p.kind, x3p.suffixes
+    ('height', ('.x3p',))
+    >>> ss.read("sample_images/electrode_A_good_site2.x3p").meta["format"]
+    'x3p'
+    """
     return sorted(_FORMATS.values(), key=lambda f: f.name)
 
 

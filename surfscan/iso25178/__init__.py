@@ -43,7 +43,17 @@ def registry_units() -> dict[str, str]:
 
 
 def parameters() -> list[Parameter]:
-    """The parameter registry: one :class:`Parameter` (name, unit, family, description) each."""
+    """The parameter registry: one :class:`Parameter` (name, unit, family, description) each.
+
+    Examples
+    --------
+    >>> import surfscan as ss
+    >>> sa = ss.parameters()[0]
+    >>> sa.name, sa.unit, sa.family
+    ('Sa', 'um', 'height')
+    >>> sorted({p.family for p in ss.parameters()})
+    ['feature', 'functional', 'height', 'hybrid', 'spatial']
+    """
     return list(registry().values())
 
 
@@ -132,6 +142,13 @@ def roughness(
     SurfscanError
         When a parameter cannot be computed (for example no measured point);
         the message names the parameter.
+
+    Examples
+    --------
+    >>> import surfscan as ss
+    >>> s = ss.level(ss.read("sample_images/electrode_A_good_site2.x3p"), "plane")
+    >>> {k: round(v, 3) for k, v in ss.roughness(s, ["Sa", "Sq", "Sz", "Ssk"]).items()}
+    {'Sa': 0.07, 'Sq': 0.084, 'Sz': 0.902, 'Ssk': 0.386}
     """
     if not isinstance(surface, Surface):
         raise SurfscanError(f"roughness needs a height map (Surface), not {type(surface).__name__}")

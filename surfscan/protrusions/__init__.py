@@ -49,6 +49,17 @@ def detect_protrusions(
         ``.table`` (one row per object, µm), ``.labels`` (int32 label
         image), ``.summary`` (count, density per mm², percentiles, detection
         limit, settings) and ``.write_overlay(path)``.
+
+    Examples
+    --------
+    >>> import surfscan as ss
+    >>> p = ss.detect_protrusions(ss.read("sample_images/electrode_A_good_site2.x3p"))  # a height map
+    >>> p.summary["count"], round(p.summary["density_per_mm2"])      # the 2 planted agglomerates, per mm²
+    (2, 185)
+    >>> m = ss.read("sample_images/sem_anode_protrusions_100x.tif")  # an SEM image with 70 planted
+    >>> found = ss.detect_protrusions(m, min_size_um=4.0)
+    >>> found.summary["count"], list(found.table.columns[:3])
+    (70, ['id', 'x_um', 'y_um'])
     """
     kwargs = new_names("detect_protrusions", kwargs, ProtrusionSettings.RENAMED)  # old names warn
     if settings is None:
