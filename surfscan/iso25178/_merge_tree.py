@@ -29,7 +29,6 @@ arrays; nothing here needs a compiler.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 __all__ = ["descent_pointers", "resolve_basins", "adjacency", "prune", "rim_points", "motif_measures"]
 
@@ -41,27 +40,45 @@ _FORWARD = ((0, 1), (1, -1), (1, 0), (1, 1))
 _PARALLEL_EDGES = 3  # edges per component above which repeated component pairs are removed
 
 
+def _extreme3(a: np.ndarray, axis: int, extreme) -> tuple[np.ndarray, np.ndarray]:
+    """Extreme of each point and its two neighbours along ``axis`` (``a`` padded by one there), and its offset.
+
+    ``extreme`` is ``np.minimum`` or ``np.maximum``; the offset (-1, 0 or +1,
+    int8) is that of the first of equal values.
+    """
+    n = a.shape[axis] - 2
+    before, here, after = (a[k : k + n] if axis == 0 else a[:, k : k + n] for k in range(3))
+    value = extreme(extreme(before, here), after)
+    first = before == value
+    second = here == value
+    second |= first
+    # -1 where the first one is the extreme, else 0 where the second one is, else +1
+    offset = np.subtract(1, second, dtype=np.int8)
+    offset -= first
+    return value, offset
+
+
 def descent_pointers(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For every point, its lowest and its highest 8-neighbour, itself included (-1 where NaN).
 
     Ties are broken by the smaller flat index, so the order (height, index) is
     total and there are no plateaus. One pass serves both dales (``low``) and
-    hills (``high``). Returns two flat int32 arrays.
+    hills (``high``). Returns two flat int32 arrays. The 3 x 3 search is
+    separable: the extreme of three along each row, then the extreme of those
+    three rows; taking the first of equals in both steps gives the smallest
+    (row, column) offset, i.e. the smallest flat index.
     """
     ny, nx = z.shape
     nan = np.isnan(z)
-    offsets = np.array([di * nx + dj for di, dj in _OFFSETS], dtype=np.int32)
     index = np.arange(z.size, dtype=np.int32).reshape(ny, nx)
     out = []
-    for fill, extreme in ((np.inf, ndimage.minimum_filter), (-np.inf, ndimage.maximum_filter)):
-        zf = np.where(nan, fill, z)  # a non-measured point is never the lowest (highest) neighbour
-        best = extreme(zf, size=3, mode="constant", cval=fill)
-        padded = np.pad(zf, 1, constant_values=fill)
-        k_best = np.zeros((ny, nx), dtype=np.int8)
-        for k in range(len(_OFFSETS) - 1, -1, -1):  # the last write wins: the first offset among equals
-            di, dj = _OFFSETS[k]
-            np.copyto(k_best, k, where=padded[1 + di : 1 + di + ny, 1 + dj : 1 + dj + nx] == best)
-        pointer = index + offsets[k_best]
+    for fill, extreme in ((np.inf, np.minimum), (-np.inf, np.maximum)):
+        zf = np.pad(np.where(nan, fill, z), 1, constant_values=fill)  # a non-measured point is never chosen
+        row_best, dj = _extreme3(zf, 1, extreme)  # (ny+2, nx): the extreme of three along every padded row
+        _, di = _extreme3(row_best, 0, extreme)  # (ny, nx): the extreme of three of those rows
+        column = np.where(di < 0, dj[:-2], np.where(di > 0, dj[2:], dj[1:-1]))  # the chosen row's column offset
+        pointer = index + di.astype(np.int32) * nx
+        pointer += column
         pointer[nan] = -1
         out.append(pointer.ravel())
     return out[0], out[1]
@@ -95,59 +112,56 @@ def resolve_basins(down: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return basin, pit.astype(np.int64)
 
 
-def _later(h: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Of each point pair, the one that comes later in the flooding order (height, then flat index)."""
-    hp, hq = h[p], h[q]
-    return np.where((hp > hq) | ((hp == hq) & (p > q)), p, q)
-
-
 def _first_in_runs(key: np.ndarray, hs: np.ndarray) -> np.ndarray:
     """Positions of the first lowest ``hs`` in every run of equal consecutive ``key`` values."""
     if key.size == 0:
         return np.empty(0, dtype=np.int64)
-    start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    size = np.diff(np.r_[start, key.size])
-    run_min = np.minimum.reduceat(hs, start)
-    candidate = np.flatnonzero(hs == np.repeat(run_min, size))
-    run = np.repeat(np.arange(start.size), size)[candidate]
-    return candidate[np.r_[True, run[1:] != run[:-1]]]
+    starts = np.empty(key.size, dtype=bool)
+    starts[0] = True
+    np.not_equal(key[1:], key[:-1], out=starts[1:])
+    run = np.cumsum(starts) - 1
+    run_min = np.minimum.reduceat(hs, np.flatnonzero(starts))
+    candidate = np.flatnonzero(hs == run_min[run])
+    first = np.empty(candidate.size, dtype=bool)
+    first[:1] = True
+    run = run[candidate]
+    np.not_equal(run[1:], run[:-1], out=first[1:])
+    return candidate[first]
 
 
 def adjacency(z: np.ndarray, basin: np.ndarray, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Touching point pairs of different basins: the edges of the merge graph.
 
     Returns ``(a, b, saddle)``: the basins on either side (``a`` of the first
-    point of the pair) and the flat index of the pair's later point in the
-    flooding order of ``h = sign * z``. Along a boundary between two basins
-    only the lowest of consecutive pairs is kept (the pairs are visited along
-    the boundary: column by column for the horizontal neighbours, row by row
-    for the others); a basin pair may still appear more than once, and only
-    its lowest edge matters.
+    point of the pair) and the pair's saddle height, the higher of its two
+    values of ``h = sign * z`` (the level at which flooding joins the two
+    points). Along a boundary between two basins only the lowest of
+    consecutive pairs is kept (the pairs are visited along the boundary:
+    column by column for the horizontal neighbours, row by row for the
+    others); a basin pair may still appear more than once, and only its
+    lowest edge matters.
     """
     ny, nx = z.shape
     b2 = basin.reshape(ny, nx)
-    h = sign * z.ravel()
+    h2 = sign * z
     nb = int(basin.max()) + 1
-    parts_a, parts_b, parts_s = [], [], []
+    parts_a, parts_b, parts_h = [], [], []
     for di, dj in _FORWARD:
         cols_p = slice(max(-dj, 0), nx - max(dj, 0))
-        bp = b2[: ny - di, cols_p]
-        bq = b2[di:, max(dj, 0) : nx - max(-dj, 0)]
+        cols_q = slice(max(dj, 0), nx - max(-dj, 0))
+        bp, bq = b2[: ny - di, cols_p], b2[di:, cols_q]
         cross = bp != bq
         cross &= bp >= 0
         cross &= bq >= 0
+        saddle = np.maximum(h2[: ny - di, cols_p], h2[di:, cols_q])
         if di == 0:  # a vertical boundary: visit its pairs down the columns
-            j, i = np.nonzero(cross.T)
-        else:
-            i, j = np.nonzero(cross)
-        a, b = bp[i, j], bq[i, j]
-        p = i.astype(np.int64) * nx + (j + cols_p.start)
-        s = _later(h, p, p + (di * nx + dj))
-        keep = _first_in_runs(a.astype(np.int64) * nb + b, h[s])
+            cross, bp, bq, saddle = cross.T, bp.T, bq.T, saddle.T
+        a, b, hs = bp[cross], bq[cross], saddle[cross]
+        keep = _first_in_runs(a.astype(np.int64) * nb + b, hs)
         parts_a.append(a[keep])
         parts_b.append(b[keep])
-        parts_s.append(s[keep])
-    return np.concatenate(parts_a), np.concatenate(parts_b), np.concatenate(parts_s)
+        parts_h.append(hs[keep])
+    return np.concatenate(parts_a), np.concatenate(parts_b), np.concatenate(parts_h)
 
 
 def _flood_rank(h: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -172,15 +186,23 @@ def _first_edges(nb: int, u: np.ndarray, v: np.ndarray, hs: np.ndarray) -> np.nd
 
 def _lowest_per_pair(u: np.ndarray, v: np.ndarray, hs: np.ndarray, nb: int) -> np.ndarray:
     """Positions of the first edge (saddle height, then position) of every component pair, in position order."""
+    n = u.size
     key = np.minimum(u, v).astype(np.int64) * nb + np.maximum(u, v)
-    order = np.argsort(key, kind="stable")  # equal keys keep their position order
-    return np.sort(order[_first_in_runs(key[order], hs[order])])
+    shift = max(n - 1, 1).bit_length()
+    if (nb * nb) << shift < 2**63:  # pair and position in one int64: a plain (vectorised) sort groups the pairs
+        packed = np.sort((key << shift) | np.arange(n))
+        position = packed & ((1 << shift) - 1)
+        key = packed >> shift
+    else:
+        position = np.argsort(key, kind="stable")  # equal keys keep their position order
+        key = key[position]
+    return np.sort(position[_first_in_runs(key, hs[position])])
 
 
 def prune(
-    z: np.ndarray, pit: np.ndarray, ea: np.ndarray, eb: np.ndarray, es: np.ndarray, sign: float, threshold: float
+    z: np.ndarray, pit: np.ndarray, ea: np.ndarray, eb: np.ndarray, saddle: np.ndarray, sign: float, threshold: float
 ) -> np.ndarray:
-    """Wolf pruning by the elder rule over the edges ``(ea, eb, es)`` taken in increasing saddle order.
+    """Wolf pruning by the elder rule over the edges ``(ea, eb, saddle)`` taken in increasing saddle order.
 
     Edges are ordered by saddle height, then by their position in the
     arrays. When an edge joins two components, the one with the higher pit
@@ -197,7 +219,7 @@ def prune(
     # a component is named by its basin with the lowest pit; edges hold component names and their basins
     keep = np.flatnonzero(ea != eb)
     a, b = ea[keep].astype(np.int32), eb[keep].astype(np.int32)
-    u, v, hs = a, b, h[es[keep]]
+    u, v, hs = a, b, saddle[keep]
     alive = nb
     while u.size:
         if u.size > _PARALLEL_EDGES * alive:  # only the first edge between two components can join them
@@ -261,12 +283,11 @@ def motif_measures(
     rim_motif = motif[basin[rim]]
     edge[rim_motif] = True
     np.minimum.at(level, rim_motif, h[rim])
-    ea, eb, es = edges
+    ea, eb, saddle = edges
     ma, mb = motif[ea], motif[eb]
     cross = np.flatnonzero(ma != mb)
-    saddle = h[es[cross]]
-    np.minimum.at(level, ma[cross], saddle)
-    np.minimum.at(level, mb[cross], saddle)
+    np.minimum.at(level, ma[cross], saddle[cross])
+    np.minimum.at(level, mb[cross], saddle[cross])
     point_motif = motif[np.where(measured, basin, 0)]
     depth = level[point_motif] - h  # NaN at non-measured points, which the comparisons below drop
     fill = (depth > 0) & (depth < np.inf)

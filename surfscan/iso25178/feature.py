@@ -102,10 +102,10 @@ def motifs(ctx: Context, kind: str) -> Motifs:
         sign = -1.0 if kind == "hill" else 1.0
         low, high = ctx.cached("descent_pointers", lambda: mt.descent_pointers(z))
         basin, pit = mt.resolve_basins(high if kind == "hill" else low)
-        ea, eb, es = mt.adjacency(z, basin, sign)
-        motif = mt.prune(z, pit, ea, eb, es, sign, pruning / 100.0 * (vmax - vmin))
+        edges = mt.adjacency(z, basin, sign)
+        motif = mt.prune(z, pit, *edges, sign, pruning / 100.0 * (vmax - vmin))
         rim = ctx.cached("rim_points", lambda: mt.rim_points(z))
-        count, edge, _level, volume = mt.motif_measures(z, basin, motif, (ea, eb, es), rim, sign)
+        count, edge, _level, volume = mt.motif_measures(z, basin, motif, edges, rim, sign)
         keep = motif == np.arange(motif.size)
         if exclude_edge:
             keep &= ~edge
