@@ -70,7 +70,7 @@ from .regions import (
 )
 from .result import Protrusions, ProtrusionSettings, percentiles
 from .scalespace import Scale, find_blobs, scale_space, scale_thresholds
-from .sem_objects import Objects, anchor_positions, fine_contrast, objects_from_blobs
+from .sem_objects import Z_GROW, Objects, anchor_positions, fine_contrast, objects_from_blobs
 from .sem_quality import detection_limit_curve, quality_block
 from .substrate import GRAINS_PER_CANDIDATE, find_substrate
 
@@ -82,6 +82,16 @@ _MAX_SIZE_FRACTION = 0.2  # default largest diameter: a fifth of the shorter sid
 _CUTOFF_FRACTION = 1 / 3  # default background cut-off: a third of the shorter side
 DEFAULT_FALSE_ALARMS_PER_FIELD = 0.01  # expected false detections per FIELD_PX pixels
 FIELD_PX = 1024 * 768
+_CUTOFF_PER_MAX_SIZE = 4.0  # auto background cut-off: 4 x max_size_um, so the background varies well above object sizes
+_MIN_AREA_PX = 9  # default smallest area: a 3 x 3 pixel object (smaller is noise at any calibration)
+_MERGED_ASPECT = 2.0  # an object merged from several detections may be this much more elongated
+_SPLIT_SADDLE_RMS = 3.0  # split=True: a peak stands this many substrate rms above its saddle
+_MIN_WEIGHTED_SUBSTRATE = 0.05  # a substrate mask covering less of the image is not used to weight the background
+_PERCENTILE_STEP = 8  # background percentiles on every 8th pixel in each direction (a smooth field)
+_DISPLAY_STEP = 4  # display range from every 4th pixel in each direction
+_DISPLAY_PERCENTILES = (0.5, 99.5)  # display range: clip the extreme 0.5 % at each end
+_BACKGROUND_FLOOR = 1e-3  # the background is kept above this share of its median (no division by ~0)
+_DIAMETER_PER_SIGMA = 2 * math.sqrt(2.0)  # a disc of diameter D answers best at the LoG scale sigma = D / (2 sqrt 2)
 
 
 def _flatten(
@@ -89,8 +99,8 @@ def _flatten(
 ) -> tuple[np.ndarray, tuple[float, float, float]]:
     """Relative contrast ``sign * (grey / background - 1)`` and the background's 1st, 50th, 99th percentiles."""
     bg = robust_background(grey, weight, cutoff_px)
-    lo, level, hi = (float(v) for v in np.percentile(bg[:: 8, :: 8], [1, 50, 99]))
-    floor = max(1e-3 * abs(level), 1e-6)
+    lo, level, hi = (float(v) for v in np.percentile(bg[::_PERCENTILE_STEP, ::_PERCENTILE_STEP], [1, 50, 99]))
+    floor = max(_BACKGROUND_FLOOR * abs(level), 1e-6)
     np.maximum(bg, floor, out=bg)
     flat = grey / bg
     flat -= 1.0
@@ -105,7 +115,7 @@ def _cutoff_px(m: Micrograph, st: ProtrusionSettings, px: float) -> float:
     if st.lambda_c_um != "auto":
         return float(st.lambda_c_um) / px
     if st.max_size_um:
-        return 4.0 * st.max_size_um / px
+        return _CUTOFF_PER_MAX_SIZE * st.max_size_um / px
     return _CUTOFF_FRACTION * min(m.shape)
 
 
@@ -149,7 +159,7 @@ def _split(objects: Objects, flat: np.ndarray, dmin: float, rms: float) -> Objec
     """``split=True``: objects cut by a watershed at the valleys between their peaks (each peak at least
     ``dmin / 2`` from the next and 3 substrate rms above its saddle); every piece counts as one detection."""
     signal = cv2.GaussianBlur(flat, (0, 0), max(1.0, dmin / 4), borderType=cv2.BORDER_REFLECT)
-    labels, n = split_touching(objects.labels, signal, 3.0 * rms, max(3.0, dmin / 2))
+    labels, n = split_touching(objects.labels, signal, _SPLIT_SADDLE_RMS * rms, max(3.0, dmin / 2))
     return Objects(labels, np.ones(n, int))
 
 
@@ -173,8 +183,8 @@ def _measure(objects: Objects, flat: np.ndarray, st: ProtrusionSettings, px: flo
     aspect = table["aspect_ratio"].to_numpy().copy()
     table["_aspect"] = aspect
     if st.max_aspect:
-        table["aspect_ratio"] = np.where(objects.detections >= 2, aspect / 2.0, aspect)
-    min_area = st.min_area_um2 if st.min_area_um2 is not None else 9 * px * px
+        table["aspect_ratio"] = np.where(objects.detections >= 2, aspect / _MERGED_ASPECT, aspect)
+    min_area = st.min_area_um2 if st.min_area_um2 is not None else _MIN_AREA_PX * px * px
     dmax = 2 * st.max_size_um if st.max_size_um else None
     labels, table = apply_gates(objects.labels, keep.size, ids, table, min_area, _MIN_DIAMETER_GATE * dmin * px, dmax,
                                 st.max_aspect)
@@ -191,10 +201,9 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
     dmin, dmax = _size_range_px(st, grey.shape, px)
     fa = false_alarms_per_image(st, grey.shape, px)
     substrate = find_substrate(grey, st.sign, lam_px, dmin)
-    weight = substrate.mask if substrate.fraction > 0.05 else None
+    weight = substrate.mask if substrate.fraction > _MIN_WEIGHTED_SUBSTRATE else None
     flat, background = _flatten(grey, weight, lam_px, st.sign)
-    root8 = 2 * math.sqrt(2.0)
-    scales = scale_space(flat, dmin / root8, dmax / root8)
+    scales = scale_space(flat, dmin / _DIAMETER_PER_SIGMA, dmax / _DIAMETER_PER_SIGMA)
     fine = fine_contrast(flat)
     blobs, objects = _detect(scales, substrate.mask, st, fa, fine)
     quiet = _quiet_after(objects, substrate.mask, dmin, substrate.grain_px)
@@ -232,7 +241,7 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
         "quality": quality,
         "settings": resolved,
     }
-    lo, hi = np.percentile(grey[::4, ::4], [0.5, 99.5])
+    lo, hi = np.percentile(grey[::_DISPLAY_STEP, ::_DISPLAY_STEP], _DISPLAY_PERCENTILES)
     return Protrusions(table, labels, summary, grey, (float(lo), float(max(hi, lo + 1e-6))))
 
 
@@ -242,7 +251,7 @@ def _detection_limit(st: ProtrusionSettings, scales: list[Scale], curve: dict, t
     need = [v for v in curve["min_contrast"] if v is not None]
     small = need[0] if need else math.inf
     large = min(need) if need else math.inf
-    grow = 3.0 * scales[0].smooth_rms
+    grow = Z_GROW * scales[0].smooth_rms  # the outline threshold of the finest scale
     area_mm2 = scales[0].response.size * px * px * 1e-6
     return {
         "contrast_threshold": small,

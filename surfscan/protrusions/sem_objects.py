@@ -27,9 +27,11 @@ from scipy import ndimage
 
 from .scalespace import SCALES_PER_OCTAVE, Blobs, Scale
 
-__all__ = ["Objects", "objects_from_blobs", "anchor_positions", "fine_contrast"]
+__all__ = ["Objects", "objects_from_blobs", "anchor_positions", "fine_contrast", "Z_GROW"]
 
-_Z_GROW = 3.0
+#: An object's outline: where the smoothed contrast is at least this many robust rms above its median
+#: (low enough to take in an object's flanks, high enough that the texture does not join neighbours).
+Z_GROW = 3.0
 _PEAK_FRACTION = 0.5  # an extent reaches down to half the detection's peak (above the median)
 _REACH = 4.0  # an extent is looked for within 4 sigma of the detection
 _FINE_SIGMA = 1.0  # pixels: the smoothing of the contrast that extents are cut back to
@@ -147,7 +149,7 @@ def objects_from_blobs(
             uf.count[uf.find(int(labels[cy, cx]))] += 1
             continue
         sc = scales[_grow_scale(int(blobs.scale[k]))]
-        med, floor = sc.smooth_median, sc.smooth_median + _Z_GROW * sc.smooth_rms
+        med, floor = sc.smooth_median, sc.smooth_median + Z_GROW * sc.smooth_rms
         f = sc.factor
         y = int(np.clip(round((blobs.y[k] + 0.5) / f - 0.5), 0, sc.smooth.shape[0] - 1))
         x = int(np.clip(round((blobs.x[k] + 0.5) / f - 0.5), 0, sc.smooth.shape[1] - 1))

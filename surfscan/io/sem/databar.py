@@ -73,7 +73,7 @@ _JPEG_LEVELS = 4  # least background tolerance after JPEG, in data steps
 _RUN = 8  # pixels in a flat run: one JPEG block
 _PANEL = 32  # a flat run this long is a panel or a bar, not a text stroke
 _PANEL_MAX = 0.5  # panels fill at most this share of a bar row; more is a uniform image region
-_PANEL_SHARE = 0.08
+_PANEL_SHARE = 0.08  # share of the bottom rows at one level other than the background: a panel
 _ABOVE_LINE = 4  # rows above a separator line looked at to tell the bar's top line from an inner one
 _FLAT_HALF = 0.3  # share of a row in exact background runs that makes it a bar row
 _QUIET_SHARE = 0.5  # share of the bottom rows at the background level of a noisy bar
@@ -83,7 +83,24 @@ _DRIFT = 0.1  # change in level between neighbouring rows of one smooth region
 _MAX_SMEAR = 6  # more uniform off-background rows in a row, at drifting levels, are a smooth image region
 _EDGE_MARGIN = 0.3  # a tied split moves up to a row whose profiles step by this much more
 _NOISE_STEPS = 5  # a noisy bar's data step: this many noise levels
-_MAX_NOISE = 0.015  # more noise than this in the bottom rows is image, not a bar  # share of the bottom rows at one level other than the background: a panel
+_MAX_NOISE = 0.015  # more noise than this in the bottom rows is image, not a bar
+_FLOAT_STEP = 1.0 / 255  # data step of float images (and the largest step): one level of an 8-bit image
+_HALF_NORMAL_MEDIAN = 0.954  # median |a - b| of two N(0, sigma^2) neighbours, in sigma (0.6745 sqrt 2)
+_DRAWN_EQUAL = 0.5  # share of exactly equal neighbours in the bottom rows of a drawn (noise-free) bar
+_LEVEL_BINS = 256  # histogram bins over the scaled [0, 1] range when looking for levels
+_FILLED = 0.25  # a level fills a column when it holds a quarter of the bottom rows there (a line does not)
+_COVER_MARGIN = 0.05  # a level found across more columns beats a commoner one by at least this share
+_EXACT_LEVELS = 4  # pixels within this many data steps of the background count as exactly at it
+_NEAR_BACKGROUND = 0.1  # deviations up to this are the background's noise and ringing, not ink or panels
+_TOL_SPREAD = 1.5  # background tolerance: 1.5 x the 90th percentile of those deviations ...
+_TOL_MAX = 0.06  # ... at most this (and at least two data steps)
+_MIN_INK = 0.1  # ink differs from the background by at least this (and by 2 x the wide tolerance)
+_STRONG_CONTRAST = 0.5  # strong ink: at least half the contrast of the bottom rows' marks
+_FAINT_CONTRAST = 0.25  # faint ink (grey text beside white marks): a quarter of it
+_INK_BINS = 64  # histogram bins when looking for the ink colour
+_MIN_LONG_RUN = 24  # textured runs at least this long (and 1/32 of the width) are image, not text
+_INKED_ROW = 0.002  # share of a row in ink that makes it a text row
+_MIN_INK_PIXELS = 20  # a text band holds at least this many ink pixels (and _INKED_ROW of its area)
 
 
 def _region(grey: np.ndarray) -> tuple[np.ndarray, float, int] | None:
@@ -100,8 +117,8 @@ def _region(grey: np.ndarray) -> tuple[np.ndarray, float, int] | None:
     lo, hi = float(a.min()), float(a.max())
     if not hi > lo:
         return None
-    step = 1.0 / (hi - lo) if grey.dtype.kind in "ui" else 1.0 / 255
-    return (a - lo) * np.float32(1.0 / (hi - lo)), min(step, 1.0 / 255), start
+    step = 1.0 / (hi - lo) if grey.dtype.kind in "ui" else _FLOAT_STEP
+    return (a - lo) * np.float32(1.0 / (hi - lo)), min(step, _FLOAT_STEP), start
 
 
 def _bar_noise(region: np.ndarray, step: float) -> float:
@@ -114,9 +131,9 @@ def _bar_noise(region: np.ndarray, step: float) -> float:
     """
     rows = region[-_BOTTOM_ROWS:]
     d = np.abs(np.diff(rows, axis=1))
-    if np.mean(d <= 0.5 * step) >= 0.5:
+    if np.mean(d <= 0.5 * step) >= _DRAWN_EQUAL:
         return 0.0  # drawn: most neighbours exactly equal
-    sigma = float(np.median(d)) / 0.954  # median |N(0, 2 sigma^2)| = 0.954 sigma
+    sigma = float(np.median(d)) / _HALF_NORMAL_MEDIAN
     return sigma if sigma <= _MAX_NOISE else 0.0
 
 
@@ -134,7 +151,7 @@ def _quieten(region: np.ndarray, step: float) -> tuple[np.ndarray, float]:
     q = max(2 * tol, _NOISE_STEPS * sigma)
     quiet = np.float32(b) + np.float32(q) * np.round((region - np.float32(b)) * np.float32(1 / q))
     at = quiet[-_BOTTOM_ROWS:] == np.float32(b)
-    if at.mean() < _QUIET_SHARE or np.mean(at.mean(axis=0) >= 0.25) < _QUIET_COLUMNS:
+    if at.mean() < _QUIET_SHARE or np.mean(at.mean(axis=0) >= _FILLED) < _QUIET_COLUMNS:
         return region, step  # no one level across the bottom rows: a smooth image, not a bar
     return quiet, q
 
@@ -149,18 +166,18 @@ def _background(region: np.ndarray, step: float) -> tuple[float, float, float, l
     """
     rows = region[-_BOTTOM_ROWS:]
     bottom = rows.ravel()
-    hist, edges = np.histogram(bottom, bins=256, range=(0.0, 1.0))
+    hist, edges = np.histogram(bottom, bins=_LEVEL_BINS, range=(0.0, 1.0))
     k = _widest_level(rows, hist, edges)
-    sel = bottom[(bottom >= edges[max(k - 1, 0)]) & (bottom <= edges[min(k + 2, 256)])]
+    sel = bottom[(bottom >= edges[max(k - 1, 0)]) & (bottom <= edges[min(k + 2, _LEVEL_BINS)])]
     b = float(np.median(sel)) if sel.size else float(np.median(bottom))
     dev = np.abs(bottom - b)
-    exact = float(np.mean(dev <= 4 * step))
+    exact = float(np.mean(dev <= _EXACT_LEVELS * step))
     equal = (np.abs(np.diff(rows, axis=1)) <= 0.5 * step).view(np.uint8)
     short, long_flat = flat_runs(equal, _RUN, _PANEL)
     panel = short.ravel() & (dev > step)
-    close = dev[(dev <= 0.1) & ~panel]  # background with its noise and JPEG ringing, not flat panels
+    close = dev[(dev <= _NEAR_BACKGROUND) & ~panel]  # background with its noise and JPEG ringing, not flat panels
     spread = float(np.percentile(close, 90)) if close.size else 0.0
-    tol = float(np.clip(1.5 * spread, 2 * step, 0.06))
+    tol = float(np.clip(_TOL_SPREAD * spread, 2 * step, _TOL_MAX))
     return b, tol, exact, _panel_levels(bottom, hist, edges, b, tol, long_flat.ravel())
 
 
@@ -177,9 +194,9 @@ def _widest_level(rows: np.ndarray, hist: np.ndarray, edges: np.ndarray) -> int:
         k = int(hist.argmax())
         if hist[k] == 0:
             break
-        at = (rows >= edges[max(k - 1, 0)]) & (rows <= edges[min(k + 2, 256)])
-        cover = float(np.mean(at.mean(axis=0) >= 0.25))  # columns where it fills a quarter of the rows (not a line)
-        if cover > best_cover + 0.05:
+        at = (rows >= edges[max(k - 1, 0)]) & (rows <= edges[min(k + 2, _LEVEL_BINS)])
+        cover = float(np.mean(at.mean(axis=0) >= _FILLED))  # columns where it fills a quarter of the rows
+        if cover > best_cover + _COVER_MARGIN:
             best, best_cover = k, cover
         hist[max(k - 2, 0) : k + 3] = 0
     return best
@@ -189,12 +206,12 @@ def _panel_levels(bottom: np.ndarray, hist: np.ndarray, edges: np.ndarray, b: fl
     """Levels other than the background that fill panels: common in the bottom rows, mostly in long flat runs."""
     levels = []
     hist = hist.copy()
-    hist[np.abs(0.5 * (edges[:-1] + edges[1:]) - b) <= max(tol, 2.0 / 256)] = 0
+    hist[np.abs(0.5 * (edges[:-1] + edges[1:]) - b) <= max(tol, 2.0 / _LEVEL_BINS)] = 0
     for _ in range(2):
         k = int(hist.argmax())
         if hist[k] < _PANEL_SHARE * bottom.size:
             break
-        at = (bottom >= edges[max(k - 1, 0)]) & (bottom <= edges[min(k + 2, 256)])
+        at = (bottom >= edges[max(k - 1, 0)]) & (bottom <= edges[min(k + 2, _LEVEL_BINS)])
         hist[max(k - 2, 0) : k + 3] = 0
         runs = (at & long_flat).reshape(_BOTTOM_ROWS, -1)
         if runs.sum() >= 0.5 * at.sum() and np.count_nonzero(runs.any(axis=1)) == _BOTTOM_ROWS:
@@ -248,19 +265,19 @@ def _row_features(base: dict[str, np.ndarray], wide: float) -> dict[str, np.ndar
     dev, flat, panel = base["dev"], base["flat_mask"], base["panel_mask"]
     cols = dev.shape[1]
     near_wide = dev <= wide
-    strong = dev >= max(0.1, 2.0 * wide, 0.5 * base["contrast"])
-    faint = dev >= max(0.1, 2.0 * wide, 0.25 * base["contrast"])  # grey text beside white marks
+    strong = dev >= max(_MIN_INK, 2.0 * wide, _STRONG_CONTRAST * base["contrast"])
+    faint = dev >= max(_MIN_INK, 2.0 * wide, _FAINT_CONTRAST * base["contrast"])  # grey text beside white marks
     region = base["region"]
     ink_rows = region[-2 * _BOTTOM_ROWS :][strong[-2 * _BOTTOM_ROWS :]]
     if ink_rows.size:  # the ink colour: the commonest strong level in the bottom rows
-        hist, edges = np.histogram(ink_rows, bins=64, range=(0.0, 1.0))
+        hist, edges = np.histogram(ink_rows, bins=_INK_BINS, range=(0.0, 1.0))
         level = 0.5 * (edges[int(hist.argmax())] + edges[int(hist.argmax()) + 1])
-        inky = np.abs(region - np.float32(level)) <= max(wide, 1.0 / 64)
+        inky = np.abs(region - np.float32(level)) <= max(wide, 1.0 / _INK_BINS)
     else:
         inky = np.zeros_like(strong)
     ink = strong & ~base["runs_mask"]
     textured = (~near_wide & ~flat & ~inky).view(np.uint8)
-    long_runs = opening(textured, max(24, cols // 32))
+    long_runs = opening(textured, max(_MIN_LONG_RUN, cols // 32))
     uniform = base["uniform"]
     if wide > base["tol"]:
         uniform = np.maximum(uniform, fraction((np.abs(base["region"] - base["median"][:, None]) <= wide) | panel))
@@ -366,7 +383,7 @@ def _refine(f: dict[str, np.ndarray], top: int, jpeg: bool) -> int:
     separator = f["line"] & (np.abs(f["median"] - f["b"]) >= _SEPARATOR_CONTRAST)
     j = top
     while j < n and (f["clean"][j] or (j - top <= _BLOCK and f["s"][j] >= 0)) and not separator[j]:
-        if f["ink"][j] > 0.002:
+        if f["ink"][j] > _INKED_ROW:
             break
         j += 1
     if top < j < n - _MIN_ROWS and separator[j] and abs(f["median"][j] - f["median"][j - 1]) >= _SEPARATOR_CONTRAST:
@@ -399,7 +416,7 @@ def _top_separator(f: dict[str, np.ndarray], separator: np.ndarray, top: int) ->
         above = slice(j - _ABOVE_LINE, j)
         if abs(f["median"][j] - f["median"][j - 1]) < _SEPARATOR_CONTRAST:
             continue
-        if not f["clean"][above].any() and (f["ink"][above] <= 0.002).all() and (f["s"][j : j + 3] > 0).all():
+        if not f["clean"][above].any() and (f["ink"][above] <= _INKED_ROW).all() and (f["s"][j : j + 3] > 0).all():
             return int(j)
     return None
 
@@ -439,7 +456,7 @@ def _text_like(f: dict[str, np.ndarray], top: int) -> bool:
     band = f["ink_mask"][top:][~(f["line"][top:] & f["off"][top:])]
     band = band & ~(band.mean(axis=0) >= _SEPARATOR)[None, :]
     count = int(np.count_nonzero(band))
-    if count < max(20, 0.002 * band.size):
+    if count < max(_MIN_INK_PIXELS, _INKED_ROW * band.size):
         return False
     labels, n = ndimage.label(band, structure=np.ones((3, 3)))
     sizes = np.bincount(labels.ravel(), minlength=n + 1)
