@@ -40,6 +40,7 @@ Definitions (``N`` measured points of the evaluation length)
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -230,34 +231,30 @@ def resolve_profile_names(names: str | Iterable[str] | None) -> list[str]:
     """Parameter names (case-insensitive, comma-separated or a list; None or "all" = every one) -> canonical names."""
     if names is None:
         return list(PROFILE_PARAMETERS)
-    if isinstance(names, str):
-        names = names.split(",")
     lookup = {k.lower(): k for k in PROFILE_PARAMETERS}
-    out = []
-    for raw in names:
-        n = raw.strip()
-        if not n:
-            continue
-        if n.lower() == "all":
-            out.extend(PROFILE_PARAMETERS)
-        elif n in PROFILE_PARAMETERS or n.lower() in lookup:
-            out.append(n if n in PROFILE_PARAMETERS else lookup[n.lower()])
-        else:
-            raise SurfscanError(f"unknown profile parameter {n!r}; known: {', '.join(PROFILE_PARAMETERS)}")
-    return list(dict.fromkeys(out))
+    wanted = [n.strip() for n in (names.split(",") if isinstance(names, str) else names) if n.strip()]
+    unknown = [n for n in wanted if n not in PROFILE_PARAMETERS and n.lower() not in lookup and n.lower() != "all"]
+    if unknown:
+        raise SurfscanError(f"unknown profile parameter {unknown[0]!r}; known: {', '.join(PROFILE_PARAMETERS)}")
+    out = [[*PROFILE_PARAMETERS] if n.lower() == "all" else [n if n in PROFILE_PARAMETERS else lookup[n.lower()]]
+           for n in wanted]
+    return list(dict.fromkeys(name for group in out for name in group))
 
 
 def profile_roughness_with_settings(
-    profile: Profile,
-    names: str | Iterable[str] | None = None,
-    lambda_c: float | str | None = None,
-    lambda_s: float | str | None = None,
-    n_sampling: int = 5,
-    *,
-    form: str = "none",
-    **options: float,
+    profile: Profile, names: str | Iterable[str] | None = None, **kwargs: Any
 ) -> tuple[dict[str, float], dict[str, Any]]:
-    """Like :func:`profile_roughness`, also returning the operator chain applied (a settings dict)."""
+    """Like :func:`profile_roughness` (the same arguments), also returning the operator chain applied (a dict)."""
+    bound = inspect.signature(profile_roughness).bind(profile, names, **kwargs)  # its defaults, one place
+    bound.apply_defaults()
+    a = bound.arguments
+    return _measured(profile, names, a["lambda_c"], a["lambda_s"], a["n_sampling"], a["form"], a["options"])
+
+
+def _measured(profile: Profile, names: str | Iterable[str] | None, lambda_c: float | str | None,
+              lambda_s: float | str | None, n_sampling: int, form: str,
+              options: dict[str, float]) -> tuple[dict[str, float], dict[str, Any]]:
+    """The parameters and the operator chain (see :func:`profile_roughness`)."""
     selected = resolve_profile_names(names)
     unknown = set(options) - {"rmr_c", "rdc_p", "rdc_q"}
     if unknown:
@@ -332,4 +329,4 @@ def profile_roughness(
     >>> {k: round(v, 3) for k, v in ss.profile_roughness(p, ["Ra", "Rq", "Rz"]).items()}
     {'Ra': 0.06, 'Rq': 0.071, 'Rz': 0.258}
     """
-    return profile_roughness_with_settings(profile, names, lambda_c, lambda_s, n_sampling, form=form, **options)[0]
+    return _measured(profile, names, lambda_c, lambda_s, n_sampling, form, options)[0]

@@ -102,6 +102,30 @@ def _log_uniform(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.n
     return np.exp(rng.uniform(math.log(lo), math.log(hi), n))
 
 
+def _plant(rng: np.random.Generator, canvas: np.ndarray, n: int, diameters_um: tuple[float, float],
+           amplitudes: tuple[float, float], px: float, margin_px: float, border_um: float, bump, column: str):
+    """Plant up to ``n`` discs into ``canvas``: diameters (µm) and amplitudes log-uniform, non-overlapping.
+
+    ``bump(r, R, A)`` is a disc's added value at distance ``r`` (pixels) from its centre, for radius ``R``
+    (pixels) and amplitude ``A``. Returns the truth (``x_um``, ``y_um``, ``diameter_um`` and the amplitude
+    as ``column``) and the ``(row, col, radius)`` of the discs placed.
+    """
+    d_px = _log_uniform(rng, *diameters_um, n) / px
+    amp = _log_uniform(rng, *amplitudes, n)
+    centres = place_discs(rng, canvas.shape, d_px, margin_px=margin_px, border_px=border_um / px)
+    ok = ~np.isnan(centres[:, 0])
+    for (cy, cx), d, a in zip(centres[ok], d_px[ok], amp[ok]):
+        _stamp(canvas, cy, cx, d / 2, lambda r, R=d / 2, A=a: bump(r, R, A))
+    truth = pd.DataFrame({"x_um": centres[ok, 1] * px, "y_um": centres[ok, 0] * px, "diameter_um": d_px[ok] * px,
+                          column: amp[ok]})
+    return truth, [(cy, cx, d / 2) for (cy, cx), d in zip(centres[ok], d_px[ok])]
+
+
+def _paraboloid(r: np.ndarray, radius: float, height: float) -> np.ndarray:
+    """A paraboloid cap ``h (1 - (r/R)^2)`` (a protrusion on a height map)."""
+    return height * np.clip(1 - (r / radius) ** 2, 0, None)
+
+
 def _form(shape: tuple[int, int], dx: float, dy: float, rng: np.random.Generator, tilt: float, bow: float,
           waviness_um: float, waviness_wavelength_um: float) -> np.ndarray:
     """Tilt (µm/µm), bow (sag at the corners, µm) and a sinusoidal waviness of random direction."""
@@ -213,13 +237,7 @@ def synthetic_height_map(
     ny, nx = shape
     z = correlated_noise(rng, shape, grain_um * _SIGMA_PER_GRAIN / dx) * np.float32(sq_um)
     z += _form(shape, dx, dx, rng, tilt, bow_um, waviness_um, waviness_wavelength_um)
-    d_px = _log_uniform(rng, *diameters_um, n_protrusions) / dx
-    h = _log_uniform(rng, *heights_um, n_protrusions)
-    centres = place_discs(rng, shape, d_px, margin_px=3.0, border_px=border_um / dx)
-    ok = ~np.isnan(centres[:, 0])
-    taken = [(cy, cx, d / 2) for (cy, cx), d in zip(centres[ok], d_px[ok])]
-    for (cy, cx), d, hh in zip(centres[ok], d_px[ok], h[ok]):
-        _stamp(z, cy, cx, d / 2, lambda r, R=d / 2, H=hh: H * np.clip(1 - (r / R) ** 2, 0, None))
+    truth, taken = _plant(rng, z, n_protrusions, diameters_um, heights_um, dx, 3.0, border_um, _paraboloid, "height_um")
     pit_d = rng.uniform(5, 25, n_pits) / dx
     pits = place_discs(rng, shape, pit_d, margin_px=6.0, taken=taken)
     for (cy, cx), d in zip(pits, pit_d):
@@ -230,9 +248,6 @@ def synthetic_height_map(
     z[iy, ix] += (rng.uniform(5, 40, n_spikes) * sq_um * np.where(np.arange(n_spikes) % 2, -1, 1)).astype(np.float32)
     z = z.astype(np.float64)
     z[_dropouts(rng, shape, nan_fraction, taken)] = np.nan
-    truth = pd.DataFrame(
-        {"x_um": centres[ok, 1] * dx, "y_um": centres[ok, 0] * dx, "diameter_um": d_px[ok] * dx, "height_um": h[ok]}
-    )
     meta = {"instrument": "synthetic", "seed": seed, "sq_um": sq_um, "grain_um": grain_um}
     return Surface(z, dx, dx, meta), truth
 
@@ -336,14 +351,13 @@ def synthetic_micrograph(
     rel = _texture(rng, shape, grain_um / pixel_size, texture_rms, texture_skew)
     if n_cracks:
         rel += _cracks(rng, shape, n_cracks, max(1.0, grain_um / pixel_size), 0.5)
-    d_px = _log_uniform(rng, *diameters_um, n_protrusions) / pixel_size
-    c = _log_uniform(rng, *contrasts, n_protrusions)
     sign = -1.0 if polarity == "dark" else 1.0
-    centres = place_discs(rng, shape, d_px, margin_px=4.0, border_px=border_um / pixel_size)
-    ok = ~np.isnan(centres[:, 0])
-    for (cy, cx), d, cc in zip(centres[ok], d_px[ok], c[ok]):
-        w = max(0.5, 0.08 * d / 2)
-        _stamp(rel, cy, cx, d / 2, lambda r, R=d / 2, C=sign * cc, W=w: C * 0.5 * (1 - np.tanh((r - R) / W)))
+
+    def soft_disc(r: np.ndarray, radius: float, contrast: float) -> np.ndarray:  # edge width 8 % of the radius
+        return sign * contrast * 0.5 * (1 - np.tanh((r - radius) / max(0.5, 0.08 * radius)))
+
+    truth, _ = _plant(rng, rel, n_protrusions, diameters_um, contrasts, pixel_size, 4.0, border_um, soft_disc,
+                      "contrast")
     yy = (np.arange(ny, dtype=np.float32) - (ny - 1) / 2) / (ny / 2)
     xx = (np.arange(nx, dtype=np.float32) - (nx - 1) / 2) / (nx / 2)
     a = rng.uniform(0, 2 * math.pi)
@@ -352,14 +366,6 @@ def synthetic_micrograph(
     img = brightness * ramp * vig * (1 + rel)
     img += rng.standard_normal(shape, dtype=np.float32) * np.float32(noise_rms * brightness)
     image = np.clip(np.rint(img), 0, 255).astype(np.uint8)
-    truth = pd.DataFrame(
-        {
-            "x_um": centres[ok, 1] * pixel_size,
-            "y_um": centres[ok, 0] * pixel_size,
-            "diameter_um": d_px[ok] * pixel_size,
-            "contrast": c[ok],
-        }
-    )
     meta = {"instrument": "synthetic", "seed": seed, "grain_um": grain_um, "pixel_size_source": "synthetic"}
     return Micrograph(image, pixel_size, meta), truth
 
