@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ._renamed import renamed_fields
 from .errors import SurfscanError
 from .filters import apply_filters
 from .iso25178 import registry_units, resolve_names, roughness
@@ -24,6 +25,7 @@ __all__ = ["RoughnessSettings", "prepare", "prepare_with_chain", "measure_roughn
 FILTER_MODES = ("manual", "auto")
 
 
+@renamed_fields({"lambda_s": "lambda_s_um", "lambda_c": "lambda_c_um"})
 @dataclass(frozen=True)
 class RoughnessSettings:
     """How a height map is prepared before its parameters are computed.
@@ -32,27 +34,30 @@ class RoughnessSettings:
     ----------
     level : str
         Levelling method (``"plane"``, ``"poly:N"``, ``"rows"``, ``"none"``).
-    lambda_s : float or None
+    lambda_s_um : float or None
         S-filter cut-off in µm (None = no S-filter).
-    lambda_c : float or None
+    lambda_c_um : float or None
         L-filter cut-off in µm (None = no L-filter).
     robust : bool
         Use the ISO 16610-71 robust Gaussian for both filters.
     params : tuple of str or None
         Parameter names or families; None = all.
     filters : str
-        ``"manual"`` (``lambda_s``/``lambda_c`` as given) or ``"auto"`` (chosen
+        ``"manual"`` (``lambda_s_um``/``lambda_c_um`` as given) or ``"auto"`` (chosen
         per surface from its sampling and field, :func:`surfscan.nesting.choose_filters`;
-        ``lambda_s``/``lambda_c`` must then be None).
+        ``lambda_s_um``/``lambda_c_um`` must then be None).
     outliers : str or None
         Outlier removal method before levelling (:func:`surfscan.remove_outliers`), None = none.
     fill : str or None
         Fill method for non-measured points (:func:`surfscan.fill_nonmeasured`), None = none.
+
+    The names without the unit (``lambda_s``, ``lambda_c``) are still accepted,
+    with a DeprecationWarning, for one release.
     """
 
     level: str = "plane"
-    lambda_s: float | None = None
-    lambda_c: float | None = None
+    lambda_s_um: float | None = None
+    lambda_c_um: float | None = None
     robust: bool = False
     params: tuple[str, ...] | None = None
     filters: str = "manual"
@@ -64,7 +69,7 @@ class RoughnessSettings:
 
         if self.filters not in FILTER_MODES:
             raise SurfscanError(f"filters {self.filters!r}: use {' or '.join(FILTER_MODES)}")
-        if self.filters == "auto" and (self.lambda_s or self.lambda_c):
+        if self.filters == "auto" and (self.lambda_s_um or self.lambda_c_um):
             raise SurfscanError("filters 'auto' chooses lambda_s and lambda_c itself; give either 'auto' or the "
                                 "cut-offs, not both")
         if self.outliers is not None and self.outliers not in OUTLIER_METHODS:
@@ -77,8 +82,8 @@ class RoughnessSettings:
         d = asdict(self)
         return {
             "level": d["level"],
-            "lambda_s_um": d["lambda_s"],
-            "lambda_c_um": d["lambda_c"],
+            "lambda_s_um": d["lambda_s_um"],
+            "lambda_c_um": d["lambda_c_um"],
             "robust": d["robust"],
             "params": list(d["params"]) if d["params"] else "all",
             "filters": d["filters"],
@@ -121,7 +126,7 @@ def prepare_with_chain(surface: Surface, settings: RoughnessSettings) -> tuple[S
     if settings.fill:
         surface = fill_nonmeasured(surface, settings.fill)
         chain["points_filled"] = int(surface.meta["points_filled"])
-    lambda_s, lambda_c, choice = settings.lambda_s, settings.lambda_c, ""
+    lambda_s, lambda_c, choice = settings.lambda_s_um, settings.lambda_c_um, ""
     if settings.filters == "auto":
         lambda_s, lambda_c, choice = choose_filters(surface)
     chain.update(F_operator=f"level {settings.level}", S_filter=_filter_text("lambda_s", lambda_s, settings.robust),

@@ -269,6 +269,12 @@ def test_old_batch_setting_names_warn_and_keep_the_results_key():
     assert old == new and old.hash == new.hash
     with pytest.warns(DeprecationWarning, match="use 'protrusion_settings'"):
         assert old.defect_settings == (("k", 5.0),)
+    with pytest.warns(DeprecationWarning, match="RoughnessSettings: 'lambda_c' is deprecated.*use 'lambda_c_um'"):
+        rough = RoughnessSettings(lambda_s=0.8, lambda_c=80.0)
+    assert rough == RoughnessSettings(lambda_s_um=0.8, lambda_c_um=80.0)
+    assert rough.as_dict()["lambda_c_um"] == 80.0
+    assert BatchSettings(roughness_settings=rough).hash == BatchSettings(
+        roughness_settings=RoughnessSettings(lambda_s_um=0.8, lambda_c_um=80.0)).hash
 
 
 def test_bad_files_are_recorded_and_the_batch_goes_on(samples, tmp_path):

@@ -267,7 +267,7 @@ def test_roughness_table_of_a_sinusoid_matches_the_analytic_truth():
 
 def test_roughness_steps_report_progress_then_the_result():
     s = ss.Surface(np.random.default_rng(4).normal(size=(50, 50)), 0.5, 0.5)
-    steps = _roughness.roughness_steps(s, ss.pipeline.RoughnessSettings(lambda_c=10.0, params=("height",)))
+    steps = _roughness.roughness_steps(s, ss.pipeline.RoughnessSettings(lambda_c_um=10.0, params=("height",)))
     names = []
     with pytest.raises(StopIteration) as done:
         while True:

@@ -84,7 +84,7 @@ def test_auto_chain_applies_the_chosen_cutoffs():
     s = rough()
     ls, lc, _ = choose_filters(s)
     values, _, chain = measure_roughness_chain(s, RoughnessSettings(filters="auto", params=("Sa", "Sq")))
-    manual, _ = measure_roughness(s, RoughnessSettings(lambda_s=ls, lambda_c=lc, params=("Sa", "Sq")))
+    manual, _ = measure_roughness(s, RoughnessSettings(lambda_s_um=ls, lambda_c_um=lc, params=("Sa", "Sq")))
     assert values == manual
     assert (chain["lambda_s_um"], chain["lambda_c_um"], chain["filters"]) == (ls, lc, "auto")
     assert chain["F_operator"] == "level plane" and "ISO 16610-61" in chain["S_filter"]
@@ -107,7 +107,7 @@ def test_chain_records_outliers_and_fill():
 
 def test_settings_refuse_conflicts_and_unknown_names():
     with pytest.raises(SurfscanError, match="not both"):
-        RoughnessSettings(filters="auto", lambda_c=80.0)
+        RoughnessSettings(filters="auto", lambda_c_um=80.0)
     with pytest.raises(SurfscanError, match="filters 'sometimes'"):
         RoughnessSettings(filters="sometimes")
     with pytest.raises(SurfscanError, match="outliers 'spikes'"):
@@ -120,7 +120,7 @@ def test_user_cutoffs_outside_the_sampling_or_field_warn_naming_the_file():
     s = rough()  # 0.5 µm sampling, 100 x 120 µm field
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        measure_roughness(s, RoughnessSettings(lambda_s=0.8, lambda_c=500.0, params=("Sa",)))
+        measure_roughness(s, RoughnessSettings(lambda_s_um=0.8, lambda_c_um=500.0, params=("Sa",)))
     lines = [str(w.message) for w in caught if issubclass(w.category, SurfscanWarning)]
     assert any("E1_site1.x3p" in ln and "two pixels" in ln for ln in lines)
     assert any("E1_site1.x3p" in ln and "longer than the measured field" in ln for ln in lines)

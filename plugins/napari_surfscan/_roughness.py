@@ -101,8 +101,8 @@ class RoughnessResult:
         """One line: levelling and filter cut-offs."""
         s = self.settings
         parts = [f"level {s.level}"]
-        parts.append(f"λs {s.lambda_s:g} µm" if s.lambda_s else "no S-filter")
-        parts.append(f"λc {s.lambda_c:g} µm" if s.lambda_c else "no L-filter")
+        parts.append(f"λs {s.lambda_s_um:g} µm" if s.lambda_s_um else "no S-filter")
+        parts.append(f"λc {s.lambda_c_um:g} µm" if s.lambda_c_um else "no L-filter")
         if s.robust:
             parts.append("robust")
         cleaned = self.cleaning.describe(self.counts)

@@ -193,8 +193,8 @@ def _settings_from(run: dict[str, Any]):
     from ..pipeline import RoughnessSettings
 
     s = run["settings"]
-    return RoughnessSettings(level=s.get("level", "plane"), lambda_s=s.get("lambda_s_um"),
-                             lambda_c=s.get("lambda_c_um"), robust=bool(s.get("robust", False)),
+    return RoughnessSettings(level=s.get("level", "plane"), lambda_s_um=s.get("lambda_s_um"),
+                             lambda_c_um=s.get("lambda_c_um"), robust=bool(s.get("robust", False)),
                              filters=s.get("filters") or "manual", outliers=s.get("outliers"), fill=s.get("fill"))
 
 

@@ -154,7 +154,7 @@ def _roughness_settings(args: argparse.Namespace, names: tuple[str, ...] | None,
         raise SurfscanError("--filters auto chooses lambda_s and lambda_c itself; drop --lambda-s/--lambda-c")
     outliers = args.outliers or (spec.outliers if spec is not None else None)
     fill = args.fill or (spec.fill if spec is not None else None)
-    return RoughnessSettings(level=args.level, lambda_s=args.lambda_s, lambda_c=args.lambda_c, robust=args.robust,
+    return RoughnessSettings(level=args.level, lambda_s_um=args.lambda_s, lambda_c_um=args.lambda_c, robust=args.robust,
                              params=names, filters=filters, outliers=outliers, fill=fill)
 
 

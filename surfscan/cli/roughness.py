@@ -56,7 +56,7 @@ def settings_from_args(args: argparse.Namespace, params: tuple[str, ...] | None)
 
     if args.filters == "auto" and (args.lambda_s or args.lambda_c):
         raise SurfscanError("--filters auto chooses lambda_s and lambda_c itself; drop --lambda-s/--lambda-c")
-    return RoughnessSettings(level=args.level, lambda_s=args.lambda_s, lambda_c=args.lambda_c, robust=args.robust,
+    return RoughnessSettings(level=args.level, lambda_s_um=args.lambda_s, lambda_c_um=args.lambda_c, robust=args.robust,
                              params=params, filters=args.filters, outliers=args.outliers, fill=args.fill)
 
 

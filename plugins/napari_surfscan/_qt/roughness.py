@@ -125,8 +125,8 @@ class RoughnessWidget(MeasurementWidget):
         """The settings shown in the form (0 µm = filter off)."""
         return RoughnessSettings(
             level=self.level_box.currentText(),
-            lambda_s=self.lambda_s.value() or None,
-            lambda_c=self.lambda_c.value() or None,
+            lambda_s_um=self.lambda_s.value() or None,
+            lambda_c_um=self.lambda_c.value() or None,
             robust=self.robust.isChecked(),
             params=_parameter_selection(self.params.currentText()),
         )

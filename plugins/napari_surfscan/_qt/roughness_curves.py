@@ -104,7 +104,7 @@ class ProfilePanel(QWidget):
         if self.result is None or not lines:
             return None
         try:
-            self.line = line_profile(self.result.prepared, lines[-1], self.result.settings.lambda_c is not None)
+            self.line = line_profile(self.result.prepared, lines[-1], self.result.settings.lambda_c_um is not None)
         except SurfscanError as exc:  # in words: line shorter than a pixel, outside the map, too short to measure
             self.note.setText(f"No profile: {exc}")
             return None
