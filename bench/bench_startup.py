@@ -54,9 +54,17 @@ def surfscan_command() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "surfscan"]
 
 
+def child_env(cache_dir: str) -> dict[str, str]:
+    """The environment of a measured process: its compile cache is ``cache_dir``; Python writes and reuses
+    its bytecode (``.pyc``) as after ``pip install``, even where PYTHONDONTWRITEBYTECODE is set here."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def run_once(cmd: list[str], cache_dir: str) -> float:
     """Wall seconds of one fresh process; its compile cache is ``cache_dir``. A failing command stops the bench."""
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
+    env = child_env(cache_dir)
     t0 = time.perf_counter()
     out = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     elapsed = time.perf_counter() - t0
@@ -73,7 +81,7 @@ def import_offenders(cmd: list[str], cache_dir: str, top: int = 12) -> list[tupl
     """The slowest imports of a command (seconds, cumulative), from ``python -X importtime``."""
     if cmd[0] != sys.executable:  # the script: run the same entry point under this Python
         cmd = [sys.executable, "-m", "surfscan", *cmd[1:]]
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
+    env = child_env(cache_dir)
     out = subprocess.run([sys.executable, "-X", "importtime", *cmd[1:]], env=env, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True)
     rows = []
