@@ -37,6 +37,7 @@ __all__ = ["descent_pointers", "resolve_basins", "adjacency", "prune", "rim_poin
 _OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 0), (0, 1), (1, -1), (1, 0), (1, 1))
 # the four forward neighbours (right, down-left, down, down-right): each 8-adjacent pair once
 _FORWARD = ((0, 1), (1, -1), (1, 0), (1, 1))
+_BLOCK_ROWS = 256  # rows per block of the descent search: a few 256 x 2048 temporaries (4 MiB) at a time
 _PARALLEL_EDGES = 3  # edges per component above which repeated component pairs are removed
 
 
@@ -66,22 +67,30 @@ def descent_pointers(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     hills (``high``). Returns two flat int32 arrays. The 3 x 3 search is
     separable: the extreme of three along each row, then the extreme of those
     three rows; taking the first of equals in both steps gives the smallest
-    (row, column) offset, i.e. the smallest flat index.
+    (row, column) offset, i.e. the smallest flat index. Blocks of rows keep
+    the temporaries small.
     """
     ny, nx = z.shape
-    nan = np.isnan(z)
-    index = np.arange(z.size, dtype=np.int32).reshape(ny, nx)
-    out = []
-    for fill, extreme in ((np.inf, np.minimum), (-np.inf, np.maximum)):
-        zf = np.pad(np.where(nan, fill, z), 1, constant_values=fill)  # a non-measured point is never chosen
-        row_best, dj = _extreme3(zf, 1, extreme)  # (ny+2, nx): the extreme of three along every padded row
-        _, di = _extreme3(row_best, 0, extreme)  # (ny, nx): the extreme of three of those rows
-        column = np.where(di < 0, dj[:-2], np.where(di > 0, dj[2:], dj[1:-1]))  # the chosen row's column offset
-        pointer = index + di.astype(np.int32) * nx
-        pointer += column
-        pointer[nan] = -1
-        out.append(pointer.ravel())
-    return out[0], out[1]
+    low = np.empty((ny, nx), dtype=np.int32)
+    high = np.empty((ny, nx), dtype=np.int32)
+    for r0 in range(0, ny, _BLOCK_ROWS):
+        r1 = min(r0 + _BLOCK_ROWS, ny)
+        lo, hi = max(r0 - 1, 0), min(r1 + 1, ny)  # one row of context above and below
+        block = z[lo:hi]
+        nan = np.isnan(block)
+        index = np.arange(r0 * nx, r1 * nx, dtype=np.int32).reshape(r1 - r0, nx)
+        for out, fill, extreme in ((low, np.inf, np.minimum), (high, -np.inf, np.maximum)):
+            # rows r0-1 .. r1, those outside the map filled; a non-measured point is never chosen
+            zf = np.pad(np.where(nan, fill, block), ((int(r0 == 0), int(r1 == ny)), (1, 1)), constant_values=fill)
+            row_best, dj = _extreme3(zf, 1, extreme)  # (rows + 2, nx): the extreme of three along every row
+            _, di = _extreme3(row_best, 0, extreme)  # (rows, nx): the extreme of three of those rows
+            column = np.where(di < 0, dj[:-2], np.where(di > 0, dj[2:], dj[1:-1]))  # the chosen row's offset
+            pointer = out[r0:r1]
+            np.multiply(di, nx, out=pointer, dtype=np.int32, casting="unsafe")
+            pointer += index
+            pointer += column
+            pointer[nan[r0 - lo : r0 - lo + r1 - r0]] = -1
+    return low.ravel(), high.ravel()
 
 
 def _roots(pointer: np.ndarray) -> np.ndarray:
@@ -119,7 +128,8 @@ def _first_in_runs(key: np.ndarray, hs: np.ndarray) -> np.ndarray:
     starts = np.empty(key.size, dtype=bool)
     starts[0] = True
     np.not_equal(key[1:], key[:-1], out=starts[1:])
-    run = np.cumsum(starts) - 1
+    run = np.cumsum(starts, dtype=np.int32)
+    run -= 1
     run_min = np.minimum.reduceat(hs, np.flatnonzero(starts))
     candidate = np.flatnonzero(hs == run_min[run])
     first = np.empty(candidate.size, dtype=bool)
@@ -130,38 +140,45 @@ def _first_in_runs(key: np.ndarray, hs: np.ndarray) -> np.ndarray:
 
 
 def adjacency(z: np.ndarray, basin: np.ndarray, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Touching point pairs of different basins: the edges of the merge graph.
+    """The edges of the merge graph: every pair of 8-adjacent basins once, with its lowest saddle.
 
-    Returns ``(a, b, saddle)``: the basins on either side (``a`` of the first
-    point of the pair) and the pair's saddle height, the higher of its two
-    values of ``h = sign * z`` (the level at which flooding joins the two
-    points). Along a boundary between two basins only the lowest of
-    consecutive pairs is kept (the pairs are visited along the boundary:
-    column by column for the horizontal neighbours, row by row for the
-    others); a basin pair may still appear more than once, and only its
-    lowest edge matters.
+    Returns ``(a, b, saddle)`` with ``a < b`` the two basins and ``saddle``
+    the lowest level at which flooding ``h = sign * z`` joins them: the
+    minimum over their touching point pairs of the higher of the two values.
+    The pairs are gathered one neighbour direction at a time, each first
+    thinned along the boundary (the lowest of consecutive pairs of the same
+    two basins: visited column by column for the horizontal neighbours, row by
+    row for the others) and merged into the edges found so far, which keeps
+    the temporaries to a few times the number of edges.
     """
     ny, nx = z.shape
     b2 = basin.reshape(ny, nx)
-    h2 = sign * z
     nb = int(basin.max()) + 1
-    parts_a, parts_b, parts_h = [], [], []
-    for di, dj in _FORWARD:
+    lo = hi = np.empty(0, dtype=np.int32)
+    level = np.empty(0)
+    for k, (di, dj) in enumerate(_FORWARD):
         cols_p = slice(max(-dj, 0), nx - max(dj, 0))
         cols_q = slice(max(dj, 0), nx - max(-dj, 0))
         bp, bq = b2[: ny - di, cols_p], b2[di:, cols_q]
         cross = bp != bq
         cross &= bp >= 0
         cross &= bq >= 0
-        saddle = np.maximum(h2[: ny - di, cols_p], h2[di:, cols_q])
+        zp, zq = z[: ny - di, cols_p], z[di:, cols_q]
+        saddle = np.maximum(zp, zq) if sign > 0 else np.negative(np.minimum(zp, zq))
         if di == 0:  # a vertical boundary: visit its pairs down the columns
             cross, bp, bq, saddle = cross.T, bp.T, bq.T, saddle.T
         a, b, hs = bp[cross], bq[cross], saddle[cross]
+        del cross, saddle
         keep = _first_in_runs(a.astype(np.int64) * nb + b, hs)
-        parts_a.append(a[keep])
-        parts_b.append(b[keep])
-        parts_h.append(hs[keep])
-    return np.concatenate(parts_a), np.concatenate(parts_b), np.concatenate(parts_h)
+        a, b, hs = a[keep], b[keep], hs[keep]
+        lo = np.concatenate([lo, np.minimum(a, b)])
+        hi = np.concatenate([hi, np.maximum(a, b)])
+        level = np.concatenate([level, hs])
+        del a, b, hs, keep
+        if k % 2:  # merged every two directions: fewer sorts, temporaries still a few times the edges
+            keep = _lowest_per_pair(lo, hi, level, nb)
+            lo, hi, level = lo[keep], hi[keep], level[keep]
+    return lo, hi, level
 
 
 def _flood_rank(h: np.ndarray, points: np.ndarray) -> np.ndarray:
