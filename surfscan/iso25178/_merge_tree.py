@@ -139,43 +139,60 @@ def _first_in_runs(key: np.ndarray, hs: np.ndarray) -> np.ndarray:
     return candidate[first]
 
 
+def _touching_pairs(z: np.ndarray, basin: np.ndarray, r0: int, r1: int, sign: float, nb: int):
+    """Touching point pairs of different basins whose first point lies in rows r0..r1-1, thinned along boundaries.
+
+    Yields ``(a, b, saddle)`` per neighbour direction: the basins of the two
+    points and the higher of their two values of ``h = sign * z``. Of
+    consecutive pairs of the same two basins (visited column by column for the
+    horizontal neighbours, row by row for the others) only the lowest is kept.
+    """
+    ny, nx = z.shape
+    for di, dj in _FORWARD:
+        r1d = min(r1, ny - di)
+        if r1d <= r0:
+            continue
+        cols_p = slice(max(-dj, 0), nx - max(dj, 0))
+        cols_q = slice(max(dj, 0), nx - max(-dj, 0))
+        bp, bq = basin[r0:r1d, cols_p], basin[r0 + di : r1d + di, cols_q]
+        cross = bp != bq
+        cross &= bp >= 0
+        cross &= bq >= 0
+        zp, zq = z[r0:r1d, cols_p], z[r0 + di : r1d + di, cols_q]
+        if di == 0:  # a vertical boundary: visit its pairs down the columns
+            cross, bp, bq, zp, zq = cross.T, bp.T, bq.T, zp.T, zq.T
+        a, b = bp[cross], bq[cross]
+        hs = np.maximum(zp[cross], zq[cross]) if sign > 0 else np.negative(np.minimum(zp[cross], zq[cross]))
+        keep = _first_in_runs(a.astype(np.int64) * nb + b, hs)
+        yield a[keep], b[keep], hs[keep]
+
+
 def adjacency(z: np.ndarray, basin: np.ndarray, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The edges of the merge graph: every pair of 8-adjacent basins once, with its lowest saddle.
 
     Returns ``(a, b, saddle)`` with ``a < b`` the two basins and ``saddle``
     the lowest level at which flooding ``h = sign * z`` joins them: the
     minimum over their touching point pairs of the higher of the two values.
-    The pairs are gathered one neighbour direction at a time, each first
-    thinned along the boundary (the lowest of consecutive pairs of the same
-    two basins: visited column by column for the horizontal neighbours, row by
-    row for the others) and merged into the edges found so far, which keeps
-    the temporaries to a few times the number of edges.
+    The pairs are gathered in blocks of rows (cache-sized temporaries) and
+    merged into the edges found so far whenever they outnumber them, which
+    keeps the memory to a few times the number of edges.
     """
     ny, nx = z.shape
     b2 = basin.reshape(ny, nx)
     nb = int(basin.max()) + 1
     lo = hi = np.empty(0, dtype=np.int32)
     level = np.empty(0)
-    for k, (di, dj) in enumerate(_FORWARD):
-        cols_p = slice(max(-dj, 0), nx - max(dj, 0))
-        cols_q = slice(max(dj, 0), nx - max(-dj, 0))
-        bp, bq = b2[: ny - di, cols_p], b2[di:, cols_q]
-        cross = bp != bq
-        cross &= bp >= 0
-        cross &= bq >= 0
-        zp, zq = z[: ny - di, cols_p], z[di:, cols_q]
-        saddle = np.maximum(zp, zq) if sign > 0 else np.negative(np.minimum(zp, zq))
-        if di == 0:  # a vertical boundary: visit its pairs down the columns
-            cross, bp, bq, saddle = cross.T, bp.T, bq.T, saddle.T
-        a, b, hs = bp[cross], bq[cross], saddle[cross]
-        del cross, saddle
-        keep = _first_in_runs(a.astype(np.int64) * nb + b, hs)
-        a, b, hs = a[keep], b[keep], hs[keep]
-        lo = np.concatenate([lo, np.minimum(a, b)])
-        hi = np.concatenate([hi, np.maximum(a, b)])
-        level = np.concatenate([level, hs])
-        del a, b, hs, keep
-        if k % 2:  # merged every two directions: fewer sorts, temporaries still a few times the edges
+    pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    waiting = 0
+    for r0 in range(0, ny, _BLOCK_ROWS):
+        for a, b, hs in _touching_pairs(z, b2, r0, min(r0 + _BLOCK_ROWS, ny), sign, nb):
+            pending.append((np.minimum(a, b), np.maximum(a, b), hs))
+            waiting += a.size
+        if waiting > max(lo.size, 1 << 18) or r0 + _BLOCK_ROWS >= ny:
+            lo = np.concatenate([lo, *(p[0] for p in pending)])
+            hi = np.concatenate([hi, *(p[1] for p in pending)])
+            level = np.concatenate([level, *(p[2] for p in pending)])
+            pending, waiting = [], 0
             keep = _lowest_per_pair(lo, hi, level, nb)
             lo, hi, level = lo[keep], hi[keep], level[keep]
     return lo, hi, level
