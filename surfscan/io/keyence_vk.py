@@ -218,7 +218,7 @@ def read_vk(path: Path, channel: str | None = None, zero_is_invalid: bool = True
     Parameters
     ----------
     path : Path
-        The file.
+        A ``.vk4``/``.vk3`` binary file, or a ``.vk6``/``.vk7`` ZIP archive holding one.
     channel : str, optional
         ``"height"`` (default), ``"light"``, ``"height2"`` ... (see
         ``meta["channels"]``). Light channels are raw intensity counts.

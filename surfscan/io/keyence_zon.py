@@ -132,7 +132,7 @@ def read_zon(path: Path, channel: str | None = None) -> Surface:
     Parameters
     ----------
     path : Path
-        The file.
+        The ``.zon`` file, a ZIP archive of the height and texture images with their XML headers.
     channel : str, optional
         ``"height"`` (default). The RGB texture (``"color"``) is listed in
         ``meta["channels"]`` but cannot be returned as a height map.

@@ -198,7 +198,7 @@ def read_lext(path: Path, channel: str | None = None, invalid_mask: bool = True)
     Parameters
     ----------
     path : Path
-        The file.
+        The ``.lext`` file, a TIFF whose pages hold the height, intensity and ``INVALID`` images.
     channel : str, optional
         ``"height"`` (default) or ``"intensity"``.
     invalid_mask : bool
@@ -265,7 +265,7 @@ def read_ols(path: Path, channel: str | None = None) -> Surface:
     Parameters
     ----------
     path : Path
-        The file.
+        The ``.ols`` file, a TIFF with the texture on page 0 and the heights on page 1.
     channel : str, optional
         ``"height"`` (page 1, default) or ``"intensity"`` (page 0, the texture).
 

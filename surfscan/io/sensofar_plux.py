@@ -93,7 +93,7 @@ def read_plux(path: Path, channel: str | None = None) -> Surface:
     Parameters
     ----------
     path : Path
-        The file.
+        The ``.plux`` file, a ZIP archive of the layers with an ``index.xml`` header.
     channel : str, optional
         ``"height"`` (default) or ``"height2"`` ... for further layers.
 

@@ -263,7 +263,7 @@ def read_datx(path: Path, channel: str | None = None, isolate: bool | None = Non
     Parameters
     ----------
     path : Path
-        The file.
+        The ``.datx`` file, an HDF5 container of the measurement and its attributes.
     channel : str, optional
         ``"height"`` (default) or ``"intensity"``.
     isolate : bool, optional

@@ -195,21 +195,21 @@ def s10z(ctx: Context) -> float:
     return s5p(ctx) + s5v(ctx)
 
 
-@parameter("Sda", "um2", "feature", "Mean dale area of the significant dales")
-def sda(ctx: Context) -> float:
-    return float(np.mean(_require(motifs(ctx, "dale"), "dale").areas))
+def _mean_of(kind: str, attribute: str):
+    """The parameter function: the mean of ``attribute`` over the significant motifs of ``kind``."""
+
+    def mean(ctx: Context) -> float:
+        return float(np.mean(getattr(_require(motifs(ctx, kind), kind), attribute)))
+
+    return mean
 
 
-@parameter("Sha", "um2", "feature", "Mean hill area of the significant hills")
-def sha(ctx: Context) -> float:
-    return float(np.mean(_require(motifs(ctx, "hill"), "hill").areas))
-
-
-@parameter("Sdv", "um3", "feature", "Mean dale volume: fluid each significant dale holds up to its pour point")
-def sdv(ctx: Context) -> float:
-    return float(np.mean(_require(motifs(ctx, "dale"), "dale").volumes))
-
-
-@parameter("Shv", "um3", "feature", "Mean hill volume: material of each significant hill above its col")
-def shv(ctx: Context) -> float:
-    return float(np.mean(_require(motifs(ctx, "hill"), "hill").volumes))
+# (name, unit, motif kind, attribute, description): the mean area and volume parameters
+_MEANS = (
+    ("Sda", "um2", "dale", "areas", "Mean dale area of the significant dales"),
+    ("Sha", "um2", "hill", "areas", "Mean hill area of the significant hills"),
+    ("Sdv", "um3", "dale", "volumes", "Mean dale volume: fluid each significant dale holds up to its pour point"),
+    ("Shv", "um3", "hill", "volumes", "Mean hill volume: material of each significant hill above its col"),
+)
+for _name, _unit, _kind, _attribute, _description in _MEANS:
+    parameter(_name, _unit, "feature", _description)(_mean_of(_kind, _attribute))
