@@ -139,13 +139,14 @@ def _first_in_runs(key: np.ndarray, hs: np.ndarray) -> np.ndarray:
     return candidate[first]
 
 
-def _touching_pairs(z: np.ndarray, basin: np.ndarray, r0: int, r1: int, sign: float, nb: int):
+def _touching_pairs(z: np.ndarray, basin: np.ndarray, r0: int, r1: int, sign: float, nb: int, holes: bool):
     """Touching point pairs of different basins whose first point lies in rows r0..r1-1, thinned along boundaries.
 
     Yields ``(a, b, saddle)`` per neighbour direction: the basins of the two
     points and the higher of their two values of ``h = sign * z``. Of
     consecutive pairs of the same two basins (visited column by column for the
     horizontal neighbours, row by row for the others) only the lowest is kept.
+    ``holes`` says whether some points are not measured (basin -1).
     """
     ny, nx = z.shape
     for di, dj in _FORWARD:
@@ -155,14 +156,16 @@ def _touching_pairs(z: np.ndarray, basin: np.ndarray, r0: int, r1: int, sign: fl
         cols_p = slice(max(-dj, 0), nx - max(dj, 0))
         cols_q = slice(max(dj, 0), nx - max(-dj, 0))
         bp, bq = basin[r0:r1d, cols_p], basin[r0 + di : r1d + di, cols_q]
-        cross = bp != bq
-        cross &= bp >= 0
-        cross &= bq >= 0
         zp, zq = z[r0:r1d, cols_p], z[r0 + di : r1d + di, cols_q]
         if di == 0:  # a vertical boundary: visit its pairs down the columns
-            cross, bp, bq, zp, zq = cross.T, bp.T, bq.T, zp.T, zq.T
-        a, b = bp[cross], bq[cross]
-        hs = np.maximum(zp[cross], zq[cross]) if sign > 0 else np.negative(np.minimum(zp[cross], zq[cross]))
+            bp, bq, zp, zq = bp.T, bq.T, zp.T, zq.T
+        cross = bp != bq
+        if holes:
+            cross &= bp >= 0
+            cross &= bq >= 0
+        where = np.nonzero(cross)  # one scan of the mask; the pairs are few next to the points
+        a, b = bp[where], bq[where]
+        hs = np.maximum(zp[where], zq[where]) if sign > 0 else np.negative(np.minimum(zp[where], zq[where]))
         keep = _first_in_runs(a.astype(np.int64) * nb + b, hs)
         yield a[keep], b[keep], hs[keep]
 
@@ -180,12 +183,13 @@ def adjacency(z: np.ndarray, basin: np.ndarray, sign: float) -> tuple[np.ndarray
     ny, nx = z.shape
     b2 = basin.reshape(ny, nx)
     nb = int(basin.max()) + 1
+    holes = bool(basin.min() < 0)
     lo = hi = np.empty(0, dtype=np.int32)
     level = np.empty(0)
     pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     waiting = 0
     for r0 in range(0, ny, _BLOCK_ROWS):
-        for a, b, hs in _touching_pairs(z, b2, r0, min(r0 + _BLOCK_ROWS, ny), sign, nb):
+        for a, b, hs in _touching_pairs(z, b2, r0, min(r0 + _BLOCK_ROWS, ny), sign, nb, holes):
             pending.append((np.minimum(a, b), np.maximum(a, b), hs))
             waiting += a.size
         if waiting > max(lo.size, 1 << 18) or r0 + _BLOCK_ROWS >= ny:
