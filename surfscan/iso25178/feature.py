@@ -121,12 +121,12 @@ def motifs(ctx: Context, kind: str) -> Motifs:
     return ctx.cached(f"motifs_{kind}_{pruning!r}_{exclude_edge}", compute)
 
 
-@intermediate(["Spd", "Spc", "S5p", "S10z", "Sha", "Shv"])
+@intermediate(["Spd", "Spc", "S5p", "S10z", "Sha", "Shv"], start=0)  # the longest; it computes the descent
 def _hills(ctx: Context) -> Motifs:
     return motifs(ctx, "hill")
 
 
-@intermediate(["S5v", "S10z", "Sda", "Sdv"])
+@intermediate(["S5v", "S10z", "Sda", "Sdv"], start=3)  # after the ACF, when the shared descent is ready
 def _dales(ctx: Context) -> Motifs:
     return motifs(ctx, "dale")
 

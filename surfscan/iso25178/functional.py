@@ -134,7 +134,7 @@ class MaterialCurve:
         return -self.excess(p, 100.0, self.height(p)) / 100.0
 
 
-@intermediate(["functional"])
+@intermediate(["functional"], start=4)
 def material_curve(ctx: Context) -> MaterialCurve:
     """The (cached) material ratio curve of the measured heights."""
 

@@ -58,7 +58,7 @@ def _heights(ctx: Context) -> np.ndarray:
     return z if z.flags.c_contiguous else np.ascontiguousarray(z)
 
 
-@intermediate(["Sdq"])
+@intermediate(["Sdq"], start=6)
 def _slope_sums(ctx: Context) -> tuple[float, int, float, int]:
     from . import _slope_kernels as k
 
@@ -82,7 +82,7 @@ def sdq(ctx: Context) -> float:
     return math.sqrt(gx + gy)
 
 
-@intermediate(["Sdr"])
+@intermediate(["Sdr"], start=5)
 def surface_area(ctx: Context) -> tuple[float, float]:
     """``(developed minus projected area, projected area)`` in µm² under the chosen convention."""
     from . import _slope_kernels as k

@@ -59,13 +59,15 @@ def parameter(name: str, unit: str, family: str, description: str) -> Callable:
     return deco
 
 
-_INTERMEDIATES: list[tuple[frozenset[str], Callable[[Context], Any]]] = []
+_INTERMEDIATES: list[tuple[int, frozenset[str], Callable[[Context], Any]]] = []
 
 
-def intermediate(names: Iterable[str]) -> Callable:
+def intermediate(names: Iterable[str], start: int = 0) -> Callable:
     """Decorator that registers ``fn(ctx)``, which computes (and caches) an intermediate the named parameters need.
 
     ``names`` are parameter names or family names (``"functional"``).
+    ``start`` orders the work: lower starts earlier (the longest first, so
+    that the threads finish together).
 
     :func:`~surfscan.iso25178.roughness` runs the intermediates a call needs
     side by side in threads before it evaluates the parameters; independent
@@ -74,17 +76,17 @@ def intermediate(names: Iterable[str]) -> Callable:
     """
 
     def deco(fn: Callable[[Context], Any]) -> Callable[[Context], Any]:
-        _INTERMEDIATES.append((frozenset(names), fn))
+        _INTERMEDIATES.append((start, frozenset(names), fn))
         return fn
 
     return deco
 
 
 def intermediates_for(names: Iterable[str]) -> list[Callable[[Context], Any]]:
-    """The registered intermediates that any of ``names`` needs, in registration order."""
+    """The registered intermediates that any of ``names`` needs, in their start order."""
     wanted = set(names)
     wanted |= {_REGISTRY[n].family for n in names if n in _REGISTRY}
-    return [fn for needed, fn in _INTERMEDIATES if needed & wanted]
+    return [fn for _, needed, fn in sorted(_INTERMEDIATES, key=lambda item: item[0]) if needed & wanted]
 
 
 def registry() -> dict[str, Parameter]:

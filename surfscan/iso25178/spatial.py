@@ -119,7 +119,7 @@ def _edge_lags(half: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarr
     return k.threshold_region(half, threshold)
 
 
-@intermediate(["Sal", "Str"])
+@intermediate(["Sal", "Str"], start=1)
 def decay_lengths(ctx: Context) -> tuple[np.ndarray, bool]:
     """Decay lengths (µm) towards every edge lag of the thresholded ACF, and whether all lie inside the field."""
     s_thr = float(ctx.option("acf_threshold", 0.2))
@@ -199,7 +199,7 @@ def str_(ctx: Context) -> float:
     return ratio
 
 
-@intermediate(["Std"])
+@intermediate(["Std"], start=2)
 def texture_direction(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     """(bin start angles in degrees, angular spectrum) of the mean-removed heights."""
     step = float(ctx.option("std_step", 0.5))
