@@ -12,11 +12,10 @@ take turns, so that load from other work on a shared machine hits them alike. Me
 - warm ``surfscan roughness SAMPLE --params all --json``: compile cache filled by one run beforehand
   (target <= 1.0 s);
 - cold first use, the same command with an empty compile cache (target <= 3 s, aim 1.5 s): each run gets a
-  fresh, empty ``NUMBA_CACHE_DIR``. numba then reads and writes its cache there only (its user-provided
-  locator comes before the in-tree ``__pycache__``), so a cache left in the source tree is not used. The
-  table gives the number of cache files the cold run wrote, which shows that the cache dir was the one used.
-  Without numba, or once the kernels need no compiling, "cold" is simply a fresh process with no caches and
-  writes 0 files. Python's own bytecode (``.pyc``) is kept, as after ``pip install``, which compiles it.
+  fresh, empty ``NUMBA_CACHE_DIR``, so that a JIT-compiling dependency would pay its compile here; the table
+  counts the cache files a cold run wrote. surfscan compiles nothing at run time since its kernels are numpy
+  (docs/performance.md), so a cold run writes 0 files. Python's own bytecode (``.pyc``) is written and kept,
+  as after ``pip install``, which compiles it, even where PYTHONDONTWRITEBYTECODE is set.
 
 The warm runs use their own cache dir too, so the figures do not depend on what the source tree holds.
 ``--importtime`` adds, for ``info`` and the warm ``roughness``, the modules that take longest to import
