@@ -63,12 +63,12 @@ def _moments(ctx: Context, order: int) -> dict[str, float]:
     1e-12 of Sa; otherwise the pass is repeated about the exact mean.
     """
     key = f"moments{order}"
-    if order <= 2 and "moments4" in ctx._cache:
-        return ctx._cache["moments4"]
+    if order <= 2 and (full := ctx.known("moments4")) is not None:
+        return full
 
     def compute() -> dict[str, float]:
         surf = ctx.surface
-        known_finite = "values" in ctx._cache or surf.has_invalid_if_known() is False
+        known_finite = ctx.known("values") is not None or surf.has_invalid_if_known() is False
         v = ctx.values if known_finite else surf.z.reshape(-1)
         m0 = 0.0 if _zero_mean(surf) else None
         if m0 is None:

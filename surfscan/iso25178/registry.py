@@ -133,6 +133,10 @@ class Context:
                 self._cache[key] = compute()
         return self._cache[key]
 
+    def known(self, key: str) -> Any | None:
+        """The cached ``key`` if it was computed already, else None (computes nothing)."""
+        return self._cache.get(key)
+
     @property
     def z(self) -> np.ndarray:
         """The height array (µm, NaN = not measured)."""

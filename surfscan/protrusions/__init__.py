@@ -16,6 +16,7 @@ gates. Both report the thresholds they used in physical units
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from .._renamed import new_names
@@ -65,7 +66,7 @@ def detect_protrusions(
     if settings is None:
         settings = ProtrusionSettings.from_kwargs(**kwargs)
     elif kwargs:
-        settings = ProtrusionSettings.from_kwargs(**{**settings.__dict__, **kwargs})
+        settings = ProtrusionSettings.from_kwargs(**{**dataclasses.asdict(settings), **kwargs})
     if isinstance(data, Surface):
         from .height import detect_on_height_map
 

@@ -25,6 +25,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import cv2
@@ -248,7 +249,7 @@ def detect_on_height_map(surface: Surface, st: ProtrusionSettings) -> Protrusion
     min_area = st.min_area_um2 if st.min_area_um2 is not None else 9 * dx * dy
     labels, table = apply_gates(labels, keep.size, ids, table, min_area, st.min_size_um, st.max_size_um, st.max_aspect)
     valid_mm2 = np.count_nonzero(valid) * dx * dy * 1e-6
-    resolved = {**st.__dict__, "k": k, "lambda_c_um": info["lambda_c_um"], "min_area_um2": min_area}
+    resolved = {**dataclasses.asdict(st), "k": k, "lambda_c_um": info["lambda_c_um"], "min_area_um2": min_area}
     resolved.pop("pixel_size_um")
     summary = {
         "kind": "height",

@@ -51,6 +51,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import cv2
@@ -221,7 +222,7 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
                             float(np.count_nonzero(quiet)) / quiet.size, background, curve,
                             table["mean_contrast"].to_numpy())
     limit = _detection_limit(st, scales, curve, texture_rms, background[1], px, grain, dmin, dmax, fa)
-    resolved = {**st.__dict__, "k": st.k if st.k_fixed is None else st.k_fixed, "pixel_size_um": px,
+    resolved = {**dataclasses.asdict(st), "k": st.k if st.k_fixed is None else st.k_fixed, "pixel_size_um": px,
                 "min_size_um": dmin * px, "max_size_um": dmax * px, "lambda_c_um": lam_px * px,
                 "min_area_um2": min_area, "false_alarms_per_mm2": fa / (grey.size * px * px * 1e-6)}
     for name in ("h_abs_um", "form", "despike"):
