@@ -259,8 +259,9 @@ def prune(
     a, b = ea[keep].astype(np.int32), eb[keep].astype(np.int32)
     u, v, hs = a, b, saddle[keep]
     alive = nb
+    contracted = False  # adjacency() gives one edge per basin pair; only contraction repeats pairs
     while u.size:
-        if u.size > _PARALLEL_EDGES * alive:  # only the first edge between two components can join them
+        if contracted and u.size > _PARALLEL_EDGES * alive:  # only the first edge between two components can join
             keep = _lowest_per_pair(u, v, hs, nb)
             u, v, a, b, hs = u[keep], v[keep], a[keep], b[keep], hs[keep]
         first = _first_edges(nb, u, v, hs)
@@ -280,6 +281,7 @@ def prune(
         u, v = into[u], into[v]
         keep = np.flatnonzero(u != v)
         u, v, a, b, hs = u[keep], v[keep], a[keep], b[keep], hs[keep]
+        contracted = True
     return _roots(parent)
 
 
