@@ -8,6 +8,8 @@ tx + nx-1)``, the zero lag at ``(ny-1, nx-1)`` as in a ``'full'`` correlation.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import ndimage
 
@@ -126,9 +128,25 @@ def decay_lengths(
     return t_best * np.hypot(vy * dy, vx * dx)
 
 
-def angular_spectrum(amp: np.ndarray, fy: np.ndarray, fx: np.ndarray, wcol: np.ndarray, nbins: int) -> np.ndarray:
-    """Sum ``wcol[j] * amp[i, j]`` into bins of the angle atan2(-fy, fx) folded to [0, 180) degrees."""
+@functools.lru_cache(maxsize=4)
+def angle_bins(ny: int, nx: int, dy: float, dx: float, nbins: int) -> np.ndarray:
+    """Bin of every ``rfft2`` frequency of an ``ny x nx`` map: the angle atan2(-fy, fx) folded to [0, 180) degrees.
+
+    The Nyquist column of an even ``nx`` stands for -f_N, as it appears once in
+    the full plane. Cached (read-only) for the last few map geometries, since a
+    batch measures many maps of one size.
+    """
+    fy = np.fft.fftfreq(ny, d=dy)
+    fx = np.fft.rfftfreq(nx, d=dx)
+    if nx % 2 == 0:
+        fx[-1] = -fx[-1]
     step = 180.0 / nbins
     angle = np.degrees(np.arctan2(-fy[:, None], fx[None, :])) % 180.0
-    bins = np.minimum((angle / step).astype(np.int64), nbins - 1)
-    return np.bincount(bins.ravel(), weights=(amp * wcol[None, :]).ravel(), minlength=nbins)
+    bins = np.minimum((angle / step).astype(np.intp), nbins - 1).ravel()
+    bins.flags.writeable = False
+    return bins
+
+
+def angular_spectrum(amp: np.ndarray, bins: np.ndarray, wcol: np.ndarray, nbins: int) -> np.ndarray:
+    """Sum ``wcol[j] * amp[i, j]`` into the angle ``bins`` of :func:`angle_bins`."""
+    return np.bincount(bins, weights=(amp * wcol[None, :]).ravel(), minlength=nbins)

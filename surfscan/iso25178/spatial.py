@@ -221,14 +221,11 @@ def texture_direction(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
         amp = np.abs(sfft.rfft2(z0.astype(np.float32)))  # float32 is ample to locate a 0.5 degree bin
         if kind == "power":
             amp *= amp
-        fy = np.fft.fftfreq(ny, d=s.dy)
-        fx = np.fft.rfftfreq(nx, d=s.dx)
-        wcol = np.full(fx.size, 2.0)
+        wcol = np.full(nx // 2 + 1, 2.0)  # the other half plane, except the columns that appear once
         wcol[0] = 1.0
         if nx % 2 == 0:  # the Nyquist column appears once in the full plane, at -f_N
             wcol[-1] = 1.0
-            fx[-1] = -fx[-1]
-        spectrum = k.angular_spectrum(amp, fy, fx, wcol, nbins)
+        spectrum = k.angular_spectrum(amp, k.angle_bins(ny, nx, float(s.dy), float(s.dx), nbins), wcol, nbins)
         return np.arange(nbins) * step, spectrum
 
     return ctx.cached(f"angular_{kind}_{step!r}", compute)
