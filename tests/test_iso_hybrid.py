@@ -138,3 +138,14 @@ def test_nearly_flat_sdr_keeps_its_precision() -> None:
         warnings.simplefilter("ignore")
         ref = surfalize.Surface(z, dx, 0.4).Sdr()
     assert abs(ref / exact - 1) > 1e-6
+
+
+def test_sdq_and_sdr_together_equal_each_alone() -> None:
+    """Asked together, Sdq and Sdr share one pass over the map; the values are those of separate passes."""
+    rng = np.random.default_rng(8)
+    z = rng.normal(size=(300, 257)).cumsum(axis=0)
+    z[rng.random(z.shape) < 0.02] = np.nan
+    s = ss.Surface(z, 0.4, 0.6)
+    both = ss.roughness(s, ["Sdq", "Sdr"])
+    assert both["Sdq"] == pytest.approx(ss.roughness(s, ["Sdq"])["Sdq"], rel=1e-12)
+    assert both["Sdr"] == pytest.approx(ss.roughness(s, ["Sdr"])["Sdr"], rel=1e-12)

@@ -62,7 +62,22 @@ def _heights(ctx: Context) -> np.ndarray:
 def _slope_sums(ctx: Context) -> tuple[float, int, float, int]:
     from . import _slope_kernels as k
 
+    if _both_iso(ctx):
+        return _slope_and_area(ctx)[:4]
     return ctx.cached("slope_sums", lambda: k.slope_sums(_heights(ctx)))
+
+
+def _both_iso(ctx: Context) -> bool:
+    """True when the call wants Sdq and Sdr under the iso convention: one pass then serves both."""
+    requested = ctx.option("_requested", ())
+    return "Sdq" in requested and "Sdr" in requested and _convention(ctx) == "iso"
+
+
+def _slope_and_area(ctx: Context) -> tuple[float, int, float, int, float, int]:
+    from . import _slope_kernels as k
+
+    s = ctx.surface
+    return ctx.cached("slope_and_area", lambda: k.slope_and_area(_heights(ctx), s.dx, s.dy, s.has_invalid))
 
 
 @parameter("Sdq", "1", "hybrid", "Root mean square gradient of the surface (option convention='iso'|'gwyddion')")
@@ -99,7 +114,10 @@ def surface_area(ctx: Context) -> tuple[float, float]:
             raise UndefinedParameterError("needs at least 2 x 2 points")
         area = ctx.cached("area_gwyddion", lambda: k.gwyddion_area(_heights(ctx), s.dx, s.dy))
         return area, s.shape[0] * s.shape[1] * s.dx * s.dy
-    area, cells = ctx.cached("area_iso", lambda: k.iso_area(_heights(ctx), s.dx, s.dy))
+    if _both_iso(ctx):
+        area, cells = _slope_and_area(ctx)[4:]
+    else:
+        area, cells = ctx.cached("area_iso", lambda: k.iso_area(_heights(ctx), s.dx, s.dy))
     if cells == 0:
         raise UndefinedParameterError("no grid cell with four measured corners")
     return area, cells * s.dx * s.dy
