@@ -45,3 +45,25 @@ def test_a_failing_intermediate_is_reported_by_its_parameter(monkeypatch) -> Non
     with pytest.warns(ss.SurfscanWarning, match="Sal is undefined"):
         out = ss.roughness(ss.Surface(z, 1.0, 1.0), undefined="nan")
     assert math.isnan(out["Sal"]) and out["Sa"] == 0.0
+
+
+def test_limit_threads_wins_over_the_environment_and_ends_with_its_block(monkeypatch) -> None:
+    monkeypatch.setenv("SURFSCAN_THREADS", "3")
+    with iso.limit_threads(1):
+        assert iso.threads() == 1
+    assert iso.threads() == 3
+
+
+def test_a_batch_file_is_measured_in_one_thread(monkeypatch, tmp_path) -> None:
+    """The batch collects each file's warnings in its own thread, so roughness must not hand work to others."""
+    from surfscan.batch.tasks import BatchSettings, analyse_file
+
+    seen = []
+    real = iso.threads
+    monkeypatch.setattr(iso, "threads", lambda: seen.append(real()) or real())
+    rng = np.random.default_rng(2)
+    path = tmp_path / "map.npy"
+    np.save(path, gaussian_filter(rng.normal(size=(400, 400)), 2.0))
+    out = analyse_file(str(path), BatchSettings(protrusions=False))
+    assert out["status"] == "ok", out["error"]
+    assert seen and set(seen) == {1}

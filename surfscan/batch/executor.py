@@ -109,8 +109,8 @@ def _one_thread_per_process() -> Iterator[None]:
 def _worker_init(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the batch process
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", "SURFSCAN_THREADS"):
-        os.environ[var] = "1"  # for libraries loaded from now on; the processes already use every core
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+        os.environ[var] = "1"  # for libraries loaded from now on
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -419,7 +419,10 @@ def analyse_file(path: str, settings: BatchSettings) -> dict[str, Any]:
     out: dict[str, Any] = {"path": path, "content_hash": None, "status": "ok", "error": None, "roughness": {},
                            "units": {}, "protrusions": {}, "measures": {}, "chain": {}, "objects": None, "settings_hash": settings.hash}
     clock: dict[str, float] = {}
-    with _captured_warnings() as caught:
+    from ..iso25178 import limit_threads
+
+    # one thread per file: the batch runs files side by side, and the warnings are collected per thread
+    with _captured_warnings() as caught, limit_threads(1):
         try:
             _analyse(path, settings, out, clock)
         except MemoryError:

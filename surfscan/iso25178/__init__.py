@@ -7,12 +7,14 @@ Families live in one module each and register on import.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from typing import Any
 
 from ..errors import SurfscanError, SurfscanWarning, UndefinedParameterError
@@ -20,7 +22,8 @@ from ..model import Surface
 from .registry import Context, Parameter, get_parameter, intermediates_for, parameter, registry
 
 __all__ = [
-    "roughness", "parameters", "registry_units", "resolve_names", "threads", "Parameter", "Context", "parameter", "FAMILIES",
+    "roughness", "parameters", "registry_units", "resolve_names", "threads", "limit_threads", "Parameter", "Context",
+    "parameter", "FAMILIES",
 ]
 
 #: Below this many points the intermediates are computed one after the other (threads would not pay).
@@ -82,8 +85,29 @@ def resolve_names(names: str | Iterable[str] | None) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+_THREADS_HERE: ContextVar[int | None] = ContextVar("surfscan_roughness_threads", default=None)
+
+
+@contextlib.contextmanager
+def limit_threads(n: int) -> Iterator[None]:
+    """Let :func:`roughness` calls in this thread (or task) use at most ``n`` threads.
+
+    The batch runs every file under ``limit_threads(1)``: its worker
+    processes, or a Dask cluster's worker threads, already use every core.
+    """
+    token = _THREADS_HERE.set(max(1, int(n)))
+    try:
+        yield
+    finally:
+        _THREADS_HERE.reset(token)
+
+
 def threads() -> int:
-    """Threads :func:`roughness` may use: ``SURFSCAN_THREADS`` if set, else the CPU count (at most 4)."""
+    """Threads :func:`roughness` may use: the :func:`limit_threads` in force, else ``SURFSCAN_THREADS`` if set,
+    else the CPU count (at most 4)."""
+    here = _THREADS_HERE.get()
+    if here is not None:
+        return here
     value = os.environ.get("SURFSCAN_THREADS", "")
     if value.strip():
         try:
