@@ -19,8 +19,8 @@ every round each component whose pit is higher than the pit across its lowest
 edge is contracted into that neighbour, with the same death level and the same
 motif assignment as in the sequential order; the edges are relabelled and the
 ones inside a component dropped, until no edge is left. Orders are total:
-points by (height, flat index), edges by (saddle height, position in a stable
-sort), so ties resolve the same way on every run.
+points by (height, flat index), edges by (saddle height, position in the
+edge arrays), so ties resolve the same way on every run.
 
 Every pass over the points works on blocks of rows (cache friendly) or whole
 arrays; nothing here needs a compiler.
@@ -37,7 +37,7 @@ __all__ = ["descent_pointers", "resolve_basins", "adjacency", "prune", "rim_poin
 _OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 0), (0, 1), (1, -1), (1, 0), (1, 1))
 # the four forward neighbours (right, down-left, down, down-right): each 8-adjacent pair once
 _FORWARD = ((0, 1), (1, -1), (1, 0), (1, 1))
-_BLOCK_ROWS = 256  # rows per block of the descent search: a few 256 x 2048 temporaries (4 MiB) at a time
+_BLOCK_ROWS = 256  # rows per block of the descent search and the pair gathering: temporaries of a few MiB
 _PARALLEL_EDGES = 3  # edges per component above which repeated component pairs are removed
 
 

@@ -2,7 +2,8 @@
 
 Every function reads the height map once, a block of rows at a time (the
 temporaries of one block stay in cache), and skips non-measured (NaN) points
-as its caller documents. Sums are pairwise (numpy), so they are at least as
+as its caller documents. Sdq's sums and Sdr's ISO area share one pass,
+since both need the squared neighbour differences. Sums are pairwise (numpy), so they are at least as
 precise as one running sum.
 """
 
@@ -19,37 +20,6 @@ def _blocks(ny: int, overlap: int):
         yield r0, min(r0 + _BLOCK_ROWS + overlap, ny)
 
 
-def _sum_squares(d: np.ndarray) -> tuple[float, int]:
-    """Sum of squares of the finite entries of ``d`` and their number."""
-    finite = ~np.isnan(d)
-    n = int(np.count_nonzero(finite))
-    if n != d.size:
-        d = d[finite]
-    flat = d.ravel()
-    return float(np.dot(flat, flat)), n
-
-
-def slope_sums(z: np.ndarray) -> tuple[float, int, float, int]:
-    """Sums of squared forward differences along x and y over measured pairs.
-
-    Returns ``(sum_dx2, n_x, sum_dy2, n_y)`` (differences in height units, not
-    divided by the spacing); a pair with a NaN end is skipped.
-    """
-    ny, nx = z.shape
-    sx = sy = 0.0
-    nxp = nyp = 0
-    for r0, r1 in _blocks(ny, 1):
-        rows = z[r0:r1]
-        last = r1 if r1 == ny else r1 - 1  # the overlap row belongs to the next block
-        s, n = _sum_squares(np.diff(rows[: last - r0], axis=1))
-        sx += s
-        nxp += n
-        s, n = _sum_squares(np.diff(rows, axis=0))
-        sy += s
-        nyp += n
-    return sx, nxp, sy, nyp
-
-
 def _excess(a: np.ndarray, root_b: float) -> np.ndarray:
     """``sqrt(a + b) - sqrt(b)`` without cancellation, in place on ``a`` (``a >= 0``, ``root_b = sqrt(b) > 0``)."""
     t = a + root_b * root_b
@@ -57,42 +27,6 @@ def _excess(a: np.ndarray, root_b: float) -> np.ndarray:
     t += root_b
     np.divide(a, t, out=a)
     return a
-
-
-def iso_area(z: np.ndarray, dx: float, dy: float) -> tuple[float, int]:
-    """Developed minus projected area over the grid cells whose four corners are measured.
-
-    Each cell is split along both diagonals and the two triangulations are
-    averaged (ISO 25178-2:2021, eq. D.15): half the sum of the four corner
-    triangles. The excess over the flat cell is summed directly, so a nearly
-    flat map keeps its precision. Returns ``(excess_area, number_of_cells)``.
-    """
-    ny, nx = z.shape
-    root = dx * dy
-    total = 0.0
-    cells = 0
-    for r0, r1 in _blocks(ny, 1):
-        top, bottom = z[r0 : r1 - 1], z[r0 + 1 : r1]
-        xb = np.diff(top, axis=1)
-        xb *= dy
-        xb *= xb
-        xt = np.diff(bottom, axis=1)
-        xt *= dy
-        xt *= xt
-        yl = bottom - top
-        yl *= dx
-        yl *= yl
-        yr = yl[:, 1:]
-        yl = yl[:, :-1]
-        cell = _excess(xb + yl, root)
-        cell += _excess(xb + yr, root)
-        cell += _excess(xt + yr, root)
-        cell += _excess(xt + yl, root)
-        finite = ~np.isnan(cell)
-        n = int(np.count_nonzero(finite))
-        total += float(np.sum(cell if n == cell.size else cell[finite]))
-        cells += n
-    return 0.25 * total, cells
 
 
 def _finite_sum(a: np.ndarray, holes: bool) -> tuple[float, int]:
@@ -103,10 +37,20 @@ def _finite_sum(a: np.ndarray, holes: bool) -> tuple[float, int]:
     return float(np.sum(a, where=finite)), int(np.count_nonzero(finite))
 
 
-def slope_and_area(z: np.ndarray, dx: float, dy: float, holes: bool) -> tuple[float, int, float, int, float, int]:
-    """:func:`slope_sums` and :func:`iso_area` in one pass over the map, sharing the squared differences.
+def slope_and_area(
+    z: np.ndarray, dx: float, dy: float, holes: bool, area: bool = True
+) -> tuple[float, int, float, int, float, int]:
+    """Sums of squared differences (Sdq) and the developed area (Sdr, ISO convention) in one pass over the map.
 
     Returns ``(sum_dx2, n_x, sum_dy2, n_y, excess_area, number_of_cells)``.
+    The first four are the sums of squared forward differences along x and y
+    over measured pairs (height units, not divided by the spacing); a pair
+    with a NaN end is skipped. The last two are the developed minus projected
+    area over the grid cells whose four corners are measured: each cell is
+    split along both diagonals and the two triangulations are averaged
+    (ISO 25178-2:2021, eq. D.15), half the sum of the four corner triangles;
+    the excess over the flat cell is summed directly, so a nearly flat map
+    keeps its precision. ``area=False`` skips the area (``0.0, 0``).
     ``holes`` says whether ``z`` holds NaN.
     """
     ny, nx = z.shape
@@ -117,8 +61,6 @@ def slope_and_area(z: np.ndarray, dx: float, dy: float, holes: bool) -> tuple[fl
         top, bottom = z[r0 : r1 - 1], z[r0 + 1 : r1]
         xb = np.diff(top, axis=1)
         xb *= xb
-        xt = np.diff(bottom, axis=1)
-        xt *= xt
         yv = bottom - top
         yv *= yv
         s, n = _finite_sum(xb, holes)  # rows r0 .. r1-2; the next block starts at r1-1
@@ -128,10 +70,12 @@ def slope_and_area(z: np.ndarray, dx: float, dy: float, holes: bool) -> tuple[fl
             sx, nxp = sx + s, nxp + n
         s, n = _finite_sum(yv, holes)
         sy, nyp = sy + s, nyp + n
-        if yv.size == 0 or nx < 2:
+        if not area or yv.size == 0 or nx < 2:
             continue
+        xt = np.diff(bottom, axis=1)
+        xt *= dy
+        xt *= xt
         xb *= dy * dy
-        xt *= dy * dy
         yv *= dx * dx
         yl, yr = yv[:, :-1], yv[:, 1:]
         cell = _excess(xb + yl, root)

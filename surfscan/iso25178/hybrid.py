@@ -58,26 +58,23 @@ def _heights(ctx: Context) -> np.ndarray:
     return z if z.flags.c_contiguous else np.ascontiguousarray(z)
 
 
-@intermediate(["Sdq"], start=6)
-def _slope_sums(ctx: Context) -> tuple[float, int, float, int]:
-    from . import _slope_kernels as k
+def _sums(ctx: Context, area: bool) -> tuple[float, int, float, int, float, int]:
+    """The slope sums and ISO developed area of :func:`._slope_kernels.slope_and_area`, cached.
 
-    if _both_iso(ctx):
-        return _slope_and_area(ctx)[:4]
-    return ctx.cached("slope_sums", lambda: k.slope_sums(_heights(ctx)))
-
-
-def _both_iso(ctx: Context) -> bool:
-    """True when the call wants Sdq and Sdr under the iso convention: one pass then serves both."""
-    requested = ctx.option("_requested", ())
-    return "Sdq" in requested and "Sdr" in requested and _convention(ctx) == "iso"
-
-
-def _slope_and_area(ctx: Context) -> tuple[float, int, float, int, float, int]:
+    The area is computed when asked for, or when the call also wants Sdr under
+    the ISO convention; one pass then serves Sdq and Sdr.
+    """
     from . import _slope_kernels as k
 
     s = ctx.surface
-    return ctx.cached("slope_and_area", lambda: k.slope_and_area(_heights(ctx), s.dx, s.dy, s.has_invalid))
+    if area or ("Sdr" in ctx.option("_requested", ()) and _convention(ctx) == "iso"):
+        return ctx.cached("slope_and_area", lambda: k.slope_and_area(_heights(ctx), s.dx, s.dy, s.has_invalid))
+    return ctx.cached("slope_sums", lambda: k.slope_and_area(_heights(ctx), s.dx, s.dy, s.has_invalid, area=False))
+
+
+@intermediate(["Sdq"], start=6)
+def _slope_sums(ctx: Context) -> tuple[float, int, float, int]:
+    return _sums(ctx, area=False)[:4]
 
 
 @parameter("Sdq", "1", "hybrid", "Root mean square gradient of the surface (option convention='iso'|'gwyddion')")
@@ -114,10 +111,7 @@ def surface_area(ctx: Context) -> tuple[float, float]:
             raise UndefinedParameterError("needs at least 2 x 2 points")
         area = ctx.cached("area_gwyddion", lambda: k.gwyddion_area(_heights(ctx), s.dx, s.dy))
         return area, s.shape[0] * s.shape[1] * s.dx * s.dy
-    if _both_iso(ctx):
-        area, cells = _slope_and_area(ctx)[4:]
-    else:
-        area, cells = ctx.cached("area_iso", lambda: k.iso_area(_heights(ctx), s.dx, s.dy))
+    area, cells = _sums(ctx, area=True)[4:]
     if cells == 0:
         raise UndefinedParameterError("no grid cell with four measured corners")
     return area, cells * s.dx * s.dy
