@@ -3,7 +3,9 @@
 The reference floods the points one by one in (height, index) order with a
 union-find and the elder rule, the textbook construction of Wolf pruning; it
 shares no code with the implementation. The significant pits (the motifs that
-survive pruning) must be the same, with non-measured points and with ties.
+survive pruning) must be the same, with non-measured points and with ties, for
+the numpy code and for the compiled kernels (``backend="c"``, skipped where
+they are not built; tests/test_ckernels.py compares the two step by step).
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from scipy.ndimage import gaussian_filter
 
 from surfscan.iso25178 import _merge_tree as mt
 
+BACKENDS = [
+    "numpy",
+    pytest.param("c", marks=pytest.mark.skipif(not mt.compiled_available(), reason="compiled kernels not built")),
+]
 _NEIGHBOURS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
 
 
@@ -54,16 +60,17 @@ def significant_pits_by_flooding(z: np.ndarray, threshold: float) -> set[int]:
     return significant
 
 
-def significant_pits(z: np.ndarray, threshold: float) -> set[int]:
-    low, _ = mt.descent_pointers(z)
-    basin, pit = mt.resolve_basins(low)
-    ea, eb, es = mt.adjacency(z, basin, 1.0)
-    motif = mt.prune(z, pit, ea, eb, es, 1.0, threshold)
+def significant_pits(z: np.ndarray, threshold: float, backend: str) -> set[int]:
+    low, _ = mt.descent_pointers(z, backend)
+    basin, pit = mt.resolve_basins(low, backend)
+    ea, eb, es = mt.adjacency(z, basin, 1.0, backend)
+    motif = mt.prune(z, pit, ea, eb, es, 1.0, threshold, backend)
     return {int(pit[b]) for b in np.flatnonzero(motif == np.arange(motif.size))}
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("seed", range(6))
-def test_significant_pits_equal_a_sequential_flooding(seed: int) -> None:
+def test_significant_pits_equal_a_sequential_flooding(seed: int, backend: str) -> None:
     rng = np.random.default_rng(seed)
     z = gaussian_filter(rng.normal(size=(48, 57)), 1.0 + seed % 3)
     if seed % 2:
@@ -73,31 +80,33 @@ def test_significant_pits_equal_a_sequential_flooding(seed: int) -> None:
     z = np.ascontiguousarray(z)
     for fraction in (0.0, 0.02, 0.1, 0.3):
         threshold = fraction * float(np.nanmax(z) - np.nanmin(z))
-        assert significant_pits(z, threshold) == significant_pits_by_flooding(z, threshold), (seed, fraction)
+        assert significant_pits(z, threshold, backend) == significant_pits_by_flooding(z, threshold), (seed, fraction)
 
 
-def test_hills_are_the_dales_of_the_negated_map() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_hills_are_the_dales_of_the_negated_map(backend: str) -> None:
     rng = np.random.default_rng(11)
     z = np.ascontiguousarray(gaussian_filter(rng.normal(size=(40, 40)), 2.0))
-    _, high = mt.descent_pointers(z)
-    basin, pit = mt.resolve_basins(high)
-    ea, eb, es = mt.adjacency(z, basin, -1.0)
-    motif = mt.prune(z, pit, ea, eb, es, -1.0, 0.05 * float(np.ptp(z)))
+    _, high = mt.descent_pointers(z, backend)
+    basin, pit = mt.resolve_basins(high, backend)
+    ea, eb, es = mt.adjacency(z, basin, -1.0, backend)
+    motif = mt.prune(z, pit, ea, eb, es, -1.0, 0.05 * float(np.ptp(z)), backend)
     peaks = {int(pit[b]) for b in np.flatnonzero(motif == np.arange(motif.size))}
     assert peaks == significant_pits_by_flooding(-z, 0.05 * float(np.ptp(z)))
 
 
-def test_motif_measures_count_every_point_and_close_at_the_saddle() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_motif_measures_count_every_point_and_close_at_the_saddle(backend: str) -> None:
     # two dales separated by a ridge of height 1 with its lowest point (0.5) in the middle
     z = np.ones((5, 9))
     z[1:4, 1:4] = [[0.4, 0.3, 0.4], [0.3, 0.0, 0.3], [0.4, 0.3, 0.4]]
     z[1:4, 5:8] = [[0.6, 0.5, 0.6], [0.5, 0.2, 0.5], [0.6, 0.5, 0.6]]
     z[2, 4] = 0.5
-    low, _ = mt.descent_pointers(z)
-    basin, pit = mt.resolve_basins(low)
-    edges = mt.adjacency(z, basin, 1.0)
-    motif = mt.prune(z, pit, *edges, 1.0, 0.0)
-    count, edge, level, volume = mt.motif_measures(z, basin, motif, edges, mt.rim_points(z), 1.0)
+    low, _ = mt.descent_pointers(z, backend)
+    basin, pit = mt.resolve_basins(low, backend)
+    edges = mt.adjacency(z, basin, 1.0, backend)
+    motif = mt.prune(z, pit, *edges, 1.0, 0.0, backend)
+    count, edge, level, volume = mt.motif_measures(z, basin, motif, edges, mt.rim_points(z), 1.0, backend)
     assert count[motif == np.arange(motif.size)].sum() == z.size
     assert edge.all()  # both dales reach the border of the map
     by_pit = {int(p): b for b, p in enumerate(pit)}

@@ -24,13 +24,77 @@ edge arrays), so ties resolve the same way on every run.
 
 Every pass over the points works on blocks of rows (cache friendly) or whole
 arrays; nothing here needs a compiler.
+
+Compiled kernels: where the optional C extension :mod:`._ckernels` was built
+at install time (``setup.py``; a compiler is needed then, not at run time),
+the public functions below run its sequential versions of the same steps
+(pointer following, a union-find Kruskal, one pass per measure) instead of
+the numpy rounds: the same results, in O(n) per pass. ``SURFSCAN_PURE_NUMPY=1``
+in the environment selects numpy even when the extension is there; every
+function also takes ``backend="numpy"`` or ``"c"``. Both produce the same
+basins, the same edges in the same order (sorted by basin pair), and so the
+same merge tree and motif measures, ties included
+(``tests/test_merge_tree.py``).
 """
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
-__all__ = ["descent_pointers", "resolve_basins", "adjacency", "prune", "rim_points", "motif_measures"]
+__all__ = [
+    "descent_pointers", "resolve_basins", "adjacency", "prune", "rim_points", "motif_measures", "default_backend",
+    "compiled_available",
+]
+
+
+#: The ``VERSION`` of ``_ckernels.c`` this module calls; a build of another version is ignored.
+KERNELS_VERSION = 1
+
+
+def _load_compiled():
+    try:
+        from . import _ckernels
+    except ImportError:  # not built (no compiler at install time): numpy computes the same results
+        return None
+    if getattr(_ckernels, "VERSION", None) != KERNELS_VERSION:  # a stale build of an older source
+        import warnings
+
+        warnings.warn(
+            "surfscan.iso25178._ckernels is out of date (rebuild it: pip install -e . or python setup.py build_ext "
+            "--inplace); using the numpy merge tree", RuntimeWarning, stacklevel=2,
+        )
+        return None
+    return _ckernels
+
+
+_C = _load_compiled()
+_PURE_NUMPY = os.environ.get("SURFSCAN_PURE_NUMPY", "").strip() not in ("", "0")
+
+
+def compiled_available() -> bool:
+    """Whether the compiled kernels (:mod:`._ckernels`) were built and can be imported."""
+    return _C is not None
+
+
+def default_backend() -> str:
+    """The default backend: ``"c"`` when the compiled kernels are there, ``"numpy"`` when they are not or
+    ``SURFSCAN_PURE_NUMPY`` is set (to anything but 0)."""
+    return "c" if _C is not None and not _PURE_NUMPY else "numpy"
+
+
+def _compiled(choice: str | None):
+    """The compiled module for ``choice`` (None: :func:`default_backend`), or None for numpy."""
+    choice = default_backend() if choice is None else choice
+    if choice == "numpy":
+        return None
+    if choice != "c":
+        raise ValueError(f"backend must be 'c', 'numpy' or None, not {choice!r}")
+    if _C is None:
+        raise ImportError("the compiled kernels (surfscan.iso25178._ckernels) are not built; reinstall surfscan "
+                          "with a C compiler (pip install .) or use backend='numpy'")
+    return _C
 
 # 3x3 neighbourhood offsets (row, column) in increasing flat-index order: a strict comparison keeps the first
 # of equal neighbours, so ties go to the smaller index
@@ -59,12 +123,26 @@ def _extreme3(a: np.ndarray, axis: int, extreme) -> tuple[np.ndarray, np.ndarray
     return value, offset
 
 
-def descent_pointers(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def descent_pointers(z: np.ndarray, backend: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For every point, its lowest and its highest 8-neighbour, itself included (-1 where NaN).
 
     Ties are broken by the smaller flat index, so the order (height, index) is
     total and there are no plateaus. One pass serves both dales (``low``) and
-    hills (``high``). Returns two flat int32 arrays. The 3 x 3 search is
+    hills (``high``). Returns two flat int32 arrays. ``backend``: ``"c"``,
+    ``"numpy"`` or None (:func:`default_backend`).
+    """
+    c = _compiled(backend)
+    if c is None:
+        return _descent_pointers_numpy(z)
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    low = np.empty(z.size, dtype=np.int32)
+    high = np.empty(z.size, dtype=np.int32)
+    c.descent(z, z.shape[0], z.shape[1], low, high)
+    return low, high
+
+
+def _descent_pointers_numpy(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`descent_pointers` in numpy. The 3 x 3 search is
     separable: the extreme of three along each row, then the extreme of those
     three rows; taking the first of equals in both steps gives the smallest
     (row, column) offset, i.e. the smallest flat index. Blocks of rows keep
@@ -103,13 +181,19 @@ def _roots(pointer: np.ndarray) -> np.ndarray:
         root = jumped
 
 
-def resolve_basins(down: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def resolve_basins(down: np.ndarray, backend: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Basins of the descent pointers ``down`` (a point pointing to itself is a pit; -1 not measured).
 
     Returns ``(basin, pit)``: the basin id of every point (-1 where not
-    measured) and the flat index of each basin's pit. Ids follow the raster
-    order of the pits.
+    measured, int32) and the flat index of each basin's pit (int64). Ids
+    follow the raster order of the pits.
     """
+    c = _compiled(backend)
+    if c is not None:
+        down = np.ascontiguousarray(down, dtype=np.int32)
+        basin = np.empty(down.size, dtype=np.int32)
+        pit = np.frombuffer(c.basins(down, basin), dtype=np.int64)
+        return basin, pit
     n = down.size
     index = np.arange(n, dtype=down.dtype)
     measured = down >= 0
@@ -170,19 +254,33 @@ def _touching_pairs(z: np.ndarray, basin: np.ndarray, r0: int, r1: int, sign: fl
         yield a[keep], b[keep], hs[keep]
 
 
-def adjacency(z: np.ndarray, basin: np.ndarray, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def adjacency(
+    z: np.ndarray, basin: np.ndarray, sign: float, backend: str | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The edges of the merge graph: every pair of 8-adjacent basins once, with its lowest saddle.
 
-    Returns ``(a, b, saddle)`` with ``a < b`` the two basins and ``saddle``
-    the lowest level at which flooding ``h = sign * z`` joins them: the
-    minimum over their touching point pairs of the higher of the two values.
-    The pairs are gathered in blocks of rows (cache-sized temporaries) and
+    Returns ``(a, b, saddle)`` with ``a < b`` the two basins (int32) and
+    ``saddle`` the lowest level at which flooding ``h = sign * z`` joins them:
+    the minimum over their touching point pairs of the higher of the two
+    values. The edges are sorted by ``(a, b)``.
+    """
+    nb = int(basin.max()) + 1 if basin.size else 0
+    c = _compiled(backend)
+    if c is None:
+        return _adjacency_numpy(z, basin, sign, nb)
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    basin = np.ascontiguousarray(basin, dtype=np.int32)
+    lo, hi, saddle = c.adjacency(z, basin, z.shape[0], z.shape[1], float(sign), nb)
+    return np.frombuffer(lo, dtype=np.int32), np.frombuffer(hi, dtype=np.int32), np.frombuffer(saddle)
+
+
+def _adjacency_numpy(z: np.ndarray, basin: np.ndarray, sign: float, nb: int):
+    """:func:`adjacency` in numpy. The pairs are gathered in blocks of rows (cache-sized temporaries) and
     merged into the edges found so far whenever they outnumber them, which
     keeps the memory to a few times the number of edges.
     """
     ny, nx = z.shape
     b2 = basin.reshape(ny, nx)
-    nb = int(basin.max()) + 1
     holes = bool(basin.min() < 0)
     lo = hi = np.empty(0, dtype=np.int32)
     level = np.empty(0)
@@ -197,7 +295,7 @@ def adjacency(z: np.ndarray, basin: np.ndarray, sign: float) -> tuple[np.ndarray
             hi = np.concatenate([hi, *(p[1] for p in pending)])
             level = np.concatenate([level, *(p[2] for p in pending)])
             pending, waiting = [], 0
-            keep = _lowest_per_pair(lo, hi, level, nb)
+            keep = _lowest_per_pair(lo, hi, level, nb, in_position_order=False)
             lo, hi, level = lo[keep], hi[keep], level[keep]
     return lo, hi, level
 
@@ -222,8 +320,12 @@ def _first_edges(nb: int, u: np.ndarray, v: np.ndarray, hs: np.ndarray) -> np.nd
     return first
 
 
-def _lowest_per_pair(u: np.ndarray, v: np.ndarray, hs: np.ndarray, nb: int) -> np.ndarray:
-    """Positions of the first edge (saddle height, then position) of every component pair, in position order."""
+def _lowest_per_pair(u: np.ndarray, v: np.ndarray, hs: np.ndarray, nb: int, in_position_order: bool = True) -> np.ndarray:
+    """Positions of the first edge (saddle height, then position) of every component pair.
+
+    In position order, or with ``in_position_order=False`` in the order of the
+    pairs ``(min(u, v), max(u, v))``.
+    """
     n = u.size
     key = np.minimum(u, v).astype(np.int64) * nb + np.maximum(u, v)
     shift = max(n - 1, 1).bit_length()
@@ -234,11 +336,13 @@ def _lowest_per_pair(u: np.ndarray, v: np.ndarray, hs: np.ndarray, nb: int) -> n
     else:
         position = np.argsort(key, kind="stable")  # equal keys keep their position order
         key = key[position]
-    return np.sort(position[_first_in_runs(key, hs[position])])
+    first = position[_first_in_runs(key, hs[position])]
+    return np.sort(first) if in_position_order else first
 
 
 def prune(
-    z: np.ndarray, pit: np.ndarray, ea: np.ndarray, eb: np.ndarray, saddle: np.ndarray, sign: float, threshold: float
+    z: np.ndarray, pit: np.ndarray, ea: np.ndarray, eb: np.ndarray, saddle: np.ndarray, sign: float, threshold: float,
+    backend: str | None = None,
 ) -> np.ndarray:
     """Wolf pruning by the elder rule over the edges ``(ea, eb, saddle)`` taken in increasing saddle order.
 
@@ -249,6 +353,13 @@ def prune(
     significant. Returns, for each basin, the significant motif (a basin id)
     it belongs to.
     """
+    c = _compiled(backend)
+    if c is not None:
+        motif = np.empty(pit.size, dtype=np.int32)
+        hpit = np.ascontiguousarray(sign * z.ravel()[pit], dtype=np.float64)
+        edges = (np.ascontiguousarray(x, dtype=t) for x, t in ((ea, np.int32), (eb, np.int32), (saddle, np.float64)))
+        c.prune(hpit, *edges, float(threshold), motif)
+        return motif
     h = sign * z.ravel()
     nb = pit.size
     pit_rank = _flood_rank(h, pit)
@@ -301,7 +412,7 @@ def rim_points(z: np.ndarray) -> np.ndarray:
 
 def motif_measures(
     z: np.ndarray, basin: np.ndarray, motif: np.ndarray, edges: tuple[np.ndarray, np.ndarray, np.ndarray],
-    rim: np.ndarray, sign: float,
+    rim: np.ndarray, sign: float, backend: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per basin id: point count, touches the edge (border or a non-measured neighbour),
     pour level (lowest connecting level of ``h = sign*z`` on its boundary) and volume below it.
@@ -314,8 +425,19 @@ def motif_measures(
     motif's points of ``max(level - h, 0)`` (height units times points;
     multiply by dx*dy).
     """
-    h = sign * z.ravel()
     nb = motif.size
+    c = _compiled(backend)
+    if c is not None:
+        count, edge = np.empty(nb, dtype=np.int64), np.empty(nb, dtype=bool)
+        level, volume = np.empty(nb), np.empty(nb)
+        ea, eb, saddle = (np.ascontiguousarray(x, dtype=t) for x, t in zip(edges, (np.int32, np.int32, np.float64)))
+        c.measures(
+            np.ascontiguousarray(z, dtype=np.float64).ravel(), float(sign), np.ascontiguousarray(basin, dtype=np.int32),
+            np.ascontiguousarray(motif, dtype=np.int32), ea, eb, saddle, np.ascontiguousarray(rim, dtype=np.int64),
+            count, edge, level, volume,
+        )
+        return count, edge, level, volume
+    h = sign * z.ravel()
     measured = basin >= 0
     count = np.bincount(motif, weights=np.bincount(basin[measured], minlength=nb), minlength=nb).astype(np.int64)
     edge = np.zeros(nb, dtype=bool)
@@ -331,5 +453,5 @@ def motif_measures(
     point_motif = motif[np.where(measured, basin, 0)]
     depth = level[point_motif] - h  # NaN at non-measured points, which the comparisons below drop
     fill = (depth > 0) & (depth < np.inf)
-    volume = np.bincount(point_motif[fill], weights=depth[fill], minlength=nb)
+    volume = np.bincount(point_motif[fill], weights=depth[fill], minlength=nb).astype(np.float64, copy=False)
     return count, edge, level, volume
