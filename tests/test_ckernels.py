@@ -27,6 +27,7 @@ from scipy.ndimage import gaussian_filter
 
 import surfscan as ss
 from surfscan.iso25178 import _merge_tree as mt
+from surfscan.iso25178 import _native as native
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_c = pytest.mark.skipif(not mt.compiled_available(), reason="compiled kernels not built (no C compiler)")
@@ -127,15 +128,15 @@ def test_compiled_kernels_reject_inconsistent_arrays() -> None:
     z = _map("gaussian")
     basin, pit = mt.resolve_basins(mt.descent_pointers(z, "c")[0], "c")
     with pytest.raises(ValueError):
-        mt._C.adjacency(z, basin, z.shape[0], z.shape[1], 1.0, 1)  # ids beyond nb
+        native.C.adjacency(z, basin, z.shape[0], z.shape[1], 1.0, 1)  # ids beyond nb
     with pytest.raises(ValueError):
-        mt._C.descent(z, z.shape[0], z.shape[1] + 1, np.empty(z.size, np.int32), np.empty(z.size, np.int32))
+        native.C.descent(z, z.shape[0], z.shape[1] + 1, np.empty(z.size, np.int32), np.empty(z.size, np.int32))
     lo = np.array([0, pit.size], dtype=np.int32)
     with pytest.raises(ValueError):
-        mt._C.prune(np.zeros(pit.size), lo, lo, np.zeros(2), 0.0, np.empty(pit.size, np.int32))
+        native.C.prune(np.zeros(pit.size), lo, lo, np.zeros(2), 0.0, np.empty(pit.size, np.int32))
     down = np.array([0, 5], dtype=np.int32)  # a pointer outside the map
     with pytest.raises(ValueError):
-        mt._C.basins(down, np.empty(2, np.int32))
+        native.C.basins(down, np.empty(2, np.int32))
 
 
 @needs_c
@@ -145,7 +146,7 @@ def test_feature_parameters_equal_with_and_without_the_compiled_kernels(monkeypa
     z[40:60, 100:130] = np.nan
     s = ss.Surface(0.1 * z, 0.25, 0.25)
     compiled = ss.roughness(s, "feature", undefined="nan")
-    monkeypatch.setattr(mt, "_PURE_NUMPY", True)
+    monkeypatch.setattr(native, "PURE_NUMPY", True)
     assert mt.default_backend() == "numpy"
     assert ss.roughness(s, "feature", undefined="nan") == compiled
 
@@ -208,3 +209,62 @@ def test_build_without_a_compiler_leaves_a_working_numpy_install(tmp_path: Path)
     assert set(values) == set(here) and len(values) == len(ss.parameters())
     for name, v in here.items():
         assert values[name] == pytest.approx(v, rel=1e-12, abs=1e-15, nan_ok=True), name
+
+
+@needs_c
+def test_compiled_spline_equals_scipy_map_coordinates() -> None:
+    from scipy import ndimage
+
+    from surfscan.iso25178 import _acf_kernels as k
+
+    rng = np.random.default_rng(9)
+    coef = ndimage.spline_filter(gaussian_filter(rng.normal(size=(37, 53)), 2.0), order=3, mode="mirror")
+    # inside, on knots, and within two knots of the border (clamped coefficients)
+    y = np.concatenate([rng.uniform(0, 36, 500), np.arange(37.0), rng.uniform(-0.0, 1.5, 50), rng.uniform(35, 36, 50)])
+    x = np.concatenate([rng.uniform(0, 52, 500), np.arange(37.0), rng.uniform(51, 52, 50), rng.uniform(0, 1.5, 50)])
+    ours = k._bspline(coef, y, x, native.C)
+    scipy_values = k._bspline(coef, y, x)
+    np.testing.assert_allclose(ours, scipy_values, rtol=0, atol=1e-13 * float(np.abs(coef).max()))
+
+
+@needs_c
+@pytest.mark.parametrize("kind", ["gaussian", "random-walk", "sparse"])
+def test_compiled_decay_lengths_equal_scipy(kind: str) -> None:
+    from scipy import ndimage
+
+    from surfscan.iso25178 import _acf_kernels as k
+    from surfscan.iso25178.spatial import autocorrelation_half
+
+    s = ss.Surface(_map(kind, 4, (120, 160)), 0.25, 0.3)
+    half = autocorrelation_half(s)
+    threshold = 0.2 * float(half[0, (half.shape[1] - 1) // 2])
+    er, ec, _, _ = k.threshold_region(half, threshold)
+    r0, r1 = max(int(er.min()) - 8, 0), min(int(er.max()) + 9, 2 * half.shape[0] - 1)
+    c0, c1 = max(int(ec.min()) - 8, 0), min(int(ec.max()) + 9, half.shape[1])
+    coef = ndimage.spline_filter(k.window(half, r0, r1, c0, c1), order=3, mode="mirror")
+    args = (coef, half.shape[0] - 1 - r0, (half.shape[1] - 1) // 2 - c0, er - r0, ec - c0, threshold, 0.3, 0.25)
+    compiled = k.decay_lengths(*args, backend="c")
+    scipy_lengths = k.decay_lengths(*args, backend="numpy")
+    assert compiled.size == er.size > 4
+    np.testing.assert_allclose(compiled, scipy_lengths, rtol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "random-walk"])
+def test_threshold_region_equals_labelling_the_whole_lag_plane(kind: str) -> None:
+    # the region search widens its window along each axis on its own; the region must be the one found on the
+    # whole plane (random-walk rows give a region 3 lags tall and hundreds wide)
+    from scipy import ndimage
+
+    from surfscan.iso25178 import _acf_kernels as k
+    from surfscan.iso25178.spatial import autocorrelation_half
+
+    z = _map(kind, 1, (300, 420))
+    half = autocorrelation_half(ss.Surface(z - z.mean(), 1.0, 1.0))
+    threshold = 0.2 * float(half[0, (half.shape[1] - 1) // 2])
+    er, ec, border, _ = k.threshold_region(half, threshold)
+    full = k.window(half, 0, 2 * half.shape[0] - 1, 0, half.shape[1])
+    labels, _ = ndimage.label(full > threshold, structure=ndimage.generate_binary_structure(2, 1))
+    region = labels == labels[half.shape[0] - 1, (half.shape[1] - 1) // 2]
+    edge = ndimage.binary_dilation(region, structure=ndimage.generate_binary_structure(2, 1)) & ~region
+    assert set(zip(er.tolist(), ec.tolist())) == set(zip(*[a.tolist() for a in np.nonzero(edge)]))
+    assert not border

@@ -38,15 +38,18 @@ def threshold_region(half: np.ndarray, threshold: float) -> tuple[np.ndarray, np
     full-plane positions of the points outside the region that have a
     4-neighbour inside it, whether the region reaches the largest lag, and
     whether it borders an undefined (NaN) lag. The search starts on a small
-    window around the zero lag and widens it until the region stays inside.
+    window around the zero lag and widens it, along each axis separately,
+    until the region stays inside: a region that does not reach the window's
+    edge (where the window is not at the border of the lag plane) is the
+    whole region, since a path out of the window crosses that edge.
     """
     ny, w = half.shape
     nrows = 2 * ny - 1
     cr, cc = ny - 1, (w - 1) // 2
-    size = _FIRST_CROP
+    size_r = size_c = _FIRST_CROP
     while True:
-        r0, r1 = max(cr - size, 0), min(cr + size + 1, nrows)
-        c0, c1 = max(cc - size, 0), min(cc + size + 1, w)
+        r0, r1 = max(cr - size_r, 0), min(cr + size_r + 1, nrows)
+        c0, c1 = max(cc - size_c, 0), min(cc + size_c + 1, w)
         win = window(half, r0, r1, c0, c1)
         labels, _ = ndimage.label(win > threshold, structure=_CROSS)
         centre = labels[cr - r0, cc - c0]
@@ -56,15 +59,11 @@ def threshold_region(half: np.ndarray, threshold: float) -> tuple[np.ndarray, np
         region = labels == centre
         rows = np.flatnonzero(region.any(axis=1))
         cols = np.flatnonzero(region.any(axis=0))
-        at_window_edge = (
-            (rows[0] == 0 and r0 > 0)
-            or (rows[-1] == win.shape[0] - 1 and r1 < nrows)
-            or (cols[0] == 0 and c0 > 0)
-            or (cols[-1] == win.shape[1] - 1 and c1 < w)
-        )
-        if not at_window_edge:
+        grow_r = (rows[0] == 0 and r0 > 0) or (rows[-1] == win.shape[0] - 1 and r1 < nrows)
+        grow_c = (cols[0] == 0 and c0 > 0) or (cols[-1] == win.shape[1] - 1 and c1 < w)
+        if not (grow_r or grow_c):
             break
-        size *= 2
+        size_r, size_c = size_r * (2 if grow_r else 1), size_c * (2 if grow_c else 1)
     border = bool(rows[0] + r0 == 0 or rows[-1] + r0 == nrows - 1 or cols[0] + c0 == 0 or cols[-1] + c0 == w - 1)
     edge = ndimage.binary_dilation(region, structure=_CROSS) & ~region
     undefined = bool(np.isnan(win[edge]).any())
@@ -73,13 +72,23 @@ def threshold_region(half: np.ndarray, threshold: float) -> tuple[np.ndarray, np
     return er.astype(np.int64) + r0, ec.astype(np.int64) + c0, border, undefined
 
 
-def _bspline(coef: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Cubic B-spline interpolation of prefiltered coefficients at points (y, x), clamped coefficient indices."""
-    return ndimage.map_coordinates(coef, [y, x], order=3, prefilter=False, mode="nearest")
+def _bspline(coef: np.ndarray, y: np.ndarray, x: np.ndarray, c=None) -> np.ndarray:
+    """Cubic B-spline interpolation of prefiltered coefficients at points (y, x), clamped coefficient indices.
+
+    ``c``: the compiled kernels (:mod:`._native`), or None for scipy.
+    """
+    if c is None:
+        return ndimage.map_coordinates(coef, [y, x], order=3, prefilter=False, mode="nearest")
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    out = np.empty(y.shape)
+    c.spline_values(coef, coef.shape[0], coef.shape[1], y.ravel(), np.ascontiguousarray(x, dtype=np.float64).ravel(),
+                    out.ravel())
+    return out
 
 
 def decay_lengths(
-    coef: np.ndarray, cy: float, cx: float, edge_y: np.ndarray, edge_x: np.ndarray, threshold: float, dy: float, dx: float
+    coef: np.ndarray, cy: float, cx: float, edge_y: np.ndarray, edge_x: np.ndarray, threshold: float, dy: float,
+    dx: float, backend: str | None = None,
 ) -> np.ndarray:
     """Distance (µm) from the zero lag to where the ACF meets ``threshold`` towards each edge point.
 
@@ -87,23 +96,32 @@ def decay_lengths(
     the zero lag is at ``(cy, cx)`` and the edge points at ``(edge_y, edge_x)``.
     Along each ray the sample closest to the threshold is found on a grid of
     at most half a pixel (at least 1000 samples), then refined by bisection
-    where the ACF crosses the threshold next to it.
+    where the ACF crosses the threshold next to it. ``backend``: the spline
+    is evaluated by scipy (``"numpy"``) or by the compiled kernels (``"c"``;
+    None: :func:`._native.default_backend`); the two differ by rounding only.
     """
-    vy = edge_y - cy
-    vx = edge_x - cx
+    from ._native import compiled
+
+    c = compiled(backend)
+    coef = np.ascontiguousarray(coef, dtype=np.float64)
+    vy = np.ascontiguousarray(edge_y - cy, dtype=np.float64)
+    vx = np.ascontiguousarray(edge_x - cx, dtype=np.float64)
     steps = np.maximum(1000, (2 * np.maximum(np.abs(vy), np.abs(vx))).astype(np.int64) + 1)
     t_best = np.empty(vy.size)
-    for n in np.unique(steps):  # rays with the same number of samples are sampled together
-        t = np.arange(n) / (n - 1)
-        same = np.flatnonzero(steps == n)
-        for k in range(0, same.size, max(1, _SAMPLES_PER_BATCH // int(n))):
-            rays = same[k : k + max(1, _SAMPLES_PER_BATCH // int(n))]
-            values = _bspline(coef, cy + np.outer(vy[rays], t), cx + np.outer(vx[rays], t))
-            t_best[rays] = np.argmin(np.abs(values - threshold), axis=1) / (n - 1)
+    if c is not None:
+        c.ray_search(coef, coef.shape[0], coef.shape[1], float(cy), float(cx), vy, vx, steps, float(threshold), t_best)
+    else:
+        for n in np.unique(steps):  # rays with the same number of samples are sampled together
+            t = np.arange(n) / (n - 1)
+            same = np.flatnonzero(steps == n)
+            for k in range(0, same.size, max(1, _SAMPLES_PER_BATCH // int(n))):
+                rays = same[k : k + max(1, _SAMPLES_PER_BATCH // int(n))]
+                values = _bspline(coef, cy + np.outer(vy[rays], t), cx + np.outer(vx[rays], t))
+                t_best[rays] = np.argmin(np.abs(values - threshold), axis=1) / (n - 1)
     h = 1.0 / (steps - 1)
 
     def f(t: np.ndarray, rays: np.ndarray) -> np.ndarray:
-        return _bspline(coef, cy + t * vy[rays], cx + t * vx[rays]) - threshold
+        return _bspline(coef, cy + t * vy[rays], cx + t * vx[rays], c) - threshold
 
     everyone = np.arange(vy.size)
     f0 = f(t_best, everyone)

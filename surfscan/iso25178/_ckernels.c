@@ -1,12 +1,15 @@
 /*
- * _ckernels.c - optional compiled kernels for the merge tree of the feature parameters.
+ * _ckernels.c - optional compiled kernels for the merge tree of the feature parameters
+ * and for the decay lengths of the autocorrelation (Sal, Str).
  *
- * surfscan.iso25178._merge_tree computes the same results in numpy; it uses these
- * functions when this extension was built at install time (setup.py declares it
- * optional, so an install without a C compiler falls back to numpy), and
- * SURFSCAN_PURE_NUMPY=1 makes it ignore them. The steps are inherently sequential
- * (following pointers, union-find), which numpy can only emulate in rounds of
- * whole-array operations; here each is one or two passes in O(n) or O(m log m).
+ * surfscan.iso25178._merge_tree and ._acf_kernels compute the same results in numpy
+ * and scipy; they use these functions when this extension was built at install time
+ * (setup.py declares it optional, so an install without a C compiler falls back to
+ * numpy), and SURFSCAN_PURE_NUMPY=1 makes them ignore it (surfscan.iso25178._native).
+ * The merge-tree steps are inherently sequential (following pointers, union-find),
+ * which numpy can only emulate in rounds of whole-array operations; here each is one
+ * or two passes in O(n) or O(m log m). The spline samples along the rays of the
+ * autocorrelation are many small evaluations, where a loop beats a general routine.
  *
  * Plain CPython C API: arrays come in through the buffer protocol (C-contiguous;
  * the Python side passes arrays of the dtypes named below, and every length is
@@ -167,10 +170,8 @@ done:
 /* adjacency(z, basin, ny, nx, sign, nb) -> (lo, hi, saddle): the edges of the merge graph.           */
 /* ------------------------------------------------------------------------------------------------ */
 
-/* The four forward neighbours (right, down-left, down, down-right): each 8-adjacent pair once. */
-static const int FORWARD_DI[4] = {0, 1, 1, 1};
-static const int FORWARD_DJ[4] = {1, -1, 0, 1};
-#define RECENT 4 /* pairs remembered to skip repeats along a row */
+#define RECENT 4 /* pairs remembered to skip repeats along a row (a power of two) */
+#define NO_PAIR UINT64_MAX /* no basin pair: ids are below INT32_MAX */
 
 /* Touching point pairs of two basins (lo < hi) with their saddle, in a growing array. */
 typedef struct {
@@ -197,74 +198,110 @@ pairs_reserve(Pairs *P, int64_t capacity)
     return 0;
 }
 
+/* The state of one pass over the touching pairs: the pairs so far and the ones remembered for thinning. */
+typedef struct {
+    const double *z;
+    const int32_t *basin;
+    double sign;
+    Pairs *P;
+    uint64_t recent_key[RECENT];  /* the last stored pairs, as (lo << 32 | hi) */
+    int64_t recent_slot[RECENT];
+    int oldest;
+    uint64_t last_key;  /* the last pair of the current point, and its slot */
+    int64_t last_slot;
+    int failed;
+} Scan;
+
 /*
- * The touching point pairs of different basins, in one pass over the map. A pair of the same two
- * basins as one of the last RECENT stored pairs, or as the last pair stored at the same column in the
- * row above (a boundary running down the map), only lowers that one's saddle: this thins the pairs
- * several-fold without losing a basin pair or its lowest saddle. Returns -1 when out of memory.
+ * The pair of points p (in basin bp >= 0) and q. A pair of two basins that equals the pair stored at
+ * the same column in the row above (above_key, a boundary running down the map) or one of the last
+ * RECENT stored pairs only lowers that one's saddle; any other pair is stored.
+ */
+static inline void
+visit(Scan *S, Py_ssize_t p, int32_t bp, Py_ssize_t q, uint64_t above_key, int64_t above_slot)
+{
+    int32_t bq = S->basin[q];
+    if (bq == bp || bq < 0)
+        return;
+    uint64_t key = bp < bq ? (uint64_t)bp << 32 | (uint32_t)bq : (uint64_t)bq << 32 | (uint32_t)bp;
+    double zp = S->z[p], zq = S->z[q];
+    double s = S->sign > 0 ? (zp > zq ? zp : zq) : -(zp < zq ? zp : zq);
+    int64_t slot = -1;
+    if (key == above_key) {
+        slot = above_slot;
+    } else {
+        for (int k = 0; k < RECENT; k++)
+            slot = S->recent_key[k] == key ? S->recent_slot[k] : slot;
+    }
+    Pairs *P = S->P;
+    if (slot >= 0) {  /* a repeat: keep the lower saddle */
+        if (s < P->saddle[slot])
+            P->saddle[slot] = s;
+    } else {
+        if (P->size == P->capacity && pairs_reserve(P, 2 * P->capacity)) {
+            S->failed = 1;
+            return;
+        }
+        slot = P->size++;
+        P->lo[slot] = (int32_t)(key >> 32), P->hi[slot] = (int32_t)(key & 0xffffffffu), P->saddle[slot] = s;
+        S->recent_key[S->oldest] = key;
+        S->recent_slot[S->oldest] = slot;
+        S->oldest = (S->oldest + 1) & (RECENT - 1);
+    }
+    S->last_key = key;
+    S->last_slot = slot;
+}
+
+/*
+ * The touching point pairs of different basins, in one pass over the map: each point with its four
+ * forward neighbours (right, down-left, down, down-right), so each 8-adjacent pair once. Repeats of a
+ * pair (see visit) are thinned several-fold without losing a basin pair or its lowest saddle.
+ * Returns -1 when out of memory.
  */
 static int
 scan_pairs(const double *z, const int32_t *basin, Py_ssize_t ny, Py_ssize_t nx, double sign, Pairs *P)
 {
-    int64_t recent[RECENT];  /* slots of the last stored pairs */
-    int oldest = 0;
+    Scan S = {z, basin, sign, P, {0}, {0}, 0, NO_PAIR, -1, 0};
     for (int k = 0; k < RECENT; k++)
-        recent[k] = -1;
-    /* the slot of the last pair stored or matched at every column, in the row above and in this row */
-    int64_t *above = malloc((size_t)(nx ? nx : 1) * sizeof(int64_t)), *here = malloc((size_t)(nx ? nx : 1) * sizeof(int64_t));
-    if (above == NULL || here == NULL || pairs_reserve(P, 1024 + ny * nx / 4)) {
-        free(above), free(here);
-        return -1;
-    }
-    for (Py_ssize_t j = 0; j < nx; j++)
-        above[j] = -1;
-    for (Py_ssize_t i = 0; i < ny; i++) {
-        for (Py_ssize_t j = 0; j < nx; j++) {
-            Py_ssize_t p = i * nx + j;
-            int32_t bp = basin[p];
-            here[j] = -1;
-            if (bp < 0)
-                continue;
-            for (int d = 0; d < 4; d++) {
-                Py_ssize_t ii = i + FORWARD_DI[d], jj = j + FORWARD_DJ[d];
-                if (ii >= ny || jj < 0 || jj >= nx)
-                    continue;
-                Py_ssize_t q = ii * nx + jj;
-                int32_t bq = basin[q];
-                if (bq == bp || bq < 0)
-                    continue;
-                int32_t a = bp < bq ? bp : bq, b = bp < bq ? bq : bp;
-                double zp = z[p], zq = z[q];
-                double s = sign > 0 ? (zp > zq ? zp : zq) : -(zp < zq ? zp : zq);
-                int64_t slot = above[j];
-                if (slot < 0 || P->lo[slot] != a || P->hi[slot] != b) {
-                    int k = 0;
-                    while (k < RECENT && !((slot = recent[k]) >= 0 && P->lo[slot] == a && P->hi[slot] == b))
-                        k++;
-                    if (k == RECENT)
-                        slot = -1;
-                }
-                if (slot >= 0) {  /* a repeat: keep the lower saddle */
-                    if (s < P->saddle[slot])
-                        P->saddle[slot] = s;
-                } else {
-                    if (P->size == P->capacity && pairs_reserve(P, 2 * P->capacity)) {
-                        free(above), free(here);
-                        return -1;
+        S.recent_key[k] = NO_PAIR, S.recent_slot[k] = -1;
+    /* the last pair of every column's point in the row above and in this row, and their slots */
+    size_t columns = (size_t)(nx ? nx : 1);
+    uint64_t *above_key = malloc(columns * sizeof(uint64_t)), *here_key = malloc(columns * sizeof(uint64_t));
+    int64_t *above_slot = malloc(columns * sizeof(int64_t)), *here_slot = malloc(columns * sizeof(int64_t));
+    if (above_key && here_key && above_slot && here_slot && !pairs_reserve(P, 1024 + ny * nx / 4)) {
+        for (Py_ssize_t j = 0; j < nx; j++)
+            above_key[j] = NO_PAIR, above_slot[j] = -1;
+        for (Py_ssize_t i = 0; i < ny && !S.failed; i++) {
+            int last_row = i == ny - 1;
+            for (Py_ssize_t j = 0; j < nx; j++) {
+                Py_ssize_t p = i * nx + j;
+                int32_t bp = basin[p];
+                S.last_key = NO_PAIR, S.last_slot = -1;
+                if (bp >= 0) {
+                    uint64_t ak = above_key[j];
+                    int64_t as = above_slot[j];
+                    if (j + 1 < nx)
+                        visit(&S, p, bp, p + 1, ak, as);
+                    if (!last_row) {
+                        if (j > 0)
+                            visit(&S, p, bp, p + nx - 1, ak, as);
+                        visit(&S, p, bp, p + nx, ak, as);
+                        if (j + 1 < nx)
+                            visit(&S, p, bp, p + nx + 1, ak, as);
                     }
-                    slot = P->size++;
-                    P->lo[slot] = a, P->hi[slot] = b, P->saddle[slot] = s;
-                    recent[oldest] = slot;
-                    oldest = (oldest + 1) % RECENT;
                 }
-                here[j] = slot;
+                here_key[j] = S.last_key, here_slot[j] = S.last_slot;
             }
+            uint64_t *tk = above_key;
+            above_key = here_key, here_key = tk;
+            int64_t *ts = above_slot;
+            above_slot = here_slot, here_slot = ts;
         }
-        int64_t *t = above;
-        above = here, here = t;
+    } else {
+        S.failed = 1;
     }
-    free(above), free(here);
-    return 0;
+    free(above_key), free(here_key), free(above_slot), free(here_slot);
+    return S.failed ? -1 : 0;
 }
 
 typedef struct {
@@ -418,74 +455,94 @@ done:
 /* prune(hpit, lo, hi, saddle, threshold, motif): Kruskal with the elder rule and Wolf pruning.      */
 /* ------------------------------------------------------------------------------------------------ */
 
-/* A key whose unsigned order is the order of the double (no NaN; -0 is taken as +0). */
-static inline uint64_t
-ordered_key(double x)
+/* An edge in the sort: its saddle and its position in the edge arrays. */
+typedef struct {
+    double saddle;
+    uint32_t position;
+} Ranked;
+
+static int
+by_saddle_then_position(const void *x, const void *y)
 {
-    uint64_t u;
-    if (x == 0.0)
-        x = 0.0;
-    memcpy(&u, &x, sizeof u);
-    return (u >> 63) ? ~u : u | ((uint64_t)1 << 63);
+    const Ranked *a = x, *b = y;
+    if (a->saddle != b->saddle)
+        return a->saddle < b->saddle ? -1 : 1;
+    return (a->position > b->position) - (a->position < b->position);
 }
 
-#define RADIX_BITS 11
-#define RADIX_PASSES 6 /* 6 x 11 bits cover the 64-bit key */
+#define SMALL_BUCKET 64 /* buckets up to this size are insertion-sorted */
+#define BUCKET_DEPTH 8  /* bucket levels before qsort takes over (a pathological spread of values) */
 
 /*
- * The positions 0..m-1 sorted by key[position], stable (equal keys keep their position order): a
- * least-significant-digit radix sort, 11 bits a pass; a pass whose digit is the same for every key is
- * skipped. Returns a malloc'ed array, or NULL when out of memory.
+ * Sorts r[0..k), given in increasing position order, by saddle, keeping the position order of equal
+ * saddles. A bucket sort: the bucket index (saddle - min) * scale is a monotone function of the saddle
+ * (each rounding step is monotone), so the buckets come in order; the edges go into their buckets in
+ * their order, and each bucket is sorted the same way (a crowded bucket, where the values cluster) or
+ * by insertion sort (a few edges). Returns -1 when out of memory.
  */
-static uint32_t *
-stable_order(const uint64_t *key_in, int64_t m)
+static int
+sort_by_saddle(Ranked *r, int64_t k, int depth)
 {
-    size_t size = (size_t)(m ? m : 1);
-    uint64_t *key = malloc(size * sizeof(uint64_t)), *key2 = malloc(size * sizeof(uint64_t));
-    uint32_t *pos = malloc(size * sizeof(uint32_t)), *pos2 = malloc(size * sizeof(uint32_t));
-    int64_t(*histogram)[1 << RADIX_BITS] = calloc(RADIX_PASSES, sizeof *histogram);
-    if (key == NULL || key2 == NULL || pos == NULL || pos2 == NULL || histogram == NULL) {
-        free(key), free(key2), free(pos), free(pos2), free(histogram);
-        return NULL;
-    }
-    const uint64_t mask = (1 << RADIX_BITS) - 1;
-    for (int64_t k = 0; k < m; k++) {
-        key[k] = key_in[k];
-        pos[k] = (uint32_t)k;
-        for (int d = 0; d < RADIX_PASSES; d++)
-            histogram[d][(key[k] >> (d * RADIX_BITS)) & mask]++;
-    }
-    for (int d = 0; d < RADIX_PASSES; d++) {
-        int64_t *h = histogram[d];
-        if (m == 0 || h[(key[0] >> (d * RADIX_BITS)) & mask] == m)
-            continue;  /* every key has this digit: the pass would not move anything */
-        int64_t sum = 0;
-        for (size_t b = 0; b <= mask; b++) {  /* counts -> first output position of each digit */
-            int64_t c = h[b];
-            h[b] = sum;
-            sum += c;
+    if (k <= SMALL_BUCKET) {
+        for (int64_t x = 1; x < k; x++) {
+            Ranked e = r[x];
+            int64_t y = x;
+            for (; y > 0 && r[y - 1].saddle > e.saddle; y--)
+                r[y] = r[y - 1];
+            r[y] = e;
         }
-        for (int64_t k = 0; k < m; k++) {
-            int64_t to = h[(key[k] >> (d * RADIX_BITS)) & mask]++;
-            key2[to] = key[k];
-            pos2[to] = pos[k];
-        }
-        uint64_t *tk = key;
-        key = key2, key2 = tk;
-        uint32_t *tp = pos;
-        pos = pos2, pos2 = tp;
+        return 0;
     }
-    free(key), free(key2), free(pos2), free(histogram);
-    return pos;
+    double lowest = INFINITY, highest = -INFINITY;
+    for (int64_t x = 0; x < k; x++) {
+        lowest = r[x].saddle < lowest ? r[x].saddle : lowest;
+        highest = r[x].saddle > highest ? r[x].saddle : highest;
+    }
+    if (lowest == highest)
+        return 0;  /* all equal: already in position order */
+    int64_t nbuckets = k / 2 + 1;
+    double scale = (double)nbuckets / (highest - lowest);
+    if (depth >= BUCKET_DEPTH || !isfinite(scale) || !isfinite(highest - lowest)) {
+        qsort(r, (size_t)k, sizeof(Ranked), by_saddle_then_position);
+        return 0;
+    }
+    int64_t *start = calloc((size_t)nbuckets + 1, sizeof(int64_t));
+    Ranked *in = malloc((size_t)k * sizeof(Ranked));
+    if (start == NULL || in == NULL) {
+        free(start), free(in);
+        return -1;
+    }
+    memcpy(in, r, (size_t)k * sizeof(Ranked));
+#define BUCKET(v) ((int64_t)(((v) - lowest) * scale) < nbuckets ? (int64_t)(((v) - lowest) * scale) : nbuckets - 1)
+    for (int64_t x = 0; x < k; x++)
+        start[BUCKET(in[x].saddle) + 1]++;
+    for (int64_t b = 0; b < nbuckets; b++)
+        start[b + 1] += start[b];
+    for (int64_t x = 0; x < k; x++)
+        r[start[BUCKET(in[x].saddle)]++] = in[x];  /* start[b] moves to the end of bucket b */
+#undef BUCKET
+    free(in);
+    int failed = 0;
+    for (int64_t b = 0, first = 0; b < nbuckets && !failed; first = start[b++])
+        if (start[b] - first > 1)
+            failed = sort_by_saddle(r + first, start[b] - first, depth + 1);
+    free(start);
+    return failed ? -1 : 0;
 }
+
+/* A basin in the union-find: its pit's height h and its component's root (itself for a root). */
+typedef struct {
+    double h;
+    int32_t parent;
+} Node;
 
 /* The component (union-find root) of basin a, halving the path on the way. */
 static inline int32_t
-find(int32_t *component, int32_t a)
+find(Node *node, int32_t a)
 {
-    while (component[a] != a) {
-        component[a] = component[component[a]];
-        a = component[a];
+    while (node[a].parent != a) {
+        node[a].parent = node[node[a].parent].parent;
+        a = node[a].parent;
     }
     return a;
 }
@@ -500,6 +557,7 @@ find(int32_t *component, int32_t a)
  * than `threshold` below the saddle, it is pruned: it joins the motif of the basin across the edge;
  * otherwise it is significant, as is every component that never dies. A component is named by its
  * oldest basin (the union-find root), and the motif pointers are followed to their ends at the end.
+ * The edges' ends are gathered in sorted order first, so that the union-find loop reads them in sequence.
  */
 static PyObject *
 prune(PyObject *self, PyObject *args)
@@ -509,9 +567,9 @@ prune(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "y*y*y*y*dw*", &hpitb, &lob, &hib, &saddleb, &threshold, &motifb))
         return NULL;
     PyObject *result = NULL;
-    uint64_t *key = NULL;
-    uint32_t *order = NULL;
-    int32_t *component = NULL;
+    Ranked *order = NULL;
+    int32_t *ends = NULL;
+    Node *node = NULL;
     Py_ssize_t nb = hpitb.len / 8, m = lob.len / 4;
     if (nb >= INT32_MAX || m >= UINT32_MAX || check_length(&hpitb, nb, 8, "hpit") ||
         check_length(&lob, m, 4, "lo") || check_length(&hib, m, 4, "hi") ||
@@ -526,31 +584,38 @@ prune(PyObject *self, PyObject *args)
             goto done;
         }
     }
-    key = malloc((size_t)(m ? m : 1) * sizeof(uint64_t));
-    component = malloc((size_t)(nb ? nb : 1) * sizeof(int32_t));
-    if (key == NULL || component == NULL) {
+    order = malloc((size_t)(m ? m : 1) * sizeof(Ranked));
+    ends = malloc((size_t)(m ? m : 1) * 2 * sizeof(int32_t));
+    node = malloc((size_t)(nb ? nb : 1) * sizeof(Node));
+    if (order == NULL || ends == NULL || node == NULL) {
         PyErr_NoMemory();
         goto done;
     }
+    int failed;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t e = 0; e < m; e++)
-        key[e] = ordered_key(saddle[e]);
-    order = stable_order(key, m);
-    if (order != NULL) {
-        for (Py_ssize_t b = 0; b < nb; b++)
-            component[b] = motif[b] = (int32_t)b;
+        order[e].saddle = saddle[e], order[e].position = (uint32_t)e;
+    failed = sort_by_saddle(order, m, 0);
+    if (!failed) {
+        for (Py_ssize_t k = 0; k < m; k++) {  /* the two ends of the k-th edge in sorted order */
+            ends[2 * k] = lo[order[k].position];
+            ends[2 * k + 1] = hi[order[k].position];
+        }
+        for (Py_ssize_t b = 0; b < nb; b++) {
+            node[b].h = hpit[b], node[b].parent = (int32_t)b;
+            motif[b] = (int32_t)b;
+        }
         for (Py_ssize_t k = 0; k < m; k++) {
-            uint32_t e = order[k];
-            int32_t a = lo[e], b = hi[e];
-            int32_t ra = find(component, a), rb = find(component, b);
+            int32_t a = ends[2 * k], b = ends[2 * k + 1];
+            int32_t ra = find(node, a), rb = find(node, b);
             if (ra == rb)
                 continue;
-            int a_elder = hpit[ra] < hpit[rb] || (hpit[ra] == hpit[rb] && ra < rb);
+            int a_elder = node[ra].h < node[rb].h || (node[ra].h == node[rb].h && ra < rb);
             int32_t elder = a_elder ? ra : rb, young = a_elder ? rb : ra;
             int32_t across = a_elder ? a : b;  /* the edge's end in the elder component */
-            if (saddle[e] - hpit[young] < threshold)
+            if (order[k].saddle - node[young].h < threshold)
                 motif[young] = across;
-            component[young] = elder;
+            node[young].parent = elder;
         }
         /* follow the motif pointers to their ends (significant motifs point to themselves) */
         for (Py_ssize_t b = 0; b < nb; b++) {
@@ -565,15 +630,15 @@ prune(PyObject *self, PyObject *args)
         }
     }
     Py_END_ALLOW_THREADS
-    if (order == NULL) {
+    if (failed) {
         PyErr_NoMemory();
         goto done;
     }
     result = Py_NewRef(Py_None);
 done:
-    free(key);
     free(order);
-    free(component);
+    free(ends);
+    free(node);
     PyBuffer_Release(&hpitb);
     PyBuffer_Release(&lob);
     PyBuffer_Release(&hib);
@@ -678,6 +743,140 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------------------------------------ */
+/* Cubic B-spline samples of the autocorrelation, for Sal and Str (surfscan.iso25178._acf_kernels).  */
+/* ------------------------------------------------------------------------------------------------ */
+
+/* The weights of the four coefficients around a point a fraction t (0 <= t < 1) past a knot. */
+static inline void
+cubic_weights(double t, double w[4])
+{
+    const double sixth = 1.0 / 6.0;
+    double s = 1.0 - t, t2 = t * t, s2 = s * s;
+    w[0] = s2 * s * sixth;
+    w[1] = (t2 * (3.0 * t - 6.0) + 4.0) * sixth;
+    w[2] = (s2 * (3.0 * s - 6.0) + 4.0) * sixth;
+    w[3] = t2 * t * sixth;
+}
+
+static inline Py_ssize_t
+clamp(Py_ssize_t i, Py_ssize_t n)
+{
+    return i < 0 ? 0 : i >= n ? n - 1 : i;
+}
+
+/*
+ * The cubic B-spline with coefficients c (ny x nx) at (y, x), in coefficient index units; coefficients
+ * beyond the border repeat the border ones.
+ */
+static inline double
+spline_at(const double *c, Py_ssize_t ny, Py_ssize_t nx, double y, double x)
+{
+    Py_ssize_t iy = (Py_ssize_t)y, ix = (Py_ssize_t)x;  /* floor, without a call into libm */
+    iy -= y < (double)iy;
+    ix -= x < (double)ix;
+    double wy[4], wx[4];
+    cubic_weights(y - (double)iy, wy);
+    cubic_weights(x - (double)ix, wx);
+    iy -= 1, ix -= 1;  /* the first of the four knots */
+    double total = 0.0;
+    if (iy >= 0 && iy + 3 < ny && ix >= 0 && ix + 3 < nx) {  /* inside: no clamping */
+        const double *row = c + iy * nx + ix;
+        for (int a = 0; a < 4; a++, row += nx)
+            total += wy[a] * (wx[0] * row[0] + wx[1] * row[1] + wx[2] * row[2] + wx[3] * row[3]);
+        return total;
+    }
+    Py_ssize_t col[4];
+    for (int b = 0; b < 4; b++)
+        col[b] = clamp(ix + b, nx);
+    for (int a = 0; a < 4; a++) {
+        const double *row = c + clamp(iy + a, ny) * nx;
+        total += wy[a] * (wx[0] * row[col[0]] + wx[1] * row[col[1]] + wx[2] * row[col[2]] + wx[3] * row[col[3]]);
+    }
+    return total;
+}
+
+/* spline_values(coef, ny, nx, y, x, out): the spline at the points (y[k], x[k]) (float64 arrays). */
+static PyObject *
+spline_values(PyObject *self, PyObject *args)
+{
+    Py_buffer cb, yb, xb, outb;
+    Py_ssize_t ny, nx;
+    if (!PyArg_ParseTuple(args, "y*nny*y*w*", &cb, &ny, &nx, &yb, &xb, &outb))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t k = yb.len / 8;
+    if (ny < 1 || nx < 1 || check_length(&cb, ny * nx, 8, "coef") || check_length(&yb, k, 8, "y") ||
+        check_length(&xb, k, 8, "x") || check_length(&outb, k, 8, "out"))
+        goto done;
+    const double *c = cb.buf, *y = yb.buf, *x = xb.buf;
+    double *out = outb.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t p = 0; p < k; p++)
+        out[p] = spline_at(c, ny, nx, y[p], x[p]);
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&cb);
+    PyBuffer_Release(&yb);
+    PyBuffer_Release(&xb);
+    PyBuffer_Release(&outb);
+    return result;
+}
+
+/*
+ * ray_search(coef, ny, nx, cy, cx, vy, vx, steps, threshold, t_best): along every ray r from (cy, cx)
+ * to (cy + vy[r], cx + vx[r]), the spline sampled at t = s / (steps[r] - 1), s = 0 .. steps[r]-1;
+ * t_best[r] is the first t where |value - threshold| is smallest. vy, vx, t_best: float64; steps: int64.
+ */
+static PyObject *
+ray_search(PyObject *self, PyObject *args)
+{
+    Py_buffer cb, vyb, vxb, stepsb, tb;
+    Py_ssize_t ny, nx;
+    double cy, cx, threshold;
+    if (!PyArg_ParseTuple(args, "y*nnddy*y*y*dw*", &cb, &ny, &nx, &cy, &cx, &vyb, &vxb, &stepsb, &threshold, &tb))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t rays = vyb.len / 8;
+    if (ny < 1 || nx < 1 || check_length(&cb, ny * nx, 8, "coef") || check_length(&vyb, rays, 8, "vy") ||
+        check_length(&vxb, rays, 8, "vx") || check_length(&stepsb, rays, 8, "steps") ||
+        check_length(&tb, rays, 8, "t_best"))
+        goto done;
+    const double *c = cb.buf, *vy = vyb.buf, *vx = vxb.buf;
+    const int64_t *steps = stepsb.buf;
+    double *t_best = tb.buf;
+    for (Py_ssize_t r = 0; r < rays; r++) {
+        if (steps[r] < 2) {
+            PyErr_SetString(PyExc_ValueError, "steps: at least 2 samples a ray");
+            goto done;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < rays; r++) {
+        int64_t n = steps[r], best = 0;
+        double best_distance = INFINITY;
+        for (int64_t s = 0; s < n; s++) {
+            double t = (double)s / (double)(n - 1);
+            double distance = fabs(spline_at(c, ny, nx, cy + vy[r] * t, cx + vx[r] * t) - threshold);
+            if (distance < best_distance) {
+                best_distance = distance;
+                best = s;
+            }
+        }
+        t_best[r] = (double)best / (double)(n - 1);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&cb);
+    PyBuffer_Release(&vyb);
+    PyBuffer_Release(&vxb);
+    PyBuffer_Release(&stepsb);
+    PyBuffer_Release(&tb);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"descent", descent, METH_VARARGS, "descent(z, ny, nx, low, high): lowest/highest 8-neighbour of every point"},
     {"basins", basins, METH_VARARGS, "basins(down, basin) -> pits (bytes, int64): basins of descent pointers"},
@@ -687,6 +886,9 @@ static PyMethodDef methods[] = {
      "prune(hpit, lo, hi, saddle, threshold, motif): elder-rule merge tree with Wolf pruning"},
     {"measures", measures, METH_VARARGS,
      "measures(z, sign, basin, motif, lo, hi, saddle, rim, count, edge, level, volume): motif attributes"},
+    {"spline_values", spline_values, METH_VARARGS, "spline_values(coef, ny, nx, y, x, out): cubic B-spline samples"},
+    {"ray_search", ray_search, METH_VARARGS,
+     "ray_search(coef, ny, nx, cy, cx, vy, vx, steps, threshold, t_best): sample nearest the threshold on each ray"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -697,7 +899,7 @@ static struct PyModuleDef module = {
 };
 
 /* Raised whenever a kernel's signature or result changes; _merge_tree ignores a stale build (another VERSION). */
-#define KERNELS_VERSION 1
+#define KERNELS_VERSION 2
 
 PyMODINIT_FUNC
 PyInit__ckernels(void)

@@ -34,67 +34,22 @@ in the environment selects numpy even when the extension is there; every
 function also takes ``backend="numpy"`` or ``"c"``. Both produce the same
 basins, the same edges in the same order (sorted by basin pair), and so the
 same merge tree and motif measures, ties included
-(``tests/test_merge_tree.py``).
+(``tests/test_merge_tree.py``, ``tests/test_ckernels.py``); :mod:`._native`
+loads the extension.
 """
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
+
+from ._native import available as compiled_available
+from ._native import compiled as _compiled
+from ._native import default_backend
 
 __all__ = [
     "descent_pointers", "resolve_basins", "adjacency", "prune", "rim_points", "motif_measures", "default_backend",
     "compiled_available",
 ]
-
-
-#: The ``VERSION`` of ``_ckernels.c`` this module calls; a build of another version is ignored.
-KERNELS_VERSION = 1
-
-
-def _load_compiled():
-    try:
-        from . import _ckernels
-    except ImportError:  # not built (no compiler at install time): numpy computes the same results
-        return None
-    if getattr(_ckernels, "VERSION", None) != KERNELS_VERSION:  # a stale build of an older source
-        import warnings
-
-        warnings.warn(
-            "surfscan.iso25178._ckernels is out of date (rebuild it: pip install -e . or python setup.py build_ext "
-            "--inplace); using the numpy merge tree", RuntimeWarning, stacklevel=2,
-        )
-        return None
-    return _ckernels
-
-
-_C = _load_compiled()
-_PURE_NUMPY = os.environ.get("SURFSCAN_PURE_NUMPY", "").strip() not in ("", "0")
-
-
-def compiled_available() -> bool:
-    """Whether the compiled kernels (:mod:`._ckernels`) were built and can be imported."""
-    return _C is not None
-
-
-def default_backend() -> str:
-    """The default backend: ``"c"`` when the compiled kernels are there, ``"numpy"`` when they are not or
-    ``SURFSCAN_PURE_NUMPY`` is set (to anything but 0)."""
-    return "c" if _C is not None and not _PURE_NUMPY else "numpy"
-
-
-def _compiled(choice: str | None):
-    """The compiled module for ``choice`` (None: :func:`default_backend`), or None for numpy."""
-    choice = default_backend() if choice is None else choice
-    if choice == "numpy":
-        return None
-    if choice != "c":
-        raise ValueError(f"backend must be 'c', 'numpy' or None, not {choice!r}")
-    if _C is None:
-        raise ImportError("the compiled kernels (surfscan.iso25178._ckernels) are not built; reinstall surfscan "
-                          "with a C compiler (pip install .) or use backend='numpy'")
-    return _C
 
 # 3x3 neighbourhood offsets (row, column) in increasing flat-index order: a strict comparison keeps the first
 # of equal neighbours, so ties go to the smaller index
