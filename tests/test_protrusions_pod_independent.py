@@ -84,6 +84,25 @@ def test_no_detection_on_95_percent_of_object_free_images():
     assert len(with_detections) <= 0.05 * images, f"detections on object-free images {with_detections}"
 
 
+def test_no_detection_on_object_free_skewed_textures():
+    """Log-normal substrates (sparse bright grains): the texture's own brightest patches are not protrusions.
+
+    The substrate search leaves those patches out of the quiet pixels, so thresholds from the quiet
+    pixels alone put 3 of these 24 images (seed drawn at random) above the floor; the whole-field tail
+    of skewed textures keeps them clean.
+    """
+    seed = 99033176
+    with_detections = []
+    for i in range(24):
+        pixel_size = PIXEL_SIZES[i % len(PIXEL_SIZES)]
+        m, _ = make_scene(_rng(seed, i), 20, 1.0, 0, pixel_size, texture="lognormal")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SurfscanWarning)
+            if len(ss.detect_protrusions(m).table):
+                with_detections.append(i)
+    assert len(with_detections) <= 1, f"detections on object-free log-normal images {with_detections}"
+
+
 # ------------------------------------------------------------------------------------ the generator
 def _detrended_rms(image: np.ndarray) -> float:
     """Rms of an image after dividing out a fitted quadratic shading (kept at its mean level)."""

@@ -22,7 +22,16 @@ statistics over quiet pixels (the substrate), is ``median + h s z*``:
   ``1/sigma`` (a smoothed texture's skewness does; objects would be a large
   share of a coarse scale's few maxima);
 - where ``h > 1.15`` on a well-measured scale, a Hill fit of the maxima's
-  power-law tail may raise the level further (sparse bright grains).
+  power-law tail may raise the level further (sparse bright grains);
+- where the texture is skewed to bright values (the upper 1 % of R over
+  quiet pixels lies more than 1.15 times as far from the median as the
+  lower 1 %), the quiet pixels understate its tail: the substrate search
+  leaves out its brightest patches, which are the texture's own. There the
+  level also comes from the maxima of the whole field (objects included:
+  they are few among hundreds), whose top tenth is fitted with an
+  exponential tail, its scale from the median excess (robust to the objects
+  among them). Coarser scales with too few maxima carry that heaviness,
+  falling as ``1/sigma``, as long as the texture stays skewed there.
 """
 
 from __future__ import annotations
@@ -161,6 +170,7 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
     uses all of them. See the module notes for the levels.
     """
     stats = []
+    skewed = False
     masks: dict[tuple[int, int], np.ndarray] = {quiet.shape: quiet}
     for sc in scales:
         r = sc.response
@@ -191,20 +201,33 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
         # scales instead of measured
         well = int(np.count_nonzero(tops)) >= _WELL_MEASURED
         sc.heaviness = _tail_heaviness(peaks, med, sc.rms, n_eff * frac) if well else 1.0
-        stats.append((med, frac, n_eff, peaks, well))
+        # a texture skewed to bright values (upper tail heavier than the lower one, at this scale, or just heavier
+        # on the next finer scale that was): its brightest patches are its own, see _whole_field_level
+        skew = _upper_skew(v, med) if v.size else 1.0
+        skewed = skew > _HEAVY or (skewed and skew > 1.0)
+        whole = _whole_field_level(r, sc.maxima, med, sc.rms, n_eff, expected) if skewed else -math.inf
+        stats.append((med, frac, n_eff, peaks, well, skewed, whole))
     carried = 1.0  # tail heaviness carried from finer scales
+    carried_whole = 1.0  # ... and that of the whole field's maxima, while the texture stays skewed
+    decay = 2.0 ** (-_TAIL_DECAY / SCALES_PER_OCTAVE)
     for sc, st in zip(scales, stats):
         if st is None:
             continue
-        med, frac, n_eff, peaks, well = st
+        med, frac, n_eff, peaks, well, skewed, whole = st
         z_star = random_field_level(n_eff, expected)
+        if math.isfinite(whole):
+            carried_whole = max(1.0, (whole - med) / (sc.rms * z_star))
+        elif not skewed:
+            carried_whole = 1.0
         sc.heaviness = max(sc.heaviness, carried)
         carried = sc.heaviness
+        sc.heaviness = max(sc.heaviness, carried_whole)
+        carried_whole = 1.0 + (carried_whole - 1.0) * decay
         sc.threshold = med + sc.heaviness * sc.rms * z_star
         if well and sc.heaviness > _HEAVY:
             sc.threshold = max(sc.threshold, med + _hill_level(peaks - med, expected * frac))
         # a texture's tail gets lighter with smoothing, as its skewness: 1 / sigma
-        carried = 1.0 + (carried - 1.0) * 2.0 ** (-_TAIL_DECAY / SCALES_PER_OCTAVE)
+        carried = 1.0 + (carried - 1.0) * decay
 
 
 def _hill_level(excess: np.ndarray, expected: float) -> float:
@@ -221,6 +244,39 @@ def _hill_level(excess: np.ndarray, expected: float) -> float:
         return 0.0
     xi = float(np.mean(np.log(top / xk)))
     return xk * (k / max(expected, 1e-12)) ** xi
+
+
+def _upper_skew(v: np.ndarray, med: float) -> float:
+    """How much further the upper 1 % of ``v`` lies from the median than the lower 1 % (1 for a symmetric field)."""
+    lo, hi = np.percentile(v, [1.0, 99.0])
+    return float((hi - med) / max(med - lo, 1e-12))
+
+
+def _whole_field_level(r: np.ndarray, maxima: np.ndarray, med: float, s: float, n_eff: float,
+                       expected: float) -> float:
+    """Level from the maxima of the WHOLE field when their tail is heavier than a Gaussian field's (else -inf).
+
+    The quiet pixels leave out the substrate's brightest patches, so on a
+    heavy-tailed texture (sparse bright grains) their maxima understate the
+    tail. Over all maxima (objects included, but they are few at a scale
+    with hundreds of maxima), the ``k``-th largest (``k`` a tenth of them,
+    at most 300) is compared with the level a Gaussian field of rms ``s``
+    exceeds ``k`` times; when it lies more than ``_HEAVY`` times higher,
+    the tail above it is taken as exponential, with the scale from the
+    median excess of the top ``k`` (robust to the objects among them), and
+    the level it exceeds ``expected`` times is returned.
+    """
+    vals = r[maxima]
+    if vals.size < _WELL_MEASURED:
+        return -math.inf
+    k = int(min(300, vals.size // 10))
+    top = np.partition(vals, vals.size - k)[vals.size - k:]
+    u = float(top.min())
+    z_k = random_field_level(n_eff, float(k))
+    if u - med <= _HEAVY * s * z_k:
+        return -math.inf
+    beta = float(np.median(top - u)) / math.log(2.0)
+    return u + beta * math.log(k / max(expected, 1e-12))
 
 
 def _tail_heaviness(peaks: np.ndarray, med: float, s: float, n_eff: float) -> float:
