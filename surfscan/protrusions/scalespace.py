@@ -248,7 +248,8 @@ def _hill_level(excess: np.ndarray, expected: float) -> float:
 
 def _upper_skew(v: np.ndarray, med: float) -> float:
     """How much further the upper 1 % of ``v`` lies from the median than the lower 1 % (1 for a symmetric field)."""
-    lo, hi = np.percentile(v, [1.0, 99.0])
+    k = v.size // 100
+    lo, hi = np.partition(v, (k, v.size - 1 - k))[[k, v.size - 1 - k]]
     return float((hi - med) / max(med - lo, 1e-12))
 
 
@@ -321,15 +322,11 @@ class Blobs:
         return Blobs(self.y[idx], self.x[idx], self.sigma[idx], self.scale[idx], self.score[idx])
 
 
-def _sample(sc: Scale, y: np.ndarray, x: np.ndarray, window: int = 1) -> np.ndarray:
-    """Largest normalised score of ``sc`` within ``window`` pixels (of its level) of full-image points."""
-    s = sc.response / np.float32(sc.threshold)
-    if window:
-        s = cv2.dilate(s, np.ones((2 * window + 1, 2 * window + 1), np.uint8))
-    f = sc.factor
-    yy = np.clip(np.rint(y / f).astype(int), 0, s.shape[0] - 1)
-    xx = np.clip(np.rint(x / f).astype(int), 0, s.shape[1] - 1)
-    return s[yy, xx]
+def _sample(near: np.ndarray, factor: int, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Values of ``near`` (a scale's largest normalised score around each of its pixels) at full-image points."""
+    yy = np.clip(np.rint(y / factor).astype(int), 0, near.shape[0] - 1)
+    xx = np.clip(np.rint(x / factor).astype(int), 0, near.shape[1] - 1)
+    return near[yy, xx]
 
 
 def _is_blob(sc: Scale, yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
@@ -355,17 +352,24 @@ def find_blobs(scales: list[Scale], valid_margin: int = 1) -> Blobs:
     and passes the Hessian blob test of :func:`_is_blob`.
     """
     ys, xs, sg, ix, sc_ = [], [], [], [], []
+    near: dict[int, np.ndarray] = {}  # per scale, the largest normalised score within one pixel (of its level)
+
+    def around(j: int) -> np.ndarray:
+        if j not in near:
+            near[j] = cv2.dilate(scales[j].response / np.float32(scales[j].threshold), np.ones((3, 3), np.uint8))
+        return near[j]
+
     for i, sc in enumerate(scales):
         if not math.isfinite(sc.threshold):
             continue
-        s = sc.response / np.float32(sc.threshold)
-        cand = (s > 1.0) & (sc.maxima if sc.maxima is not None else _local_maxima(s))
+        t = np.float32(sc.threshold)
+        cand = (sc.response > t) & (sc.maxima if sc.maxima is not None else _local_maxima(sc.response))
         yy, xx = np.nonzero(cand)
         if yy.size == 0:
             continue
         keep = _is_blob(sc, yy, xx)
         yy, xx = yy[keep], xx[keep]
-        val = s[yy, xx]
+        val = sc.response[yy, xx] / t
         f = sc.factor
         yf, xf = (yy + 0.5) * f - 0.5, (xx + 0.5) * f - 0.5
         full = (sc.response.shape[0] * f, sc.response.shape[1] * f)
@@ -375,7 +379,7 @@ def find_blobs(scales: list[Scale], valid_margin: int = 1) -> Blobs:
         ok = (edge >= max(0.0, sc.sigma_px - _BORDER_FREE_SIGMA)) & ((edge >= sc.sigma_px) | (val >= _BORDER_SCORE))
         for j in (i - 1, i + 1):
             if 0 <= j < len(scales) and math.isfinite(scales[j].threshold):
-                ok &= val >= _sample(scales[j], yf, xf)
+                ok &= val >= _sample(around(j), scales[j].factor, yf, xf)
         ys.append(yf[ok])
         xs.append(xf[ok])
         sg.append(np.full(int(ok.sum()), sc.sigma_px))
