@@ -1,7 +1,7 @@
 """Time every ISO 25178-2 parameter on 2048 x 1536 height maps of three kinds, against the peers.
 
     python bench/bench_parameters.py [--rows 1536] [--cols 2048] [--repeat 5] [--kinds gaussian,random-walk,sparse]
-                                     [--no-surfalize] [--no-gwyddion]
+                                     [--backends c,numpy] [--no-surfalize] [--no-gwyddion]
 
 Surfaces (seeded, Sq ~ 0.1 µm, 0.25 µm spacing):
 - ``gaussian``: correlated texture (Gaussian-filtered noise, sigma 4 px) plus instrument noise;
@@ -10,7 +10,8 @@ Surfaces (seeded, Sq ~ 0.1 µm, 0.25 µm spacing):
 - ``sparse``: a flat, slightly noisy layer with 300 round bumps 3-15 px wide.
 
 Prints, for each surface, in one run on the same map:
-- surfscan: median wall time of ``roughness(surface)`` (all parameters) with the default threads
+- surfscan, for each backend (``c``: the compiled kernels of ``surfscan/iso25178/_ckernels.c``, when
+  built; ``numpy``: the pure numpy/scipy fallback, as with ``SURFSCAN_PURE_NUMPY=1``): median wall time of ``roughness(surface)`` (all parameters) with the default threads
   (``SURFSCAN_THREADS`` or the CPU count, at most 4) and with one thread; the first call in the
   process; per-family medians (default threads); peak extra memory (tracemalloc) as a multiple of
   the map's 8 bytes per point.
@@ -44,7 +45,7 @@ from _common import print_rows  # noqa: E402
 
 import surfscan as ss  # noqa: E402
 import surfscan.iso25178 as iso  # noqa: E402
-from surfscan.iso25178 import FAMILIES  # noqa: E402
+from surfscan.iso25178 import FAMILIES, _native  # noqa: E402
 from surfscan.testing.gwyddion import gwyddion_bench, harness  # noqa: E402
 
 
@@ -82,7 +83,18 @@ def median_time(fn, repeat: int, clock=time.perf_counter) -> float:
     return statistics.median(times)
 
 
-def bench_surfscan(s: ss.Surface, repeat: int) -> dict[str, float]:
+def bench_surfscan(s: ss.Surface, repeat: int, backend: str) -> dict[str, float]:
+    previous_pure = _native.PURE_NUMPY
+    _native.PURE_NUMPY = backend == "numpy"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ss.SurfscanWarning)  # undefined parameters (NaN), e.g. no dale on `sparse`
+            return _bench_surfscan(s, repeat)
+    finally:
+        _native.PURE_NUMPY = previous_pure
+
+
+def _bench_surfscan(s: ss.Surface, repeat: int) -> dict[str, float]:
     t0 = time.perf_counter()
     ss.roughness(ss.Surface(s.z[:64, :64].copy(), s.dx, s.dy), undefined="nan")
     out = {"first_call_s": time.perf_counter() - t0}
@@ -136,6 +148,8 @@ def main() -> None:
     ap.add_argument("--cols", type=int, default=2048)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--kinds", default=",".join(KINDS), help="comma-separated: " + ", ".join(KINDS))
+    ap.add_argument("--backends", default="c,numpy" if _native.available() else "numpy",
+                    help="comma-separated: c (compiled kernels, if built), numpy (the fallback)")
     ap.add_argument("--surfalize-repeat", type=int, default=1)
     ap.add_argument("--no-surfalize", action="store_true")
     ap.add_argument("--no-gwyddion", action="store_true")
@@ -143,41 +157,51 @@ def main() -> None:
 
     n_params = len(ss.parameters())
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    backends = args.backends.split(",")
+    if "c" in backends and not _native.available():
+        raise SystemExit("the compiled kernels are not built (pip install -e . or python setup.py build_ext --inplace)")
     print(f"map {args.rows} x {args.cols} float64, {n_params} parameters, surfscan threads {iso.threads()}, "
-          f"load average {load:.1f} on {os.cpu_count()} cores (wall times inflate under load)")
+          f"backends {', '.join(backends)}, load average {load:.1f} on {os.cpu_count()} cores "
+          "(wall times inflate under load)")
     rows = []
     for kind in args.kinds.split(","):
         s = test_surface(args.rows, args.cols, kind)
         floor = median_time(lambda s=s: float(np.sum(s.z)), 5)
-        ours = bench_surfscan(s, args.repeat)
-        print(f"\n[{kind}] surfscan all parameters: median {ours['all_s']:.3f} s wall "
-              f"({ours['all_cpu_s']:.3f} s CPU), one thread {ours['all_1thread_s']:.3f} s; "
-              f"first call in this process {ours['first_call_s']:.2f} s")
-        print("  per family: " + ", ".join(f"{f} {ours[f + '_s']:.3f} s" for f in FAMILIES))
-        print(f"  peak extra memory (tracemalloc): {ours['peak_extra_memory_x_map']:.2f} x the map; "
-              f"memory-bandwidth floor {floor * 1e3:.1f} ms -> {ours['all_s'] / floor:.0f} x")
-        row = {"surface": kind, "surfscan_s": ours["all_s"], "surfscan_1thread_s": ours["all_1thread_s"]}
+        kind_rows = []
+        for backend in backends:
+            ours = bench_surfscan(s, args.repeat, backend)
+            print(f"\n[{kind}, {backend}] surfscan all parameters: median {ours['all_s']:.3f} s wall "
+                  f"({ours['all_cpu_s']:.3f} s CPU), one thread {ours['all_1thread_s']:.3f} s; "
+                  f"first call in this process {ours['first_call_s']:.2f} s")
+            print("  per family: " + ", ".join(f"{f} {ours[f + '_s']:.3f} s" for f in FAMILIES))
+            print(f"  peak extra memory (tracemalloc): {ours['peak_extra_memory_x_map']:.2f} x the map; "
+                  f"memory-bandwidth floor {floor * 1e3:.1f} ms -> {ours['all_s'] / floor:.0f} x")
+            kind_rows.append({"surface": kind, "backend": backend, "surfscan_s": ours["all_s"],
+                              "surfscan_1thread_s": ours["all_1thread_s"]})
+        row = kind_rows[0]
         if not args.no_surfalize and kind == "gaussian":
             t = bench_surfalize(s, args.surfalize_repeat)
             if t is None:
                 print("  surfalize: not installed")
             else:
-                print(f"  surfalize 0.19 (34 ISO parameters + Std): median {t:.2f} s -> surfscan is "
-                      f"{t / ours['all_s']:.1f} x faster")
+                print(f"  surfalize 0.19 (34 ISO parameters + Std): median {t:.2f} s -> surfscan ({row['backend']}) is "
+                      f"{t / row['surfscan_s']:.1f} x faster")
         if not args.no_gwyddion:
             g = bench_gwyddion(s, args.repeat)
             if g is None:
                 print("  gwyddion: oracle not built (needs gcc, pkg-config, libgwyddion20-dev)")
             else:
-                row["gwyddion_full_s"] = g["full"]
-                row["vs_gwyddion"] = ours["all_s"] / g["full"]
-                row["vs_gwyddion_1thread"] = ours["all_1thread_s"] / g["full"]
                 print(f"  gwyddion 2.62 'full' (levelling, stats, area, slope, 2-D ACF and PSDF): median "
-                      f"{g['full']:.3f} s -> surfscan / gwyddion = {row['vs_gwyddion']:.2f} "
-                      f"(one thread {row['vs_gwyddion_1thread']:.2f})")
-        rows.append(row)
+                      f"{g['full']:.3f} s")
+                for r in kind_rows:
+                    r["gwyddion_full_s"] = g["full"]
+                    r["vs_gwyddion"] = r["surfscan_s"] / g["full"]
+                    r["vs_gwyddion_1thread"] = r["surfscan_1thread_s"] / g["full"]
+                    print(f"    surfscan ({r['backend']}) / gwyddion = {r['vs_gwyddion']:.2f} "
+                          f"(one thread {r['vs_gwyddion_1thread']:.2f})")
+        rows.extend(kind_rows)
     print("\nall parameters, median seconds; vs_gwyddion = surfscan / Gwyddion 'full' (< 1: surfscan faster)")
-    print_rows(rows, ["surface", "surfscan_s", "surfscan_1thread_s", "gwyddion_full_s", "vs_gwyddion",
+    print_rows(rows, ["surface", "backend", "surfscan_s", "surfscan_1thread_s", "gwyddion_full_s", "vs_gwyddion",
                       "vs_gwyddion_1thread"])
 
 

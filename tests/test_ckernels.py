@@ -137,6 +137,10 @@ def test_compiled_kernels_reject_inconsistent_arrays() -> None:
     down = np.array([0, 5], dtype=np.int32)  # a pointer outside the map
     with pytest.raises(ValueError):
         native.C.basins(down, np.empty(2, np.int32))
+    with pytest.raises(ValueError, match="shape"):
+        native.C.descent(z, -1, -z.size, np.empty(z.size, np.int32), np.empty(z.size, np.int32))
+    with pytest.raises(ValueError, match="empty"):
+        native.C.spline_values(np.zeros(0), 0, 5, np.zeros(1), np.zeros(1), np.empty(1))
 
 
 @needs_c

@@ -44,6 +44,16 @@ check_length(const Py_buffer *b, Py_ssize_t count, Py_ssize_t itemsize, const ch
     return 0;
 }
 
+/* Fails with ValueError unless `ok` (a size or shape outside what the kernels handle); returns -1 then. */
+static int
+check(int ok, const char *what)
+{
+    if (ok)
+        return 0;
+    PyErr_Format(PyExc_ValueError, "%s", what);
+    return -1;
+}
+
 /* ------------------------------------------------------------------------------------------------ */
 /* descent(z, ny, nx, low, high): lowest and highest 8-neighbour of every point, itself included.   */
 /* ------------------------------------------------------------------------------------------------ */
@@ -62,7 +72,8 @@ descent(PyObject *self, PyObject *args)
         return NULL;
     PyObject *result = NULL;
     Py_ssize_t n = ny * nx;
-    if (ny < 0 || nx < 0 || n >= INT32_MAX || check_length(&zb, n, 8, "z") || check_length(&lowb, n, 4, "low") ||
+    if (check(ny >= 0 && nx >= 0 && n < INT32_MAX, "shape: negative, or 2**31 points or more") ||
+        check_length(&zb, n, 8, "z") || check_length(&lowb, n, 4, "low") ||
         check_length(&highb, n, 4, "high"))
         goto done;
     const double *z = zb.buf;
@@ -145,7 +156,8 @@ basins(PyObject *self, PyObject *args)
         return NULL;
     PyObject *pits = NULL;
     Py_ssize_t n = downb.len / 4;
-    if (n >= INT32_MAX || check_length(&downb, n, 4, "down") || check_length(&basinb, n, 4, "basin"))
+    if (check(n < INT32_MAX, "down: 2**31 points or more") || check_length(&downb, n, 4, "down") ||
+        check_length(&basinb, n, 4, "basin"))
         goto done;
     const int32_t *down = downb.buf;
     int32_t *basin = basinb.buf;
@@ -399,7 +411,8 @@ adjacency(PyObject *self, PyObject *args)
     int32_t *hi = NULL, *stamp = NULL;
     double *saddle = NULL;
     Py_ssize_t n = ny * nx;
-    if (ny < 0 || nx < 0 || nb < 0 || nb >= INT32_MAX || check_length(&zb, n, 8, "z") ||
+    if (check(ny >= 0 && nx >= 0 && nb >= 0 && nb < INT32_MAX && n < INT32_MAX, "shape or nb out of range") ||
+        check_length(&zb, n, 8, "z") ||
         check_length(&basinb, n, 4, "basin"))
         goto done;
     const double *z = zb.buf;
@@ -605,7 +618,8 @@ prune(PyObject *self, PyObject *args)
     int32_t *ends = NULL;
     Node *node = NULL;
     Py_ssize_t nb = hpitb.len / 8, m = lob.len / 4;
-    if (nb >= INT32_MAX || m >= UINT32_MAX || check_length(&hpitb, nb, 8, "hpit") ||
+    if (check(nb < INT32_MAX && m < UINT32_MAX, "2**31 basins or 2**32 edges or more") ||
+        check_length(&hpitb, nb, 8, "hpit") ||
         check_length(&lob, m, 4, "lo") || check_length(&hib, m, 4, "hi") ||
         check_length(&saddleb, m, 8, "saddle") || check_length(&motifb, nb, 4, "motif"))
         goto done;
@@ -840,7 +854,8 @@ spline_values(PyObject *self, PyObject *args)
         return NULL;
     PyObject *result = NULL;
     Py_ssize_t k = yb.len / 8;
-    if (ny < 1 || nx < 1 || check_length(&cb, ny * nx, 8, "coef") || check_length(&yb, k, 8, "y") ||
+    if (check(ny >= 1 && nx >= 1, "coef: an empty shape") || check_length(&cb, ny * nx, 8, "coef") ||
+        check_length(&yb, k, 8, "y") ||
         check_length(&xb, k, 8, "x") || check_length(&outb, k, 8, "out"))
         goto done;
     const double *c = cb.buf, *y = yb.buf, *x = xb.buf;
@@ -873,7 +888,8 @@ ray_search(PyObject *self, PyObject *args)
         return NULL;
     PyObject *result = NULL;
     Py_ssize_t rays = vyb.len / 8;
-    if (ny < 1 || nx < 1 || check_length(&cb, ny * nx, 8, "coef") || check_length(&vyb, rays, 8, "vy") ||
+    if (check(ny >= 1 && nx >= 1, "coef: an empty shape") || check_length(&cb, ny * nx, 8, "coef") ||
+        check_length(&vyb, rays, 8, "vy") ||
         check_length(&vxb, rays, 8, "vx") || check_length(&stepsb, rays, 8, "steps") ||
         check_length(&tb, rays, 8, "t_best"))
         goto done;

@@ -8,7 +8,8 @@ Segmentation
     neighbour across that saddle; the motif keeps the higher peak / deeper
     pit. surfscan builds the merge tree of the flooding from the basin
     adjacency graph (saddles in increasing height, elder rule, computed in
-    whole-array rounds, :mod:`._merge_tree`), which gives the same
+    whole-array rounds, :mod:`._merge_tree`, or sequentially by the optional
+    compiled kernels, with the same result), which gives the same
     significant peaks and pits as steepest-descent watershed followed by Wolf
     pruning (as surfalize 0.19 computes it); ties between equal heights are
     broken by point index. A pruned basin joins the motif across the saddle
