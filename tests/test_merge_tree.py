@@ -84,6 +84,27 @@ def test_significant_pits_equal_a_sequential_flooding(seed: int, backend: str) -
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("kind", ["random-walk", "sparse"])
+@pytest.mark.parametrize("holes", [False, True])
+def test_noisy_maps_equal_a_sequential_flooding(kind: str, holes: bool, backend: str) -> None:
+    # many small basins: a Brownian profile in every row, or pixel noise on a flat with a few bumps
+    rng = np.random.default_rng(21)
+    if kind == "random-walk":
+        z = np.cumsum(rng.normal(size=(40, 52)), axis=1)
+    else:
+        z = 0.01 * rng.normal(size=(40, 52))
+        yy, xx = np.mgrid[:40, :52]
+        for cy, cx, r in ((10, 12, 3.0), (28, 40, 5.0), (30, 8, 2.0)):
+            z += np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * r * r))
+    if holes:
+        z[rng.random(z.shape) < 0.05] = np.nan
+    z = np.ascontiguousarray(z)
+    for fraction in (0.0, 0.01, 0.05, 0.2):
+        threshold = fraction * float(np.nanmax(z) - np.nanmin(z))
+        assert significant_pits(z, threshold, backend) == significant_pits_by_flooding(z, threshold), fraction
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_hills_are_the_dales_of_the_negated_map(backend: str) -> None:
     rng = np.random.default_rng(11)
     z = np.ascontiguousarray(gaussian_filter(rng.normal(size=(40, 40)), 2.0))
