@@ -27,6 +27,8 @@ apt_packages=(
   # Gwyddion oracle (../shared/tools/gwyddion-oracle): the library and what its pkg-config names
   gcc pkg-config libgwyddion20-dev libglib2.0-dev libgtk2.0-dev libfftw3-dev libpango1.0-dev
   libgtkglext1-dev
+  # surfscan's optional compiled kernels (surfscan/iso25178/_ckernels.c, built by the editable install below)
+  python3-dev
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
