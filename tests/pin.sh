@@ -10,7 +10,9 @@ bash tests/setup.sh --latest
 {
   sed -n '1,4p' tests/constraints.txt
   echo "pip==$(.venv-latest/bin/python -m pip --version | cut -d' ' -f2)"
-  .venv-latest/bin/python -m pip freeze --exclude-editable | grep -v '^#'
+  { .venv-latest/bin/python -m pip freeze --exclude-editable | grep -v '^#'
+    echo "setuptools==$(.venv-latest/bin/python -c 'import setuptools; print(setuptools.__version__)')"
+  } | sort -f -t= -k1,1
 } > tests/constraints.txt.new
 mv tests/constraints.txt.new tests/constraints.txt
 echo "pin: tests/constraints.txt now holds the versions of .venv-latest; review 'git diff tests/constraints.txt' and commit"

@@ -49,10 +49,12 @@ py=${PYTHON:-python3}
 if [ ! -x "$venv/bin/python" ]; then
   "$py" -m venv "$venv"
 fi
+# pip, and setuptools for the tests that build the optional compiled kernels with `setup.py build_ext`
+# (the licence is an SPDX string: setuptools >= 77; newer venvs bring no setuptools at all)
 if [ "$venv" = .venv ]; then
-  "$venv/bin/python" -m pip install -q "$(grep '^pip==' tests/constraints.txt)"
+  "$venv/bin/python" -m pip install -q "$(grep '^pip==' tests/constraints.txt)" "$(grep '^setuptools==' tests/constraints.txt)"
 else
-  "$venv/bin/python" -m pip install -q --upgrade pip
+  "$venv/bin/python" -m pip install -q --upgrade pip setuptools
 fi
 "$venv/bin/python" -m pip install -q "${pins[@]}" -e ".[all]"
 echo "setup: done in $venv ($("$venv/bin/python" --version); $("$venv/bin/python" -m pip --version | cut -d' ' -f1-2))"
