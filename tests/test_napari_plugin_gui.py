@@ -262,3 +262,33 @@ def test_event_loop_keeps_running_during_a_2048x1536_analysis(make_napari_viewer
     _assert_responsive(duration, ticks, shown, "protrusions 2048 x 1536")
     assert prot.result.protrusions.summary["count"] >= 30
     assert not math.isnan(prot.result.protrusions.summary["density_per_mm2"])
+
+
+def test_a_run_that_ends_before_run_returns_leaves_the_widget_ready(make_napari_viewer, qtbot, monkeypatch):
+    """Every worker handler is connected before the worker starts.
+
+    A short run on a busy machine can end before ``run()`` returns; a ``finished`` signal emitted before its
+    connection was lost, and the widget then stayed "running" for good (its run button disabled). Here the
+    worker runs to its end inside ``start()``, the extreme case of that race.
+    """
+    from napari.qt.threading import GeneratorWorker
+    from napari_surfscan._qt._common import start_steps
+
+    monkeypatch.setattr(GeneratorWorker, "start", lambda self: self.run())
+    seen = []
+
+    def steps():
+        yield "one step"
+        return 42
+
+    start_steps(steps, total=1, desc="test", on_step=seen.append, on_done=seen.append, on_error=seen.append,
+                on_finished=lambda: seen.append("finished"))
+    assert seen == ["one step", 42, "finished"]
+
+    viewer = make_napari_viewer()
+    [layer] = viewer.open_sample(PLUGIN, "height_good")
+    _, w = viewer.window.add_plugin_dock_widget(PLUGIN, "Roughness (ISO 25178)")
+    w.layer_box.setCurrentText(layer.name)
+    w.params.setCurrentText("height")
+    w.run()
+    assert w.result is not None and not w.running and w.run_button.isEnabled()

@@ -109,10 +109,12 @@ class MeasurementWidget(QWidget):
         """Run the step generator ``steps(*args, **kwargs)`` in a worker with the widget's progress and status."""
         self._set_busy(True)
         self.progress.setValue(0)
-        self.worker = start_steps(steps, *args, total=total, desc=desc, on_step=self._on_step,
-                                  on_done=self._on_done, on_error=self._on_error, **kwargs)
-        self.worker.finished.connect(self._on_finished)
-        return self.worker
+        # kept before it starts, so that the end of even the shortest run finds it (and clears it)
+        self.worker = worker = start_steps(steps, *args, total=total, desc=desc, on_step=self._on_step,
+                                           on_done=self._on_done, on_error=self._on_error,
+                                           on_finished=self._on_finished, start=False, **kwargs)
+        worker.start()
+        return worker
 
     def _set_busy(self, busy: bool) -> None:
         """Buttons while a run is in progress (by default the run button is disabled)."""

@@ -198,22 +198,31 @@ def start_steps(
     on_step: Callable[[Any], None],
     on_done: Callable[[Any], None],
     on_error: Callable[[Exception], None],
+    on_finished: Callable[[], None] | None = None,
+    start: bool = True,
     **kwargs: Any,
 ) -> GeneratorWorker:
     """Run a step generator in a napari thread worker with a progress bar.
 
     ``on_step`` gets each yielded step, ``on_done`` the generator's return
-    value, ``on_error`` any exception (also shown as a napari notification).
-    The worker is started and returned.
+    value, ``on_error`` any exception (also shown as a napari notification),
+    ``on_finished`` the end of the run either way. Every handler is connected
+    before the worker starts: a short run may end before this function
+    returns, and a signal emitted before its connection is lost. The worker
+    is started (unless ``start`` is False: the caller keeps it, then calls
+    ``worker.start()``) and returned.
     """
     worker = create_worker(steps, *args, _progress={"total": total, "desc": desc}, _ignore_errors=True, **kwargs)
     worker.yielded.connect(on_step)
     worker.returned.connect(on_done)
+    if on_finished is not None:
+        worker.finished.connect(on_finished)
 
     def _errored(exc: Exception) -> None:
         show_error(f"{desc}: {exc}")
         on_error(exc)
 
     worker.errored.connect(_errored)
-    worker.start()
+    if start:
+        worker.start()
     return worker
