@@ -23,7 +23,10 @@
    (``false_alarms_per_mm2``, shared equally between the scales), widened
    by the texture's measured tail heaviness (its extreme maxima against a
    Gaussian field's, carried to coarse scales with at most a ``1/sigma``
-   decay) and, where the tail is heavy, a Hill fit of the maxima. The
+   decay) and, where the tail is heavy, a Hill fit of the maxima; on a
+   texture skewed to bright values, also by an exponential tail fitted to
+   the maxima of the whole field (its brightest patches are its own,
+   though the substrate search set them aside). The
    default budget is per field: ``DEFAULT_FALSE_ALARMS_PER_FIELD`` (0.01)
    false detections per 1024 x 768 pixels whatever the pixel size, because
    an object-free texture's maxima scale with the number of pixels, not
