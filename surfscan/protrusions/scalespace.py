@@ -78,6 +78,9 @@ class Scale:
         The response's 3 x 3 local maxima (computed once, shared by both passes).
     lam2 : float or None
         Gradient variance over variance of the response (measured once).
+    top_maxima : ndarray or None
+        The largest tenth (at most 300) of the response's maxima over the
+        whole field, found once (empty when the scale has too few maxima).
     rms : float
         Robust rms of the response over quiet pixels.
     smooth_rms, smooth_median : float
@@ -95,6 +98,7 @@ class Scale:
     heaviness: float = 1.0
     maxima: np.ndarray | None = None
     lam2: float | None = None
+    top_maxima: np.ndarray | None = None
 
     @property
     def factor(self) -> int:
@@ -205,7 +209,7 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
         # on the next finer scale that was): its brightest patches are its own, see _whole_field_level
         skew = _upper_skew(v, med) if v.size else 1.0
         skewed = skew > _HEAVY or (skewed and skew > 1.0)
-        whole = _whole_field_level(r, sc.maxima, med, sc.rms, n_eff, expected) if skewed else -math.inf
+        whole = _whole_field_level(sc, med, n_eff, expected) if skewed else -math.inf
         stats.append((med, frac, n_eff, peaks, well, skewed, whole))
     carried = 1.0  # tail heaviness carried from finer scales
     carried_whole = 1.0  # ... and that of the whole field's maxima, while the texture stays skewed
@@ -253,28 +257,30 @@ def _upper_skew(v: np.ndarray, med: float) -> float:
     return float((hi - med) / max(med - lo, 1e-12))
 
 
-def _whole_field_level(r: np.ndarray, maxima: np.ndarray, med: float, s: float, n_eff: float,
-                       expected: float) -> float:
+def _whole_field_level(sc: Scale, med: float, n_eff: float, expected: float) -> float:
     """Level from the maxima of the WHOLE field when their tail is heavier than a Gaussian field's (else -inf).
 
     The quiet pixels leave out the substrate's brightest patches, so on a
     heavy-tailed texture (sparse bright grains) their maxima understate the
     tail. Over all maxima (objects included, but they are few at a scale
     with hundreds of maxima), the ``k``-th largest (``k`` a tenth of them,
-    at most 300) is compared with the level a Gaussian field of rms ``s``
-    exceeds ``k`` times; when it lies more than ``_HEAVY`` times higher,
+    at most 300) is compared with the level a Gaussian field of the scale's
+    rms exceeds ``k`` times; when it lies more than ``_HEAVY`` times higher,
     the tail above it is taken as exponential, with the scale from the
     median excess of the top ``k`` (robust to the objects among them), and
     the level it exceeds ``expected`` times is returned.
     """
-    vals = r[maxima]
-    if vals.size < _WELL_MEASURED:
+    if sc.top_maxima is None:  # the same in both passes: found once
+        vals = sc.response[sc.maxima]
+        k = int(min(300, vals.size // 10)) if vals.size >= _WELL_MEASURED else 0
+        sc.top_maxima = np.partition(vals, vals.size - k)[vals.size - k:] if k else vals[:0]
+    top = sc.top_maxima
+    if top.size == 0:
         return -math.inf
-    k = int(min(300, vals.size // 10))
-    top = np.partition(vals, vals.size - k)[vals.size - k:]
+    k = top.size
     u = float(top.min())
     z_k = random_field_level(n_eff, float(k))
-    if u - med <= _HEAVY * s * z_k:
+    if u - med <= _HEAVY * sc.rms * z_k:
         return -math.inf
     beta = float(np.median(top - u)) / math.log(2.0)
     return u + beta * math.log(k / max(expected, 1e-12))
