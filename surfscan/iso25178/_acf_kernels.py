@@ -13,6 +13,8 @@ import functools
 import numpy as np
 from scipy import ndimage
 
+from ._native import compiled
+
 _FIRST_CROP = 64  # half-size (lags) of the first window searched for the thresholded region; doubled as needed
 _SAMPLES_PER_BATCH = 1 << 17  # spline samples evaluated at once (bounds the temporaries to a few MiB)
 _CROSS = ndimage.generate_binary_structure(2, 1)  # 4-connectivity
@@ -100,8 +102,6 @@ def decay_lengths(
     is evaluated by scipy (``"numpy"``) or by the compiled kernels (``"c"``;
     None: :func:`._native.default_backend`); the two differ by rounding only.
     """
-    from ._native import compiled
-
     c = compiled(backend)
     coef = np.ascontiguousarray(coef, dtype=np.float64)
     vy = np.ascontiguousarray(edge_y - cy, dtype=np.float64)

@@ -23,7 +23,7 @@ points by (height, flat index), edges by (saddle height, position in the
 edge arrays), so ties resolve the same way on every run.
 
 Every pass over the points works on blocks of rows (cache friendly) or whole
-arrays; nothing here needs a compiler.
+arrays; the numpy code needs no compiler.
 
 Compiled kernels: where the optional C extension :mod:`._ckernels` was built
 at install time (``setup.py``; a compiler is needed then, not at run time),
@@ -408,5 +408,6 @@ def motif_measures(
     point_motif = motif[np.where(measured, basin, 0)]
     depth = level[point_motif] - h  # NaN at non-measured points, which the comparisons below drop
     fill = (depth > 0) & (depth < np.inf)
+    # float64 also when nothing is filled (bincount of no points gives int64)
     volume = np.bincount(point_motif[fill], weights=depth[fill], minlength=nb).astype(np.float64, copy=False)
     return count, edge, level, volume
