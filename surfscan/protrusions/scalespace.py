@@ -20,15 +20,21 @@ statistics over quiet pixels (the substrate), is ``median + h s z*``:
   the level a Gaussian field exceeds k times. It is measured where a scale
   has at least 300 maxima and carried to coarser scales, falling as
   ``1/sigma`` (a smoothed texture's skewness does; objects would be a large
-  share of a coarse scale's few maxima);
-- where ``h > 1.15`` on a well-measured scale, a Hill fit of the maxima's
-  power-law tail may raise the level further (sparse bright grains);
+  share of a coarse scale's few maxima). Where fewer than 1000 maxima lie
+  above one rms, k is at least a fifth of them, so that a dozen objects the
+  first pass missed cannot set the texture's tail and lift the threshold
+  above themselves;
+- where ``h > 1.15`` on a well-measured scale, an exponential fit of the
+  maxima's tail (its scale from their median excess) may raise the level
+  further (sparse bright grains). A power-law (Hill) fit was used before:
+  extrapolated to one false alarm in a thousand images it put the level at
+  tens of rms, far above any maximum the texture makes;
 - where the texture is skewed to bright values (the upper 1 % of R over
   quiet pixels lies more than 1.15 times as far from the median as the
   lower 1 %), the quiet pixels understate its tail: the substrate search
   leaves out its brightest patches, which are the texture's own. There the
   level also comes from the maxima of the whole field (objects included:
-  they are few among hundreds), whose top tenth is fitted with an
+  they are few among the 1000 or more a scale needs for this), whose top tenth is fitted with an
   exponential tail, its scale from the median excess (robust to the objects
   among them). Coarser scales with too few maxima carry that heaviness,
   falling as ``1/sigma``, as long as the texture stays skewed there.
@@ -48,12 +54,15 @@ __all__ = ["Scale", "scale_space", "scale_thresholds", "random_field_level", "fi
 
 SCALES_PER_OCTAVE = 3
 _MIN_LEVEL_SIGMA = 1.6  # a scale is computed on the coarsest pyramid level where it spans >= 1.6 pixels
-_HEAVY = 1.15  # a tail this much heavier than Gaussian also gets the Hill fit
+_HEAVY = 1.15  # a tail this much heavier than Gaussian also gets the exponential tail fit
 _TOP_K_MAX = 20
+_FEW_PEAKS = 1000  # with fewer maxima above one rms, undetected objects could fill a scale's top 20 ...
+_FEW_PEAKS_RANK = 0.2  # ... so its tail heaviness is read this share of the way down them
 _BORDER_FREE_SIGMA = 12.0  # pixels: maxima at finer scales may lie on the border
 _BORDER_SCORE = 1.6  # ... if they beat the threshold by this factor (half their support is mirrored)
 _TAIL_DECAY = 1.0  # heaviness - 1 falls as 1/sigma from scale to scale (the skewness of a smoothed texture)
 _WELL_MEASURED = 300  # maxima a scale needs for its tail heaviness to be carried to coarser scales
+_WHOLE_FIELD_MAXIMA = 1000  # maxima a scale needs for the tail fit of its whole field's maxima (objects a small share)
 _STAT_SAMPLE = 10_000  # response values per scale that its statistics come from
 _EDGE_RATIO = 10.0  # Hessian eigenvalue ratio above which a response is a ridge, not a blob
 
@@ -229,25 +238,24 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
         carried_whole = 1.0 + (carried_whole - 1.0) * decay
         sc.threshold = med + sc.heaviness * sc.rms * z_star
         if well and sc.heaviness > _HEAVY:
-            sc.threshold = max(sc.threshold, med + _hill_level(peaks - med, expected * frac))
+            sc.threshold = max(sc.threshold, med + _exponential_level(peaks - med, expected * frac))
         # a texture's tail gets lighter with smoothing, as its skewness: 1 / sigma
         carried = 1.0 + (carried - 1.0) * decay
 
 
-def _hill_level(excess: np.ndarray, expected: float) -> float:
-    """Level (above the median) that a heavy, power-law tail of maxima exceeds ``expected`` times.
+def _exponential_level(excess: np.ndarray, expected: float) -> float:
+    """Level (above the median) that an exponential tail of maxima exceeds ``expected`` times.
 
-    ``excess`` (sorted, positive) are the maxima above the median; the Hill
-    estimator over the top ``k`` (a tenth of them, 10 to 300) gives the tail
-    index ``xi`` and the level is ``x_k (k / expected)^xi``.
+    ``excess`` (sorted, positive) are the maxima above the median; over the
+    top ``k`` (a tenth of them, 10 to 300) the tail's scale is the median
+    excess over the ``k``-th largest ``x_k`` (robust to objects among them)
+    and the level is ``x_k + beta ln(k / expected)``.
     """
     k = int(min(300, max(10, excess.size // 10)))
     top = excess[-k:]
     xk = float(top[0])
-    if xk <= 0:
-        return 0.0
-    xi = float(np.mean(np.log(top / xk)))
-    return xk * (k / max(expected, 1e-12)) ** xi
+    beta = float(np.median(top - xk)) / math.log(2.0)
+    return xk + beta * math.log(k / max(expected, 1e-12))
 
 
 def _upper_skew(v: np.ndarray, med: float) -> float:
@@ -272,7 +280,7 @@ def _whole_field_level(sc: Scale, med: float, n_eff: float, expected: float) -> 
     """
     if sc.top_maxima is None:  # the same in both passes: found once
         vals = sc.response[sc.maxima]
-        k = int(min(300, vals.size // 10)) if vals.size >= _WELL_MEASURED else 0
+        k = int(min(300, vals.size // 10)) if vals.size >= _WHOLE_FIELD_MAXIMA else 0
         sc.top_maxima = np.partition(vals, vals.size - k)[vals.size - k:] if k else vals[:0]
     top = sc.top_maxima
     if top.size == 0:
@@ -291,11 +299,16 @@ def _tail_heaviness(peaks: np.ndarray, med: float, s: float, n_eff: float) -> fl
 
     The ``k``-th largest maximum (``k`` = a twentieth of them, 3 to 20) is
     compared with the level a Gaussian random field of rms ``s`` exceeds
-    ``k`` times: their ratio scales the random-field threshold.
+    ``k`` times: their ratio scales the random-field threshold. On a scale
+    with fewer than 1000 maxima above one rms, ``k`` is at least a fifth of
+    them: a dozen objects the first pass missed would otherwise be the top
+    20 and raise the threshold above themselves.
     """
     if peaks.size < 3:
         return 1.0
     kk = int(min(_TOP_K_MAX, max(3, peaks.size // 20)))
+    if peaks.size < _FEW_PEAKS:
+        kk = max(kk, int(peaks.size * _FEW_PEAKS_RANK))
     z_k = random_field_level(n_eff, float(kk))
     return max(1.0, (float(peaks[-kk]) - med) / (s * z_k))
 
