@@ -52,13 +52,11 @@ def test_objects_40_px_and_more_at_contrast_3_and_more_are_found(pixel_size):
     assert s.recall >= 0.95, f"recall {s.recall:.3f} ({s.found}/{s.objects}) at {pixel_size} µm"
 
 
-@pytest.mark.xfail(
-    reason="known gap (issue 13): on two-scale substrates whose blotches are as large and as strong as a 60 px dome "
-    "at 2 x rms, about a third of such domes are missed (bench_sem_pod: grain 1.00, two-scale 0.66, pooled 0.80)",
-    strict=False,
-)
 @pytest.mark.parametrize("pixel_size", PIXEL_SIZES)
 def test_objects_60_px_and_more_at_contrast_2_are_found(pixel_size):
+    """Holds on these scenes. Over the full grid of other seeds (bench_sem_pod) it does not yet: two-scale
+    substrates whose blotches are as large and as strong as a 60 px dome at 2 x rms keep recall at 0.6-0.8
+    there (grain 1.00), the issue's one open floor."""
     s = _pooled(SEEDS[1], pixel_size, [(60, 2.0), (80, 2.0), (120, 2.0)])
     assert s.recall >= 0.90, f"recall {s.recall:.3f} ({s.found}/{s.objects}) at {pixel_size} µm"
 
@@ -101,6 +99,25 @@ def test_no_detection_on_object_free_skewed_textures():
             if len(ss.detect_protrusions(m).table):
                 with_detections.append(i)
     assert len(with_detections) <= 1, f"detections on object-free log-normal images {with_detections}"
+
+
+@pytest.mark.parametrize(("diameter", "count", "contrast"), [(24, 60, 4.0), (60, 20, 2.5)])
+def test_crowded_fields_of_faint_objects_do_not_raise_the_threshold_above_themselves(diameter, count, contrast):
+    """Many objects of one size that the first pass misses are not the texture's tail.
+
+    With the tail heaviness read at the 20th largest maximum, 20 to 60 such objects set it and
+    hid each other: 1 of 60 and 6 of 20 found on one scene each. Seed 11 was the first tried.
+    """
+    total = SceneScore(0, 0, 0, 0)
+    for i in range(4):
+        pixel_size = PIXEL_SIZES[i % len(PIXEL_SIZES)]
+        m, truth = make_scene(np.random.default_rng([11, diameter, i]), diameter, contrast, count, pixel_size,
+                              texture="grain")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SurfscanWarning)
+            total = total + score_scene(ss.detect_protrusions(m).table, truth, pixel_size)
+    assert total.recall >= 0.90, f"recall {total.recall:.3f} ({total.found}/{total.objects})"
+    assert total.precision >= 0.95, f"precision {total.precision:.3f} ({total.false} false of {total.detections})"
 
 
 # ------------------------------------------------------------------------------------ the generator

@@ -16,12 +16,13 @@ statistics over quiet pixels (the substrate), is ``median + h s z*``:
   exp(-z²/2)`` equals the false alarms allowed at that scale (``A`` the
   area in pixels, ``lambda2`` the variance of R's gradient over its
   variance, measured from neighbour differences);
-- ``h >= 1`` the tail heaviness: the k-th largest maximum of R against
-  the level a Gaussian field exceeds k times. It is measured where a scale
+- ``h >= 1`` the tail heaviness: the k-th largest maximum of R (k a
+  twentieth of the maxima above one rms) against the level a Gaussian
+  field exceeds k times. It is measured where a scale
   has at least 300 maxima and carried to coarser scales, falling as
   ``1/sigma`` (a smoothed texture's skewness does; objects would be a large
   share of a coarse scale's few maxima). Where fewer than 1000 maxima lie
-  above one rms, k is at least a fifth of them, so that a dozen objects the
+  above one rms, k is at least a fifth of them, so that the objects the
   first pass missed cannot set the texture's tail and lift the threshold
   above themselves;
 - where ``h > 1.15`` on a well-measured scale, an exponential fit of the
@@ -55,8 +56,7 @@ __all__ = ["Scale", "scale_space", "scale_thresholds", "random_field_level", "fi
 SCALES_PER_OCTAVE = 3
 _MIN_LEVEL_SIGMA = 1.6  # a scale is computed on the coarsest pyramid level where it spans >= 1.6 pixels
 _HEAVY = 1.15  # a tail this much heavier than Gaussian also gets the exponential tail fit
-_TOP_K_MAX = 20
-_FEW_PEAKS = 1000  # with fewer maxima above one rms, undetected objects could fill a scale's top 20 ...
+_FEW_PEAKS = 1000  # with fewer maxima above one rms, undetected objects could fill a scale's top twentieth ...
 _FEW_PEAKS_RANK = 0.2  # ... so its tail heaviness is read this share of the way down them
 _BORDER_FREE_SIGMA = 12.0  # pixels: maxima at finer scales may lie on the border
 _BORDER_SCORE = 1.6  # ... if they beat the threshold by this factor (half their support is mirrored)
@@ -297,16 +297,17 @@ def _whole_field_level(sc: Scale, med: float, n_eff: float, expected: float) -> 
 def _tail_heaviness(peaks: np.ndarray, med: float, s: float, n_eff: float) -> float:
     """How much wider than a Gaussian field of rms ``s`` the texture's extreme maxima lie (at least 1).
 
-    The ``k``-th largest maximum (``k`` = a twentieth of them, 3 to 20) is
+    The ``k``-th largest maximum (``k`` a twentieth of them, at least 3) is
     compared with the level a Gaussian random field of rms ``s`` exceeds
     ``k`` times: their ratio scales the random-field threshold. On a scale
     with fewer than 1000 maxima above one rms, ``k`` is at least a fifth of
-    them: a dozen objects the first pass missed would otherwise be the top
-    20 and raise the threshold above themselves.
+    them. Objects the first pass missed must not be the ``k`` largest, or
+    they raise the threshold above themselves: with ``k`` capped at 20 (as
+    before), 20 to 60 low-contrast objects of one size hid each other.
     """
     if peaks.size < 3:
         return 1.0
-    kk = int(min(_TOP_K_MAX, max(3, peaks.size // 20)))
+    kk = max(3, peaks.size // 20)
     if peaks.size < _FEW_PEAKS:
         kk = max(kk, int(peaks.size * _FEW_PEAKS_RANK))
     z_k = random_field_level(n_eff, float(kk))
