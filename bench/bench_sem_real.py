@@ -8,7 +8,7 @@ prints, per image and over the set, the metrics of issue 13 (definitions in
 - protrusions: agglomerates found (recall) and detections inside an agglomerate (precision);
 - the time of each analysis (median of ``--repeat`` runs).
 
-    python bench/bench_sem_real.py [--only particles|protrusions] [--repeat 3]
+    python bench/bench_sem_real.py [--only particles|protrusions] [--repeat 3] [--root DIR]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import statistics
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import tifffile
@@ -40,10 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", choices=["particles", "protrusions"])
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--root", type=Path, help="another annotated set laid out the same way (images/<name>.tif, "
+                    "masks/<name>_m.tif); default ../shared/data/real-sem-particles")
     args = ap.parse_args(argv)
-    pairs = real_sem_pairs()
+    pairs = real_sem_pairs(args.root)
     if not pairs:
-        print("../shared/data/real-sem-particles not found: nothing to measure")
+        print(f"{args.root or '../shared/data/real-sem-particles'}: no annotated images found, nothing to measure")
         return 0
     warnings.simplefilter("ignore", SurfscanWarning)
     part, prot = [], []

@@ -30,6 +30,9 @@ from scipy import ndimage
 
 #: Necks shallower than this (pixels) are boundary noise, whatever the particle size.
 MIN_NECK_PX = 0.5
+#: A blob whose core is at least this many typical radii high (the default neck depth) is a particle, however
+#: large ``neck_depth`` is; lower ones are slivers.
+SLIVER_RADIUS = 0.1
 
 __all__ = ["dark_line_strength", "typical_radius", "h_maxima", "split_touching", "merge_unseparated"]
 
@@ -108,7 +111,7 @@ def h_maxima(f: np.ndarray, h: float, mask: np.ndarray) -> np.ndarray:
 
 
 def split_touching(mask: np.ndarray, lines: np.ndarray, radius_px: float, *, line_level: float = 0.1,
-                   neck_depth: float = 0.12) -> np.ndarray:
+                   neck_depth: float = 0.10) -> np.ndarray:
     """Marker-controlled watershed of the foreground cut along dark lines.
 
     Parameters
@@ -135,7 +138,20 @@ def split_touching(mask: np.ndarray, lines: np.ndarray, radius_px: float, *, lin
     dist = cv2.distanceTransform(core.astype(np.uint8), cv2.DIST_L2, 5)
     dist = cv2.GaussianBlur(dist, (0, 0), 1.0)
     h = max(neck_depth * radius_px, MIN_NECK_PX)
-    markers, _ = ndimage.label(h_maxima(dist, h, core), structure=np.ones((3, 3)))
+    peaks = h_maxima(dist, h, core)
+    # slivers narrower than 2h get no marker and are dropped; but a blob at least 0.2 typical radii wide is a
+    # particle even when h is larger than its height (a large neck_depth)
+    blobs, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    if n and h > SLIVER_RADIUS * radius_px:
+        marked = np.zeros(n + 1, bool)
+        marked[blobs[peaks]] = True
+        bare = np.flatnonzero(~marked[1:]) + 1
+        if bare.size:
+            height = ndimage.maximum(dist, blobs, bare)
+            for (y, x), top in zip(ndimage.maximum_position(dist, blobs, bare), height):
+                if top >= SLIVER_RADIUS * radius_px:
+                    peaks[y, x] = True
+    markers, _ = ndimage.label(peaks, structure=np.ones((3, 3)))
     return segmentation.watershed(-dist, markers, mask=mask).astype(np.int32)
 
 

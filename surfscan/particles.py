@@ -175,7 +175,7 @@ def measure_particles(
     background_um: float | None = None,
     min_diameter_um: float | None = None,
     split: bool = True,
-    neck_depth: float = 0.12,
+    neck_depth: float = 0.10,
     separation_lines: float | None = 0.12,
     hysteresis: float = 0.3,
     exclude_border: bool = True,

@@ -138,3 +138,14 @@ def test_non_finite_and_empty_images_give_one_clear_error_and_blank_ones_no_part
         p = ss.measure_particles(ss.Micrograph(np.full((60, 80), 200, np.uint8), 0.01))
     q = p.summary["quality"]
     assert p.summary["count"] == 0 and q["agglomeration_index"] == 0.0 and not q["reliable"]
+
+
+def test_a_large_neck_depth_keeps_every_blob_as_one_particle() -> None:
+    """h above every blob's height splits nothing at necks; it used to drop every particle (count 0).
+
+    Blobs lower than 0.1 typical radii are slivers and still dropped, as at the default neck depth.
+    """
+    m, truth = planted_particles(2, shape=(640, 800), n=120, d50_um=2.5, pixel_size_um=0.1)
+    whole = ss.measure_particles(m, neck_depth=50.0, separation_lines=None)
+    blobs = ss.measure_particles(m, split=False)
+    assert 0.95 * blobs.summary["count"] <= whole.summary["count"] <= blobs.summary["count"]
