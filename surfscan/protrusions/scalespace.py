@@ -90,6 +90,8 @@ class Scale:
     top_maxima : ndarray or None
         The largest tenth (at most 300) of the response's maxima over the
         whole field, found once (empty when the scale has too few maxima).
+    maxima_yx : tuple of ndarray or None
+        Rows, columns and response values of ``maxima``, located once.
     rms : float
         Robust rms of the response over quiet pixels.
     smooth_rms, smooth_median : float
@@ -108,6 +110,7 @@ class Scale:
     maxima: np.ndarray | None = None
     lam2: float | None = None
     top_maxima: np.ndarray | None = None
+    maxima_yx: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def factor(self) -> int:
@@ -166,6 +169,16 @@ def _local_maxima(a: np.ndarray) -> np.ndarray:
     return a >= cv2.dilate(a, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REFLECT)
 
 
+def _maxima_yx(sc: Scale) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, columns and values of the response's 3 x 3 local maxima (located once per scale, shared by both passes)."""
+    if sc.maxima_yx is None:
+        if sc.maxima is None:
+            sc.maxima = _local_maxima(sc.response)
+        my, mx = np.nonzero(sc.maxima)
+        sc.maxima_yx = (my, mx, sc.response[my, mx])
+    return sc.maxima_yx
+
+
 def _down(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     if mask.shape == shape:
         return mask
@@ -187,8 +200,7 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
     masks: dict[tuple[int, int], np.ndarray] = {quiet.shape: quiet}
     for sc in scales:
         r = sc.response
-        if sc.maxima is None:
-            sc.maxima = _local_maxima(r)
+        my, mx, mv = _maxima_yx(sc)
         if r.shape not in masks:  # each level's mask from the previous, finer one (cheaper than from full size)
             masks[r.shape] = _down(masks[list(masks)[-1]], r.shape)
         q = masks[r.shape]
@@ -208,8 +220,8 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
         if sc.lam2 is None:
             sc.lam2 = _gradient_ratio(r, q, sc.rms)
         n_eff = r.size * sc.lam2 / (2 * math.pi) ** 1.5
-        tops = sc.maxima & q
-        peaks = np.sort(r[tops & (r > med + sc.rms)])
+        tops = q[my, mx]  # the maxima among the quiet pixels
+        peaks = np.sort(mv[tops & (mv > med + sc.rms)])
         # few maxima (coarse scales): objects would be a large share of them, so the tail is carried from finer
         # scales instead of measured
         well = int(np.count_nonzero(tops)) >= _WELL_MEASURED
@@ -279,7 +291,7 @@ def _whole_field_level(sc: Scale, med: float, n_eff: float, expected: float) -> 
     the level it exceeds ``expected`` times is returned.
     """
     if sc.top_maxima is None:  # the same in both passes: found once
-        vals = sc.response[sc.maxima]
+        vals = _maxima_yx(sc)[2]
         k = int(min(300, vals.size // 10)) if vals.size >= _WHOLE_FIELD_MAXIMA else 0
         sc.top_maxima = np.partition(vals, vals.size - k)[vals.size - k:] if k else vals[:0]
     top = sc.top_maxima
@@ -383,8 +395,9 @@ def find_blobs(scales: list[Scale], valid_margin: int = 1) -> Blobs:
         if not math.isfinite(sc.threshold):
             continue
         t = np.float32(sc.threshold)
-        cand = (sc.response > t) & (sc.maxima if sc.maxima is not None else _local_maxima(sc.response))
-        yy, xx = np.nonzero(cand)
+        my, mx, mv = _maxima_yx(sc)
+        above = mv > t
+        yy, xx = my[above], mx[above]
         if yy.size == 0:
             continue
         keep = _is_blob(sc, yy, xx)
