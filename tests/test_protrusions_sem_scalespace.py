@@ -206,3 +206,17 @@ def test_quality_texture_rule_spares_objects_far_above_the_limit():
     weak = quality_block(*args, np.array([1.6, 1.8]))
     assert weak["reliable"] is False and "texture is too strong" in weak["reasons"][0]
     assert quality_block(*args)["reliable"] is False  # nothing known about the objects
+
+
+def test_fill_holes_matches_scipy_on_random_masks():
+    from scipy import ndimage
+
+    from surfscan.protrusions.sem_objects import fill_holes
+
+    rng = np.random.default_rng(5)
+    for i in range(200):
+        h, w = (int(v) for v in rng.integers(1, 40, 2))
+        m = rng.random((h, w)) < rng.uniform(0.2, 0.8)
+        if i % 3 == 0:
+            m = ndimage.binary_opening(m)
+        assert np.array_equal(fill_holes(m), ndimage.binary_fill_holes(m)), i

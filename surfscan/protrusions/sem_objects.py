@@ -88,7 +88,16 @@ def _cut_back(part: np.ndarray, fine: np.ndarray, level: float, cy: int, cx: int
         ys, xs = np.nonzero(lab)
         k = int(np.argmin((ys - cy) ** 2 + (xs - cx) ** 2))
         own = lab[ys[k], xs[k]]
-    return ndimage.binary_fill_holes(lab == own)
+    return fill_holes(lab == own)
+
+
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """``mask`` with its holes filled: the background not 4-connected to the border, as
+    :func:`scipy.ndimage.binary_fill_holes` (a flood fill, several times faster on small crops)."""
+    pad = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), np.uint8)
+    pad[1:-1, 1:-1] = mask
+    cv2.floodFill(pad, None, (0, 0), 1, flags=4)
+    return mask | (pad[1:-1, 1:-1] == 0)
 
 
 def _disc(cy: int, cx: int, r: int, shape: tuple[int, int]) -> tuple[slice, slice, np.ndarray]:
