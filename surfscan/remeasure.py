@@ -215,7 +215,7 @@ def measure_particles_from_labels(
     >>> labels = ss.measure_particles(m).labels              # or a label image edited by hand
     >>> p = ss.measure_particles_from_labels(m, labels)
     >>> p.summary["count"], round(p.summary["d50_um"], 1)
-    (409, 5.4)
+    (426, 5.3)
     """
     if not isinstance(micrograph, Micrograph):
         raise SurfscanError(f"particles are measured on an SEM image (Micrograph), not {type(micrograph).__name__}")
