@@ -35,9 +35,9 @@ statistics over quiet pixels (the substrate), is ``median + h s z*``:
   lower 1 %), the quiet pixels understate its tail: the substrate search
   leaves out its brightest patches, which are the texture's own. There the
   level also comes from the maxima of the whole field (objects included:
-  they are few among the 1000 or more a scale needs for this), whose top tenth is fitted with an
-  exponential tail, its scale from the median excess (robust to the objects
-  among them). Coarser scales with too few maxima carry that heaviness,
+  they are few among the 1000 or more a scale needs for this), whose top
+  tenth is fitted with an exponential tail, its scale from the median
+  excess (robust to the objects among them). Coarser scales with too few maxima carry that heaviness,
   falling as ``1/sigma``, as long as the texture stays skewed there.
 """
 
@@ -263,6 +263,8 @@ def _exponential_level(excess: np.ndarray, expected: float) -> float:
     excess over the ``k``-th largest ``x_k`` (robust to objects among them)
     and the level is ``x_k + beta ln(k / expected)``.
     """
+    if excess.size == 0:
+        return 0.0
     k = int(min(300, max(10, excess.size // 10)))
     top = excess[-k:]
     xk = float(top[0])
