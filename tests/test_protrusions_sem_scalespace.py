@@ -222,17 +222,12 @@ def test_fill_holes_matches_scipy_on_random_masks():
         assert np.array_equal(fill_holes(m), ndimage.binary_fill_holes(m)), i
 
 
-def test_exponential_tail_level_is_right_and_robust_to_a_few_objects():
-    """The level an exponential tail of maxima exceeds ``expected`` times; 20 far outliers (objects) move it by less
-    than a fifth and it stays well below them."""
-    from surfscan.protrusions.scalespace import _exponential_level
+def test_hill_level_of_a_power_law_tail():
+    """On maxima with a Pareto tail P(x > t) = t^(-1/xi), the level exceeded ``expected`` times is (n / expected)^xi."""
+    from surfscan.protrusions.scalespace import _hill_level
 
     rng = np.random.default_rng(3)
-    maxima = np.sort(rng.exponential(1.0, 3000))
-    truth = math.log(3000 / 1e-3)  # P(x > t) = exp(-t): 3000 exp(-t) = 1e-3
-    level = _exponential_level(maxima, 1e-3)
-    assert level == pytest.approx(truth, rel=0.1)
-    with_objects = np.sort(np.concatenate([maxima, np.full(20, 40.0)]))
-    moved = _exponential_level(with_objects, 1e-3)
-    assert moved == pytest.approx(level, rel=0.2) and moved < 0.5 * 40.0
-    assert _exponential_level(np.zeros(0), 1e-3) == 0.0
+    xi, n = 0.3, 3000
+    maxima = np.sort(rng.pareto(1 / xi, n) + 1.0)
+    assert _hill_level(maxima, 1e-3) == pytest.approx((n / 1e-3) ** xi, rel=0.25)
+    assert _hill_level(np.zeros(0), 1e-3) == 0.0

@@ -17,19 +17,17 @@ statistics over quiet pixels (the substrate), is ``median + h s z*``:
   area in pixels, ``lambda2`` the variance of R's gradient over its
   variance, measured from neighbour differences);
 - ``h >= 1`` the tail heaviness: the k-th largest maximum of R (k a
-  twentieth of the maxima above one rms) against the level a Gaussian
-  field exceeds k times. It is measured where a scale
-  has at least 300 maxima and carried to coarser scales, falling as
-  ``1/sigma`` (a smoothed texture's skewness does; objects would be a large
-  share of a coarse scale's few maxima). Where fewer than 1000 maxima lie
-  above one rms, k is at least a fifth of them, so that the objects the
-  first pass missed cannot set the texture's tail and lift the threshold
-  above themselves;
-- where ``h > 1.15`` on a well-measured scale, an exponential fit of the
-  maxima's tail (its scale from their median excess) may raise the level
-  further (sparse bright grains). A power-law (Hill) fit was used before:
-  extrapolated to one false alarm in a thousand images it put the level at
-  tens of rms, far above any maximum the texture makes;
+  twentieth of the maxima above one rms, 3 to 20) against the level a
+  Gaussian field exceeds k times. It is measured where a scale has at
+  least 300 maxima and carried to coarser scales, falling as ``1/sigma``
+  (a smoothed texture's skewness does; objects would be a large share of
+  a coarse scale's few maxima). Where fewer than 2500 maxima lie above one
+  rms, k is at least a fifth of them, so that the objects the first pass
+  missed cannot set the texture's tail and lift the threshold above
+  themselves;
+- where ``h > 1.15`` on a well-measured scale, a Hill fit of the maxima's
+  power-law tail may raise the level further (sparse bright grains, and the
+  real substrates whose faint bumps are many);
 - where the texture is skewed to bright values (the upper 1 % of R over
   quiet pixels lies more than 1.15 times as far from the median as the
   lower 1 %), the quiet pixels understate its tail: the substrate search
@@ -55,9 +53,10 @@ __all__ = ["Scale", "scale_space", "scale_thresholds", "random_field_level", "fi
 
 SCALES_PER_OCTAVE = 3
 _MIN_LEVEL_SIGMA = 1.6  # a scale is computed on the coarsest pyramid level where it spans >= 1.6 pixels
-_HEAVY = 1.15  # a tail this much heavier than Gaussian also gets the exponential tail fit
-_FEW_PEAKS = 1000  # with fewer maxima above one rms, undetected objects could fill a scale's top twentieth ...
-_FEW_PEAKS_RANK = 0.2  # ... so its tail heaviness is read this share of the way down them
+_HEAVY = 1.15  # a tail this much heavier than Gaussian also gets the Hill fit
+_TOP_K_MAX = 20  # the tail heaviness is read at the k-th largest maximum, k a twentieth of them up to this ...
+_FEW_PEAKS = 2500  # ... but with fewer maxima above one rms, undetected objects could fill that top ...
+_FEW_PEAKS_RANK = 0.2  # ... so there it is read at least this share of the way down them
 _BORDER_FREE_SIGMA = 12.0  # pixels: maxima at finer scales may lie on the border
 _BORDER_SCORE = 1.6  # ... if they beat the threshold by this factor (half their support is mirrored)
 _TAIL_DECAY = 1.0  # heaviness - 1 falls as 1/sigma from scale to scale (the skewness of a smoothed texture)
@@ -250,26 +249,27 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
         carried_whole = 1.0 + (carried_whole - 1.0) * decay
         sc.threshold = med + sc.heaviness * sc.rms * z_star
         if well and sc.heaviness > _HEAVY:
-            sc.threshold = max(sc.threshold, med + _exponential_level(peaks - med, expected * frac))
+            sc.threshold = max(sc.threshold, med + _hill_level(peaks - med, expected * frac))
         # a texture's tail gets lighter with smoothing, as its skewness: 1 / sigma
         carried = 1.0 + (carried - 1.0) * decay
 
 
-def _exponential_level(excess: np.ndarray, expected: float) -> float:
-    """Level (above the median) that an exponential tail of maxima exceeds ``expected`` times.
+def _hill_level(excess: np.ndarray, expected: float) -> float:
+    """Level (above the median) that a heavy, power-law tail of maxima exceeds ``expected`` times.
 
-    ``excess`` (sorted, positive) are the maxima above the median; over the
-    top ``k`` (a tenth of them, 10 to 300) the tail's scale is the median
-    excess over the ``k``-th largest ``x_k`` (robust to objects among them)
-    and the level is ``x_k + beta ln(k / expected)``.
+    ``excess`` (sorted, positive) are the maxima above the median; the Hill
+    estimator over the top ``k`` (a tenth of them, 10 to 300) gives the tail
+    index ``xi`` and the level is ``x_k (k / expected)^xi`` (0 without maxima).
     """
     if excess.size == 0:
         return 0.0
     k = int(min(300, max(10, excess.size // 10)))
     top = excess[-k:]
     xk = float(top[0])
-    beta = float(np.median(top - xk)) / math.log(2.0)
-    return xk + beta * math.log(k / max(expected, 1e-12))
+    if xk <= 0:
+        return 0.0
+    xi = float(np.mean(np.log(top / xk)))
+    return xk * (k / max(expected, 1e-12)) ** xi
 
 
 def _upper_skew(v: np.ndarray, med: float) -> float:
@@ -311,17 +311,17 @@ def _whole_field_level(sc: Scale, med: float, n_eff: float, expected: float) -> 
 def _tail_heaviness(peaks: np.ndarray, med: float, s: float, n_eff: float) -> float:
     """How much wider than a Gaussian field of rms ``s`` the texture's extreme maxima lie (at least 1).
 
-    The ``k``-th largest maximum (``k`` a twentieth of them, at least 3) is
+    The ``k``-th largest maximum (``k`` a twentieth of them, 3 to 20) is
     compared with the level a Gaussian random field of rms ``s`` exceeds
     ``k`` times: their ratio scales the random-field threshold. On a scale
-    with fewer than 1000 maxima above one rms, ``k`` is at least a fifth of
-    them. Objects the first pass missed must not be the ``k`` largest, or
-    they raise the threshold above themselves: with ``k`` capped at 20 (as
-    before), 20 to 60 low-contrast objects of one size hid each other.
+    with fewer than 2500 maxima above one rms, ``k`` is at least a fifth of
+    them: objects the first pass missed must not be the ``k`` largest, or
+    they raise the threshold above themselves (15 to 60 low-contrast objects
+    of one size hid each other that way).
     """
     if peaks.size < 3:
         return 1.0
-    kk = max(3, peaks.size // 20)
+    kk = max(3, min(peaks.size // 20, _TOP_K_MAX))
     if peaks.size < _FEW_PEAKS:
         kk = max(kk, int(peaks.size * _FEW_PEAKS_RANK))
     z_k = random_field_level(n_eff, float(kk))
