@@ -162,9 +162,36 @@ def test_real_agglomerates_floor():
             a = score_agglomerates(d.table["y_um"] / px, d.table["x_um"] / px, tifffile.imread(mpath), m.shape)
             found, total = found + a.n_found, total + a.n_agglomerates
             false, dets = false + a.n_false, dets + a.n_detections
-    # the issue's target is 0.90 / 0.90; measured 0.977 (172/176) and 0.986 with default settings
+    # the issue's target is 0.90 / 0.90; measured 0.972 (171/176) and 0.986 with default settings
     assert found / total >= 0.93, (found, total)
     assert 1 - false / dets >= 0.95, (false, dets)
+
+
+def test_real_agglomerates_at_twice_the_magnification():
+    """The same images upsampled 2x (a higher magnification of the same substrate), scored on the original grid.
+
+    Measured: recall 0.898, precision 0.959. With the tail heaviness read a twentieth of the way down the maxima
+    without the cap of 20, the substrate's many faint bumps came through (precision 0.909; 0.86 over 40 images).
+    """
+    pairs = real_sem_pairs()
+    if not pairs:
+        pytest.skip("../shared/data/real-sem-particles not found")
+    import tifffile
+
+    found = total = false = dets = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SurfscanWarning)
+        for img, mpath in pairs:
+            m = ss.read(img)
+            h, w = m.shape
+            up = cv2.resize(m.image, (2 * w, 2 * h), interpolation=cv2.INTER_CUBIC)
+            d = ss.detect_protrusions(Micrograph(up, m.pixel_size / 2, m.meta))
+            px = m.pixel_size
+            a = score_agglomerates(d.table["y_um"] / px, d.table["x_um"] / px, tifffile.imread(mpath), m.shape)
+            found, total = found + a.n_found, total + a.n_agglomerates
+            false, dets = false + a.n_false, dets + a.n_detections
+    assert found / total >= 0.85, (found, total)
+    assert 1 - false / dets >= 0.93, (false, dets)
 
 
 def test_split_keeps_touching_grains_apart():
