@@ -141,16 +141,14 @@ def split_touching(mask: np.ndarray, lines: np.ndarray, radius_px: float, *, lin
     peaks = h_maxima(dist, h, core)
     # slivers narrower than 2h get no marker and are dropped; but a blob at least 0.2 typical radii wide is a
     # particle even when h is larger than its height (a large neck_depth)
-    blobs, n = ndimage.label(mask, structure=np.ones((3, 3)))
-    if n and h > SLIVER_RADIUS * radius_px:
+    if h > SLIVER_RADIUS * radius_px:
+        blobs, n = ndimage.label(mask, structure=np.ones((3, 3)))
         marked = np.zeros(n + 1, bool)
         marked[blobs[peaks]] = True
         bare = np.flatnonzero(~marked[1:]) + 1
-        if bare.size:
-            height = ndimage.maximum(dist, blobs, bare)
-            for (y, x), top in zip(ndimage.maximum_position(dist, blobs, bare), height):
-                if top >= SLIVER_RADIUS * radius_px:
-                    peaks[y, x] = True
+        for y, x in ndimage.maximum_position(dist, blobs, bare) if bare.size else ():
+            if dist[y, x] >= SLIVER_RADIUS * radius_px:
+                peaks[y, x] = True
     markers, _ = ndimage.label(peaks, structure=np.ones((3, 3)))
     return segmentation.watershed(-dist, markers, mask=mask).astype(np.int32)
 

@@ -35,8 +35,9 @@ statistics over quiet pixels (the substrate), is ``median + h s z*``:
   level also comes from the maxima of the whole field (objects included:
   they are few among the 1000 or more a scale needs for this), whose top
   tenth is fitted with an exponential tail, its scale from the median
-  excess (robust to the objects among them). Coarser scales with too few maxima carry that heaviness,
-  falling as ``1/sigma``, as long as the texture stays skewed there.
+  excess (robust to the objects among them). Coarser scales with too few
+  maxima carry that heaviness, falling as ``1/sigma``, as long as the
+  texture stays skewed there.
 """
 
 from __future__ import annotations
@@ -82,15 +83,14 @@ class Scale:
         Normalised LoG response ``-sigma² ∇² smooth`` (bright blobs positive).
     threshold : float
         Detection level of the response (set by :func:`scale_thresholds`).
-    maxima : ndarray of bool or None
-        The response's 3 x 3 local maxima (computed once, shared by both passes).
     lam2 : float or None
         Gradient variance over variance of the response (measured once).
     top_maxima : ndarray or None
         The largest tenth (at most 300) of the response's maxima over the
         whole field, found once (empty when the scale has too few maxima).
     maxima_yx : tuple of ndarray or None
-        Rows, columns and response values of ``maxima``, located once.
+        Rows, columns and response values of the response's 3 x 3 local
+        maxima, located once and shared by both passes.
     rms : float
         Robust rms of the response over quiet pixels.
     smooth_rms, smooth_median : float
@@ -106,7 +106,6 @@ class Scale:
     smooth_rms: float = 0.0
     smooth_median: float = 0.0
     heaviness: float = 1.0
-    maxima: np.ndarray | None = None
     lam2: float | None = None
     top_maxima: np.ndarray | None = None
     maxima_yx: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -171,9 +170,7 @@ def _local_maxima(a: np.ndarray) -> np.ndarray:
 def _maxima_yx(sc: Scale) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows, columns and values of the response's 3 x 3 local maxima (located once per scale, shared by both passes)."""
     if sc.maxima_yx is None:
-        if sc.maxima is None:
-            sc.maxima = _local_maxima(sc.response)
-        my, mx = np.nonzero(sc.maxima)
+        my, mx = np.nonzero(_local_maxima(sc.response))
         sc.maxima_yx = (my, mx, sc.response[my, mx])
     return sc.maxima_yx
 

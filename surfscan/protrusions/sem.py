@@ -23,8 +23,7 @@
    (``false_alarms_per_mm2``, shared equally between the scales), widened
    by the texture's measured tail heaviness (its extreme maxima against a
    Gaussian field's, carried to coarse scales with at most a ``1/sigma``
-   decay) and, where the tail is heavy, an exponential fit of the maxima's
-   tail; on a
+   decay) and, where the tail is heavy, a Hill fit of the maxima; on a
    texture skewed to bright values, also by an exponential tail fitted to
    the maxima of the whole field (its brightest patches are its own,
    though the substrate search set them aside). The
