@@ -20,7 +20,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from sem_protrusion_scenes_v2 import make_scene  # noqa: E402
+from sem_protrusion_scenes import score_scene  # noqa: E402
+from sem_protrusion_scenes_v2 import make_scene, objects_per_image, truth_table  # noqa: E402
 
 import surfscan as ss  # noqa: E402
 from surfscan.errors import SurfscanWarning  # noqa: E402
@@ -35,24 +36,13 @@ FLOORS = (  # label, cells (diameter px, contrast), min recall, min precision
 )
 
 
-def objects_per_image(diameter: float) -> int:
-    """About 15 % of a 1024 x 768 frame at 1.3 D spacing, 3 to 15 domes."""
-    return int(np.clip(0.15 * 768 * 1024 / (1.3 * diameter) ** 2, 3, 15))
-
-
 def score(image: np.ndarray, truth: list[dict], px: float) -> np.ndarray:
     """[objects, found, detections, false] of one scene."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SurfscanWarning)
         table = ss.detect_protrusions(ss.Micrograph(image, px, {})).table
-    det = np.column_stack([table["y_um"], table["x_um"]]) / px if len(table) else np.zeros((0, 2))
-    tru = np.array([[t["row"], t["col"]] for t in truth], float).reshape(-1, 2)
-    reach = np.array([t["diameter_px"] / 2 + 3 for t in truth])
-    if len(det) and len(tru):
-        near = np.hypot(det[:, None, 0] - tru[None, :, 0], det[:, None, 1] - tru[None, :, 1]) <= reach[None, :]
-    else:
-        near = np.zeros((len(det), len(tru)), bool)
-    return np.array([len(tru), near.any(axis=0).sum(), len(det), (~near.any(axis=1)).sum()])
+    s = score_scene(table, truth_table(truth), px)
+    return np.array([s.objects, s.found, s.detections, s.false])
 
 
 def main(argv: list[str] | None = None) -> int:

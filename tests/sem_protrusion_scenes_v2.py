@@ -74,9 +74,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 from scipy import ndimage as ndi
 
 TEXTURES = ("blobby", "fractal", "speckle", "waves")
+
+
+def objects_per_image(diameter_px: float, shape: tuple[int, int] = (768, 1024)) -> int:
+    """A number of domes that fits easily (about 15 % of the frame at 1.3 D spacing), 3 to 15."""
+    return int(np.clip(0.15 * shape[0] * shape[1] / (1.3 * diameter_px) ** 2, 3, 15))
+
+
+def truth_table(truth: list[dict]) -> pd.DataFrame:
+    """The truth list as the table ``sem_protrusion_scenes.score_scene`` grades against (row, col, diameter_px)."""
+    return pd.DataFrame(truth, columns=["row", "col", "diameter_px"])
 _FWHM = 2.0 * math.sqrt(2.0 * math.log(2.0))
 
 

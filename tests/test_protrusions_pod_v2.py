@@ -14,7 +14,8 @@ import warnings
 
 import numpy as np
 import pytest
-from sem_protrusion_scenes_v2 import TEXTURES, make_scene
+from sem_protrusion_scenes import SceneScore, score_scene
+from sem_protrusion_scenes_v2 import TEXTURES, make_scene, objects_per_image, truth_table
 
 import surfscan as ss
 from surfscan.errors import SurfscanWarning
@@ -23,48 +24,37 @@ SEED = 758688907
 PIXEL_SIZES = (0.01, 0.1, 2.0)
 
 
-def _count(diameter: float) -> int:
-    return int(np.clip(0.15 * 768 * 1024 / (1.3 * diameter) ** 2, 3, 15))
-
-
-def _score(cells: list[tuple[float, float]], images: int = 2) -> tuple[int, int, int, int]:
-    """(objects, found, detections, false) pooled over ``images`` scenes per (diameter px, contrast) cell."""
-    objects = found = detections = false = 0
+def _score(cells: list[tuple[float, float]], images: int = 2) -> SceneScore:
+    """Scores pooled over ``images`` scenes per (diameter px, contrast) cell, pixel sizes in turn."""
+    total = SceneScore(0, 0, 0, 0)
     k = 0
     for d, c in cells:
         for i in range(images):
-            image, truth, _ = make_scene(np.random.default_rng([SEED, int(d), int(c * 10), i]), d, c, _count(d))
+            image, truth, _ = make_scene(np.random.default_rng([SEED, int(d), int(c * 10), i]), d, c,
+                                         objects_per_image(d))
             px = PIXEL_SIZES[k % len(PIXEL_SIZES)]
             k += 1
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", SurfscanWarning)
                 table = ss.detect_protrusions(ss.Micrograph(image, px, {})).table
-            det = np.column_stack([table["y_um"], table["x_um"]]) / px if len(table) else np.zeros((0, 2))
-            tru = np.array([[t["row"], t["col"]] for t in truth], float).reshape(-1, 2)
-            reach = np.array([t["diameter_px"] / 2 + 3 for t in truth])
-            near = (np.hypot(det[:, None, 0] - tru[None, :, 0], det[:, None, 1] - tru[None, :, 1]) <= reach[None, :]
-                    if len(det) and len(tru) else np.zeros((len(det), len(tru)), bool))
-            objects += len(tru)
-            found += int(near.any(axis=0).sum())
-            detections += len(det)
-            false += int((~near.any(axis=1)).sum())
-    return objects, found, detections, false
+            total = total + score_scene(table, truth_table(truth), px)
+    return total
 
 
 def test_objects_40_px_and_more_at_contrast_3_and_more():
-    n, f, _, _ = _score([(40, 3.0), (80, 4.0), (120, 3.0)])
-    assert f / n >= 0.95, f"recall {f / n:.3f} ({f}/{n})"
+    s = _score([(40, 3.0), (80, 4.0), (120, 3.0)])
+    assert s.recall >= 0.95, f"recall {s.recall:.3f} ({s.found}/{s.objects})"
 
 
 def test_objects_60_px_and_more_at_contrast_2():
-    n, f, _, _ = _score([(60, 2.0), (80, 2.0), (120, 2.0)])
-    assert f / n >= 0.90, f"recall {f / n:.3f} ({f}/{n})"
+    s = _score([(60, 2.0), (80, 2.0), (120, 2.0)])
+    assert s.recall >= 0.90, f"recall {s.recall:.3f} ({s.found}/{s.objects})"
 
 
 def test_objects_16_to_40_px_at_contrast_2p5_to_4():
-    n, f, d, x = _score([(16, 2.5), (24, 3.0), (32, 4.0), (40, 2.5)])
-    assert d and 1 - x / d >= 0.90, f"precision {1 - x / max(d, 1):.3f} ({x} false of {d})"
-    assert f / n >= 0.35, f"recall {f / n:.3f} ({f}/{n})"
+    s = _score([(16, 2.5), (24, 3.0), (32, 4.0), (40, 2.5)])
+    assert s.detections and s.precision >= 0.90, f"precision {s.precision:.3f} ({s.false} false of {s.detections})"
+    assert s.recall >= 0.35, f"recall {s.recall:.3f} ({s.found}/{s.objects})"
 
 
 @pytest.mark.parametrize("texture", TEXTURES)
