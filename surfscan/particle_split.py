@@ -9,7 +9,8 @@ Evidence SEM gives between two touching particles, in the order it is used:
    line) divided by the local brightness of the particles, so a line is as
    strong on a dim particle as on a bright one.
 2. **Necks.** The foreground is cut along the strong lines, and the distance
-   transform of what is left peaks once per particle; its h-maxima (peaks
+   transform of what is left, smoothed in proportion to the particle size,
+   peaks once per particle; its h-maxima (peaks
    at least ``h`` above the saddle to any higher peak) are the markers.
 3. **Watershed and merging.** A marker-controlled watershed of the distance
    map fills the whole foreground; then neighbours whose shared boundary
@@ -30,6 +31,11 @@ from scipy import ndimage
 
 #: Necks shallower than this (pixels) are boundary noise, whatever the particle size.
 MIN_NECK_PX = 0.5
+#: The distance map is smoothed by this many typical radii before its peaks are read (1 px at the ~12 px radius
+#: of 1x images) ...
+DISTANCE_SMOOTH = 0.085
+#: ... and by at least this many pixels: below it, the pixel steps of small particles' distance maps make peaks.
+DISTANCE_SMOOTH_MIN_PX = 1.0
 #: A blob whose core is at least this many typical radii high (the default neck depth) is a particle, however
 #: large ``neck_depth`` is; lower ones are slivers.
 SLIVER_RADIUS = 0.1
@@ -136,7 +142,7 @@ def split_touching(mask: np.ndarray, lines: np.ndarray, radius_px: float, *, lin
 
     core = mask & ~(lines > line_level)
     dist = cv2.distanceTransform(core.astype(np.uint8), cv2.DIST_L2, 5)
-    dist = cv2.GaussianBlur(dist, (0, 0), 1.0)
+    dist = cv2.GaussianBlur(dist, (0, 0), max(DISTANCE_SMOOTH * radius_px, DISTANCE_SMOOTH_MIN_PX))
     h = max(neck_depth * radius_px, MIN_NECK_PX)
     peaks = h_maxima(dist, h, core)
     # slivers narrower than 2h get no marker and are dropped; but a blob at least 0.2 typical radii wide is a

@@ -87,6 +87,11 @@ def test_other_magnifications_of_real_images(scale: float) -> None:
     scores = [s for s, _ in _score(PAIRS[::3], scale)]
     assert np.mean([s.mean_iou for s in scores]) >= 0.5
     assert np.median([abs(s.d50_error) for s in scores]) <= 0.2
+    if scale > 1:
+        # at twice the magnification the issue's own floors hold; with the distance map smoothed by a fixed 1 px
+        # (not in proportion to the particle size) rough particles were oversplit: F1 0.61, D50 error 15 %
+        assert np.mean([s.f1 for s in scores]) >= 0.65
+        assert np.median([abs(s.d50_error) for s in scores]) <= 0.12
 
 
 @pytest.mark.parametrize("diameter_px", [10, 25, 60])
