@@ -153,11 +153,14 @@ def test_split_separates_touching_objects():
     assert sorted(p.table.x_um) == pytest.approx([100 - 2, 130 + 2], abs=2.5)
 
 
+@pytest.mark.parametrize("fdr", [0.0, None])
 @pytest.mark.parametrize("seed", [1, 2])
-def test_sem_precision_recall(seed):
+def test_sem_precision_recall(seed, fdr):
     m, truth = synthetic_micrograph((768, 1024), 0.6, seed=seed, n_protrusions=30, contrasts=(0.3, 1.5),
                                     border_um=2)
-    p = ss.detect_protrusions(m)
+    # fdr 0: the thresholds of an image without objects; None: the default false-discovery budget (5 % of the
+    # objects found may be texture, so one false detection among ~30 is within it)
+    p = ss.detect_protrusions(m) if fdr is None else ss.detect_protrusions(m, false_discovery_rate=fdr)
     dl = p.summary["detection_limit"]
     # the detection limit is a curve: the smallest detectable peak contrast at each diameter
     curve = dl["curve"]
@@ -166,7 +169,7 @@ def test_sem_precision_recall(seed):
     eligible = (truth.contrast >= 1.2 * need).to_numpy() & (truth.diameter_um >= dl["min_size_um"]).to_numpy()
     assert eligible.sum() >= 5
     recall, precision = _score(truth, p.table, eligible)
-    assert recall >= 0.97 and precision >= 0.97, (recall, precision)
+    assert recall >= 0.97 and precision >= (0.97 if fdr == 0.0 else 0.95), (recall, precision)
     hit, found = match_objects(truth, p.table)
     assert (p.table.mean_contrast[found] > 0).all()
 

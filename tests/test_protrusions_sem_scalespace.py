@@ -146,7 +146,7 @@ def test_quality_flags_a_field_covered_by_objects():
     assert q["reliable"] is False and q["reasons"]
 
 
-def _real_agglomerates(scale: float = 1.0) -> tuple[int, int, int, int]:
+def _real_agglomerates(scale: float = 1.0, **settings) -> tuple[int, int, int, int]:
     """(found, agglomerates, false, detections) over the real set, each image resampled by ``scale`` (cubic) and
     scored on its original grid; skips when the set is absent."""
     pairs = real_sem_pairs()
@@ -163,7 +163,7 @@ def _real_agglomerates(scale: float = 1.0) -> tuple[int, int, int, int]:
                 h, w = m.shape
                 image = cv2.resize(m.image, (round(scale * w), round(scale * h)), interpolation=cv2.INTER_CUBIC)
                 m = Micrograph(image, m.pixel_size / scale, m.meta)
-            d = ss.detect_protrusions(m)
+            d = ss.detect_protrusions(m, **settings)
             px = m.pixel_size * scale
             a = score_agglomerates(d.table["y_um"] / px, d.table["x_um"] / px, tifffile.imread(mpath),
                                    (round(m.shape[0] / scale), round(m.shape[1] / scale)))
@@ -182,12 +182,18 @@ def test_real_agglomerates_floor():
 def test_real_agglomerates_at_twice_the_magnification():
     """The same images upsampled 2x (a higher magnification of the same substrate), scored on the original grid.
 
-    Measured: recall 0.898, precision 0.959. With the tail heaviness read a twentieth of the way down the maxima
-    without the cap of 20, the substrate's many faint bumps came through (precision 0.909; 0.86 over 40 images).
+    Without the false-discovery budget (``false_discovery_rate=0``) the thresholds are those of an image without
+    objects: measured recall 0.898, precision 0.959. With the tail heaviness read a twentieth of the way down the
+    maxima without the cap of 20, the substrate's many faint bumps came through (precision 0.909; 0.86 over 40
+    images). With the default 5 % budget among the objects found: recall 0.92, precision 0.924 (the issue's floor
+    is 0.90).
     """
-    found, total, false, dets = _real_agglomerates(2.0)
+    found, total, false, dets = _real_agglomerates(2.0, false_discovery_rate=0.0)
     assert found / total >= 0.85, (found, total)
     assert 1 - false / dets >= 0.93, (false, dets)
+    found, total, false, dets = _real_agglomerates(2.0)
+    assert found / total >= 0.90, (found, total)
+    assert 1 - false / dets >= 0.90, (false, dets)
 
 
 def test_split_keeps_touching_grains_apart():
@@ -254,3 +260,56 @@ def test_hill_level_of_a_power_law_tail():
     maxima = np.sort(rng.pareto(1 / xi, n) + 1.0)
     assert _hill_level(maxima, 1e-3) == pytest.approx((n / 1e-3) ** xi, rel=0.25)
     assert _hill_level(np.zeros(0), 1e-3) == 0.0
+
+
+def test_false_discovery_budget_leaves_images_without_objects_as_they_were():
+    """No object in the first pass: the thresholds are those of ``false_discovery_rate=0``, bit for bit."""
+    for seed in (31, 32, 33):
+        m = Micrograph(_scene(seed), 0.5, {})
+        default, off = ss.detect_protrusions(m), ss.detect_protrusions(m, false_discovery_rate=0.0)
+        dl = default.summary["detection_limit"]
+        assert default.count == off.count == 0
+        assert dl["false_alarms_per_image"] == dl["false_alarms_per_image_without_objects"] == pytest.approx(0.01)
+        assert dl["scale_threshold"] == off.summary["detection_limit"]["scale_threshold"]
+
+
+def test_false_discovery_budget_rises_with_the_objects_found():
+    domes = [(150 + 230 * (i // 4), 130 + 250 * (i % 4), 30, 8.0) for i in range(12)]
+    m = Micrograph(_scene(5, domes), 0.5, {})
+    p = ss.detect_protrusions(m)
+    dl = p.summary["detection_limit"]
+    assert p.count == 12
+    # the first pass found the 12 domes: 5 % of them may be texture
+    assert dl["false_alarms_per_image"] == pytest.approx(0.05 * 12)
+    assert dl["false_alarms_per_image_without_objects"] == pytest.approx(0.01)
+    assert "at most 5% of the objects found" in dl["statement"]
+    assert p.summary["settings"]["false_discovery_rate"] == 0.05
+    # the thresholds follow the larger budget: lower than with the budget of an empty image
+    off = ss.detect_protrusions(m, false_discovery_rate=0.0).summary["detection_limit"]
+    assert all(a < b for a, b in zip(dl["scale_threshold"], off["scale_threshold"]))
+    assert off["false_alarms_per_image"] == pytest.approx(0.01)
+    assert ss.detect_protrusions(m, false_discovery_rate=0.0).count == 12
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.0, 2, float("nan"), True, "5%"])
+def test_false_discovery_rate_must_be_a_share(bad):
+    with pytest.raises(ss.SurfscanError, match="false_discovery_rate"):
+        ss.ProtrusionSettings(false_discovery_rate=bad)
+
+
+def test_cli_false_discovery_rate(tmp_path, capsys):
+    import json
+
+    import tifffile
+
+    from surfscan.cli import main
+
+    path = tmp_path / "scene.tif"
+    tifffile.imwrite(path, _scene(9, [(380, 500, 40, 6.0)]).astype(np.uint16))
+    assert main(["protrusions", str(path), "--pixel-size", "0.5", "--json", "--false-discovery-rate", "0"]) == 0
+    [rec] = json.loads(capsys.readouterr().out)
+    assert rec["settings"]["false_discovery_rate"] == 0.0 and rec["count"] == 1
+    with pytest.raises(SystemExit) as bad:
+        main(["protrusions", str(path), "--pixel-size", "0.5", "--false-discovery-rate", "1.5"])
+    assert bad.value.code == 2
+    assert "share from 0 to below 1" in capsys.readouterr().err

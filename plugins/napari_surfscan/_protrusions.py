@@ -84,6 +84,9 @@ SETTING_FIELDS: tuple[SettingField, ...] = (
     SettingField("false_alarms_per_mm2", "False alarms", "float", 0.0, "SEM: how many texture blobs per mm² may "
                  "pass the threshold (auto: the detector's default)", unit="per mm²", maximum=1e9, decimals=2,
                  zero_text="auto"),
+    SettingField("false_discovery_rate", "False discoveries", "float", 0.05, "SEM: once objects are found, the "
+                 "texture may add this share of them (0: the budget of an image without objects)", maximum=0.5,
+                 decimals=2, zero=0.0, zero_text="off"),
 )
 
 #: Columns shown in the object table, with header text.

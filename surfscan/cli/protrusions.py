@@ -41,6 +41,11 @@ def add_parser(sub: argparse._SubParsersAction, name: str = "protrusions") -> ar
         help="SEM: detections per mm² the substrate's texture alone may produce (default 0.01 per 1024 x 768 "
         "pixels, whatever the pixel size)",
     )
+    p.add_argument(
+        "--false-discovery-rate", type=_share, metavar="Q",
+        help="SEM: once objects are found, the false-detection budget rises to this share of them (default 0.05; "
+        "0 keeps the budget of an image without objects)",
+    )
     p.add_argument("--h-abs", type=float, metavar="UM", help="height maps: smallest core threshold in µm (default 0)")
     p.add_argument("--min-area", type=positive_float, metavar="UM2", help="smallest object area in µm² (default 9 px)")
     p.add_argument("--polarity", choices=["bright", "dark"], help="bright/up (default) or dark/down objects")
@@ -51,6 +56,17 @@ def add_parser(sub: argparse._SubParsersAction, name: str = "protrusions") -> ar
         "--pixel-size", type=positive_float, metavar="UM", help="SEM: pixel size in µm, overriding the calibration"
     )
     return p
+
+
+def _share(text: str) -> float:
+    """argparse type for --false-discovery-rate: a number from 0 to below 1."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= v < 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share from 0 to below 1")
+    return v
 
 
 def _k_value(text: str) -> float | str:
@@ -70,6 +86,7 @@ def _settings(args: argparse.Namespace) -> ProtrusionSettings:
         "max_size_um": args.max_size,
         "pixel_size_um": args.pixel_size,
         "false_alarms_per_mm2": args.false_alarms_per_mm2,
+        "false_discovery_rate": args.false_discovery_rate,
     }
     kwargs: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     if args.split:

@@ -83,6 +83,13 @@ class ProtrusionSettings:
         0.01 per 1024 x 768-pixel field whatever the pixel size, since a
         texture's chance maxima scale with pixels, not area; the value used
         (per mm²) is in ``summary["settings"]``.
+    false_discovery_rate : float
+        SEM: once the first pass has found N objects, the budget of false
+        detections is raised to this share of them (``max(budget, rate * N)``,
+        a false-discovery-rate level as in source detection): among objects
+        known to be there, faint ones of the same kind are counted rather than
+        missed, while an image without objects keeps the budget above.
+        Default 0.05; 0 keeps the budget above for every image.
 
     The names before the unit suffixes (``h_abs``, ``min_area``, ``min_size``,
     ``max_size``, ``lambda_c``, ``pixel_size``) are still accepted, with a
@@ -109,6 +116,7 @@ class ProtrusionSettings:
     split: bool = False
     pixel_size_um: float | None = None
     false_alarms_per_mm2: float | None = None
+    false_discovery_rate: float = 0.05
 
     def __post_init__(self) -> None:
         if str(self.polarity).lower() not in _POLARITY:
@@ -125,6 +133,9 @@ class ProtrusionSettings:
                 continue
             if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise SurfscanError(f"protrusion setting {name} must be a positive number, got {v!r}")
+        q = self.false_discovery_rate
+        if isinstance(q, bool) or not (isinstance(q, (int, float)) and math.isfinite(q) and 0 <= q < 1):
+            raise SurfscanError(f"protrusion setting false_discovery_rate must be a share from 0 to below 1, got {q!r}")
         if not (math.isfinite(self.h_abs_um) and self.h_abs_um >= 0):
             raise SurfscanError(f"protrusion setting h_abs_um must be a height >= 0 µm, got {self.h_abs_um!r}")
         lc = self.lambda_c_um

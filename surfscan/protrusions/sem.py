@@ -33,7 +33,12 @@
    with the area (at 2 µm pixels a 1024 x 768 field is 3.1 mm², at 0.01 µm
    8e-5 mm²). A numeric ``k`` replaces the level by ``k`` robust rms of the
    response at every scale. A second pass repeats the statistics without
-   the objects the first found.
+   the objects the first found, with the budget raised to
+   ``false_discovery_rate`` (default 5 %) of the objects the first pass
+   found when that is larger: once objects are known to be on the image,
+   faint ones of the same kind are counted rather than missed, at a
+   bounded share of texture among them, while an image without objects
+   keeps the budget above.
 6. Blobs: maxima above the threshold in space and across neighbouring
    scales, not ridges (Hessian test); near the border, where half a coarse
    kernel sees mirrored texture, they must beat the threshold by 1.6x.
@@ -130,6 +135,17 @@ def false_alarms_per_image(st: ProtrusionSettings, shape: tuple[int, int], px: f
     return DEFAULT_FALSE_ALARMS_PER_FIELD * shape[0] * shape[1] / FIELD_PX
 
 
+def discovery_budget(fa: float, rate: float, found: int) -> float:
+    """False detections allowed on an image where ``found`` objects were detected: ``max(fa, rate * found)``.
+
+    ``fa`` is the budget of an object-free image; with objects present the
+    budget becomes a share ``rate`` (the false-discovery rate) of them when
+    that is larger, so a field with many objects is not thresholded as if it
+    held none.
+    """
+    return max(fa, rate * found)
+
+
 def _size_range_px(st: ProtrusionSettings, shape: tuple[int, int], px: float) -> tuple[float, float]:
     dmin = st.min_size_um / px if st.min_size_um else _MIN_SIZE_PX
     dmax = st.max_size_um / px if st.max_size_um else _MAX_SIZE_FRACTION * min(shape)
@@ -211,8 +227,10 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
     fine = fine_contrast(flat)
     blobs, objects = _detect(scales, substrate.mask, st, fa, fine)
     quiet = _quiet_after(objects, substrate.mask, dmin, substrate.grain_px)
-    if np.count_nonzero(quiet) != np.count_nonzero(substrate.mask):  # statistics without what the first pass found
-        blobs, objects = _detect(scales, quiet, st, fa, fine)
+    fa_used = discovery_budget(fa, st.false_discovery_rate, objects.count) if st.k_fixed is None else fa
+    if np.count_nonzero(quiet) != np.count_nonzero(substrate.mask) or fa_used > fa:
+        # statistics without what the first pass found; the budget raised to a share of it
+        blobs, objects = _detect(scales, quiet, st, fa_used, fine)
     if not all(math.isfinite(s.threshold) for s in scales):
         raise SurfscanError("the SEM image has no texture or noise (robust rms 0): nothing to threshold against")
     grain = substrate.grain_px if st.min_size_um is None else None
@@ -224,7 +242,7 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
     quality = quality_block(merged, table["area_um2"].to_numpy() / (px * px), grey.size,
                             float(np.count_nonzero(quiet)) / quiet.size, background, curve,
                             table["mean_contrast"].to_numpy())
-    limit = _detection_limit(st, scales, curve, texture_rms, background[1], px, grain, dmin, dmax, fa)
+    limit = _detection_limit(st, scales, curve, texture_rms, background[1], px, grain, dmin, dmax, fa, fa_used)
     resolved = {**dataclasses.asdict(st), "k": st.k if st.k_fixed is None else st.k_fixed, "pixel_size_um": px,
                 "min_size_um": dmin * px, "max_size_um": dmax * px, "lambda_c_um": lam_px * px,
                 "min_area_um2": min_area, "false_alarms_per_mm2": fa / (grey.size * px * px * 1e-6)}
@@ -250,8 +268,13 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
 
 
 def _detection_limit(st: ProtrusionSettings, scales: list[Scale], curve: dict, texture_rms: float, level: float,
-                     px: float, grain: float | None, dmin: float, dmax: float, fa: float) -> dict:
-    """``summary["detection_limit"]``: thresholds in physical units, the curve and a sentence."""
+                     px: float, grain: float | None, dmin: float, dmax: float, fa: float, fa_used: float) -> dict:
+    """``summary["detection_limit"]``: thresholds in physical units, the curve and a sentence.
+
+    ``fa`` is the false-alarm budget of an object-free image, ``fa_used`` the
+    one the thresholds were set for (raised by the false-discovery rate when
+    objects were found).
+    """
     need = [v for v in curve["min_contrast"] if v is not None]
     small = need[0] if need else math.inf
     large = min(need) if need else math.inf
@@ -267,8 +290,9 @@ def _detection_limit(st: ProtrusionSettings, scales: list[Scale], curve: dict, t
         "min_size_um": dmin * px,
         "max_size_um": dmax * px,
         "texture_grain_um": None if grain is None else grain * px,
-        "false_alarms_per_image": fa,
-        "false_alarms_per_mm2": fa / area_mm2,
+        "false_alarms_per_image": fa_used,
+        "false_alarms_per_mm2": fa_used / area_mm2,
+        "false_alarms_per_image_without_objects": fa,
         "scale_sigma_um": [s.sigma_px * px for s in scales],
         "scale_threshold": [s.threshold for s in scales],
         "curve": curve,
@@ -277,6 +301,8 @@ def _detection_limit(st: ProtrusionSettings, scales: list[Scale], curve: dict, t
             f"({small * level:.3g} grey levels at the median background {level:.4g}; "
             f"{small / max(texture_rms, 1e-12):.2g} x the texture rms {texture_rms:.3g}); larger objects down to "
             f"{large:.3g} ({large / max(texture_rms, 1e-12):.2g} x the texture rms), up to {dmax * px:.3g} µm; "
-            f"{fa:.2g} false detections expected per image"
+            f"{fa_used:.2g} false detections expected per image"
+            + (f" (at most {st.false_discovery_rate:.0%} of the objects found; {fa:.2g} on an image without objects)"
+               if fa_used > fa else "")
         ),
     }
