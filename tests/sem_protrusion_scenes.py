@@ -312,12 +312,11 @@ class SceneScore:
         return 1 - self.false / self.detections if self.detections else float("nan")
 
 
-def score_scene(table: pd.DataFrame, truth: pd.DataFrame, pixel_size_um: float) -> SceneScore:
-    """Score detections against the truth of one scene.
+def detection_matches(table: pd.DataFrame, truth: pd.DataFrame, pixel_size_um: float) -> np.ndarray:
+    """``near[i, j]``: detection ``i``'s centroid lies within D/2 + 3 px of truth object ``j``'s centre.
 
-    A truth object is found when a detection's centroid (``x_um``, ``y_um`` over the pixel size) lies
-    within D/2 + 3 px of its centre; a detection further than D/2 + 3 px from every truth object is a
-    false one.
+    The centroids are ``y_um``, ``x_um`` of ``table`` over the pixel size (row, column); ``truth`` holds
+    ``row``, ``col`` and ``diameter_px``.
     """
     det = np.zeros((0, 2))
     if len(table):
@@ -326,10 +325,19 @@ def score_scene(table: pd.DataFrame, truth: pd.DataFrame, pixel_size_um: float) 
     reach = truth["diameter_px"].to_numpy(float) / 2 + 3.0
     if len(det) and len(tru):
         dist = np.hypot(det[:, None, 0] - tru[None, :, 0], det[:, None, 1] - tru[None, :, 1])
-        near = dist <= reach[None, :]
-    else:
-        near = np.zeros((len(det), len(tru)), bool)
-    return SceneScore(len(tru), int(near.any(axis=0).sum()), len(det), int((~near.any(axis=1)).sum()))
+        return dist <= reach[None, :]
+    return np.zeros((len(det), len(tru)), bool)
+
+
+def score_scene(table: pd.DataFrame, truth: pd.DataFrame, pixel_size_um: float) -> SceneScore:
+    """Score detections against the truth of one scene.
+
+    A truth object is found when a detection's centroid (``x_um``, ``y_um`` over the pixel size) lies
+    within D/2 + 3 px of its centre; a detection further than D/2 + 3 px from every truth object is a
+    false one (:func:`detection_matches`).
+    """
+    near = detection_matches(table, truth, pixel_size_um)
+    return SceneScore(near.shape[1], int(near.any(axis=0).sum()), near.shape[0], int((~near.any(axis=1)).sum()))
 
 
 def objects_per_image(diameter_px: float, shape: tuple[int, int] = (768, 1024)) -> int:

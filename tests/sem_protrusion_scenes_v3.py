@@ -6,7 +6,7 @@ detector (``surfscan/protrusions/``), the tests, the benches, the docs or the ot
 of its choices differ from the first two generators on purpose and make it the hardest of the three:
 
 * a **rim** dome's peak is its bright edge ring (the SEM edge effect), so its contrast ``C`` is
-  measured on the rim and its plateau lies at only 0.35-0.7 of that (the first two generators put
+  measured on the rim and its plateau lies at only 0.26-0.41 of that (the first two generators put
   the rim on top of a dome whose centre carries ``C``);
 * two more substrates: **cellular** (Voronoi grains 7-18 px with edge-brightened boundaries) and
   **scratched** (strongly anisotropic fibres along a random direction).
@@ -48,8 +48,9 @@ Choices made where the description is open:
 * Domes (D the geometric-mean diameter; round in 40 %, otherwise aspect 1.05-1.6 at a random
   angle): ``gauss`` ``exp(-2 r²)`` (the visible edge at 13.5 %); ``cap`` ``(1 - r²)^p``, p 0.5-1,
   blurred by 0.7 px; ``flattop`` an erfc edge 1 to 0.15 R px wide, half height at D; ``rim`` a
-  soft plateau at level L (0.35-0.7) plus a Gaussian ring 1-3 px wide just inside the edge, the
-  ring being the peak.
+  soft plateau at level L (0.35-0.7) plus a Gaussian ring of height 1, 1-3 px wide, just inside the
+  edge, the sum scaled to a peak of 1: the ring stands on the plateau, so the plateau ends at
+  ``L / (1 + L)``, 0.26-0.41 of the peak (``rim_level`` records L).
 * Placement: inside the frame (4 px margin), at least 6 px between extents, never overlapping.
 """
 

@@ -1,12 +1,12 @@
 """Issue 13 floors for SEM protrusions on the third independent generator (``sem_protrusion_scenes_v3``).
 
 Its substrates include cellular grains with bright boundaries and scratches, and its rim domes carry
-their contrast on the bright edge ring (their plateau at 0.35-0.7 of it). The floors are checked on the
-first scenes of each set of ``bench/bench_sem_pod_v3.py`` (every scene of the two sets that decide the
-closest floors), cycling the pixel size through 0.01, 0.1 and 2 µm. Rim domes at contrast 2
-are the detector's known weakness (recall about 0.5, see docs/protrusions.md): the 60 px floor is
-asserted on the other profiles, and the rim domes keep a regression guard. The seed was drawn at
-random once (``secrets``).
+their contrast on the bright edge ring (their plateau at 0.26-0.41 of it). The floors are checked on the
+first scenes of each of the bench's sets (``bench/bench_sem_pod_v3.py``) drawn at this file's own seed
+(drawn at random once with ``secrets``): all 24 scenes at contrast 2 and all 60 object-free ones, 10 and
+8 of the two others, cycling the pixel size through 0.01, 0.1 and 2 µm. Rim domes at contrast 2 are the
+detector's known weakness (recall about 0.5, see docs/protrusions.md): the 60 px floor is asserted on the
+other profiles, and the rim domes keep a regression guard.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import warnings
 from functools import cache
 
 import numpy as np
-import pytest
-from sem_protrusion_scenes import score_scene
-from sem_protrusion_scenes_v3 import TEXTURES, make_scene, scene_list, truth_table
+from sem_protrusion_scenes import detection_matches
+from sem_protrusion_scenes_v3 import make_scene, scene_list, truth_table
 
 import surfscan as ss
 from surfscan.errors import SurfscanWarning
@@ -38,14 +37,8 @@ def _results(set_name: str) -> list[tuple[list[dict], np.ndarray, int, int, str]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SurfscanWarning)
             table = ss.detect_protrusions(ss.Micrograph(image, px, {})).table
-        found = np.zeros(len(domes), bool)
-        if len(table) and domes:
-            det = np.column_stack([table["y_um"], table["x_um"]]) / px
-            cen = np.array([[d["row"], d["col"]] for d in domes])
-            dist = np.hypot(det[:, None, 0] - cen[None, :, 0], det[:, None, 1] - cen[None, :, 1])
-            found = (dist <= np.array([d["D"] / 2 + 3 for d in domes])[None, :]).any(axis=0)
-        s_ = score_scene(table, truth_table(domes), px)
-        out.append((domes, found, s_.detections, s_.false, s["kind"]))
+        near = detection_matches(table, truth_table(domes), px)
+        out.append((domes, near.any(axis=0), near.shape[0], int((~near.any(axis=1)).sum()), s["kind"]))
     return out
 
 
@@ -65,25 +58,20 @@ def test_objects_60_px_and_more_at_contrast_2_other_than_rim_domes():
 
 
 def test_rim_domes_at_contrast_2_keep_their_recall():
-    # a known shortfall: the plateau of these domes is only 0.7-1.4 x the texture rms; 0.53 over 95 of seed 0
+    # a known shortfall: the plateau of these domes is only 0.5-0.8 x the texture rms; 0.578 (52/90) here
     rec, k, n = _recall("large_contrast_2", lambda d: d["profile"] == "rim")
-    assert n >= 15 and rec >= 0.35, f"recall {rec:.3f} ({k}/{n})"
+    assert n >= 15 and rec >= 0.45, f"recall {rec:.3f} ({k}/{n})"
 
 
 def test_objects_16_to_40_px_at_contrast_2p5_to_4():
     rec, k, n = _recall("small_mid_contrast", lambda d: True)
     det = sum(r[2] for r in _results("small_mid_contrast"))
     false = sum(r[3] for r in _results("small_mid_contrast"))
-    assert det and 1 - false / det >= 0.90, f"precision {1 - false / det:.3f} ({false} false of {det})"
+    assert det, "no detection at all"
+    assert 1 - false / det >= 0.90, f"precision {1 - false / det:.3f} ({false} false of {det})"
     assert rec >= 0.35, f"recall {rec:.3f} ({k}/{n})"
 
 
 def test_object_free_scenes_stay_clean():
     dirty = [(i, r[4]) for i, r in enumerate(_results("empty")) if r[2]]
     assert len(dirty) <= 0.05 * SAMPLE["empty"], f"detections on object-free scenes {dirty}"
-
-
-@pytest.mark.parametrize("texture", TEXTURES)
-def test_every_substrate_is_in_the_sample(texture):
-    # the sets cycle through the substrates, so each floor above saw every one of them
-    assert any(r[4] == texture for r in _results("large_contrast_2"))
