@@ -11,6 +11,8 @@ than D/2 + 3 px from every dome is a false one; precision = 1 - false / detectio
 
     python bench/bench_sem_pod.py [--seed 13] [--images-per-cell 2] [--quick] [--png] [--reference]
 
+The exit status is 1 when a check fails (0 with ``--reference``).
+
 ``--reference`` grades, instead of surfscan, a crude matched filter that is told the domes' diameter:
 a yardstick that shows what the scenes allow, not a competitor.
 """
@@ -241,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.png:
         save_png(grid, diameters, contrasts, pixel_sizes, ROOT / "docs" / "protrusions_pod_independent.png")
     print(f"\nall checks {'PASS' if ok else 'FAIL'}  ({time.perf_counter() - t0:.0f} s, seed {args.seed})")
-    return 0
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
