@@ -278,7 +278,7 @@ SETS = {
 }
 
 
-def dome_specs(rng: np.random.Generator, diameters, contrasts) -> list[tuple[float, float, str]]:
+def draw_dome_specs(rng: np.random.Generator, diameters, contrasts) -> list[tuple[float, float, str]]:
     """Domes drawn until 10-15 % of the frame is covered or 15 domes (at least 3)."""
     target = rng.uniform(0.10, 0.15) * H * W
     specs: list[tuple[float, float, str]] = []
@@ -296,7 +296,7 @@ def scene_list(seed: int = 0, sets: dict = SETS) -> list[dict]:
     out = []
     for name, (n, diameters, contrasts) in sets.items():
         for i in range(n):
-            specs = dome_specs(rng, diameters, contrasts) if diameters else []
+            specs = draw_dome_specs(rng, diameters, contrasts) if diameters else []
             out.append(dict(set=name, idx=i, kind=TEXTURES[i % len(TEXTURES)], specs=specs,
                             seed=int(rng.integers(0, 2**31))))
     return out
