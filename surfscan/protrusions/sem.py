@@ -13,7 +13,13 @@
    robust large-scale background over the substrate (cut-off ``lambda_c_um``,
    default a third of the shorter side): shading and vignetting go, and
    every object is a relative brightness change. Polarity ``dark`` flips
-   the sign.
+   the sign. Objects too faint for the substrate search (step 2) but plain
+   once the contrast is smoothed at 8 pixels (3 robust rms above its median
+   there) are then left out of the background too, and the contrast is
+   computed again: a large faint object would otherwise lift the background
+   under itself and lose part of its contrast (60-120 px objects at 2 x the
+   texture rms lost up to a tenth of their recall on textures with blotches
+   as large as they are).
 4. Scale space (:mod:`.scalespace`): the normalised LoG response at three
    scales per octave, for diameters from ``min_size_um`` (default 8 pixels) to
    ``max_size_um`` (default a fifth of the shorter side of the field),
@@ -73,6 +79,7 @@ from .regions import (
     measure_regions,
     object_table,
     robust_background,
+    robust_sigma,
     split_touching,
     subsample,
     upper_sigma,
@@ -101,13 +108,20 @@ _DISPLAY_STEP = 4  # display range from every 4th pixel in each direction
 _DISPLAY_PERCENTILES = (0.5, 99.5)  # display range: clip the extreme 0.5 % at each end
 _BACKGROUND_FLOOR = 1e-3  # the background is kept above this share of its median (no division by ~0)
 _DIAMETER_PER_SIGMA = 2 * math.sqrt(2.0)  # a disc of diameter D answers best at the LoG scale sigma = D / (2 sqrt 2)
+_FAINT_SIGMA_PX = 8.0  # faint objects are looked for in the contrast smoothed at this sigma (pixels) ...
+_FAINT_Z = 3.0  # ... where they stand this many robust rms above its median over the substrate
+_FAINT_LEVELS = 2  # ... computed on the image reduced this many times by 2 (pyrDown), so it costs little
 
 
 def _flatten(
     grey: np.ndarray, weight: np.ndarray | None, cutoff_px: float, sign: int
 ) -> tuple[np.ndarray, tuple[float, float, float]]:
     """Relative contrast ``sign * (grey / background - 1)`` and the background's 1st, 50th, 99th percentiles."""
-    bg = robust_background(grey, weight, cutoff_px)
+    return _contrast(grey, robust_background(grey, weight, cutoff_px), sign)
+
+
+def _contrast(grey: np.ndarray, bg: np.ndarray, sign: int) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """``sign * (grey / bg - 1)`` (``bg`` kept above a small share of its median) and bg's 1st, 50th, 99th percentiles."""
     lo, level, hi = (float(v) for v in np.percentile(bg[::_PERCENTILE_STEP, ::_PERCENTILE_STEP], [1, 50, 99]))
     floor = max(_BACKGROUND_FLOOR * abs(level), 1e-6)
     np.maximum(bg, floor, out=bg)
@@ -116,6 +130,48 @@ def _flatten(
     if sign < 0:
         np.negative(flat, out=flat)
     return flat, (lo, level, hi)
+
+
+def _reduce(a: np.ndarray) -> np.ndarray:
+    """``a`` reduced ``2**_FAINT_LEVELS`` times by Gaussian pyramid steps."""
+    for _ in range(_FAINT_LEVELS):
+        a = cv2.pyrDown(a, borderType=cv2.BORDER_REFLECT)
+    return a
+
+
+def _down_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    return cv2.resize(mask.view(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+
+
+def _without_faint_objects(grey: np.ndarray, flat: np.ndarray, weight: np.ndarray | None, cutoff_px: float,
+                           sign: int) -> tuple[np.ndarray, tuple[float, float, float]] | None:
+    """The contrast again, its background fitted without the faint objects the substrate search kept.
+
+    Faint objects are where ``flat`` smoothed at sigma 8 px stands more than
+    3 robust rms (over ``weight``) above its median. Everything runs on the
+    image reduced 4 times (two ``pyrDown`` steps: the background varies far
+    more slowly); the background comes back at full size. None when the
+    image is too small to reduce, nothing is that bright, or too little
+    substrate would be left.
+    """
+    f = 2**_FAINT_LEVELS
+    if min(flat.shape) < 16 * f:
+        return None
+    done = math.sqrt((4.0**_FAINT_LEVELS - 1.0) / 3.0)  # the sigma (full-image pixels) the pyrDown steps applied
+    coarse = cv2.GaussianBlur(_reduce(flat), (0, 0), math.sqrt(_FAINT_SIGMA_PX**2 - done**2) / f,
+                              borderType=cv2.BORDER_REFLECT)
+    w = np.ones(coarse.shape, bool) if weight is None else _down_mask(weight, coarse.shape)
+    med, s = robust_sigma(subsample(coarse, w))
+    faint = coarse > med + _FAINT_Z * s
+    if s <= 0 or not faint.any():
+        return None
+    w &= ~faint
+    if np.count_nonzero(w) < _MIN_WEIGHTED_SUBSTRATE * w.size:
+        return None
+    small = _reduce(grey)
+    bg = robust_background(small, w, cutoff_px * small.shape[0] / grey.shape[0])
+    bg = cv2.resize(bg, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return _contrast(grey, bg, sign)
 
 
 def _cutoff_px(m: Micrograph, st: ProtrusionSettings, px: float) -> float:
@@ -223,6 +279,9 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
     substrate = find_substrate(grey, st.sign, lam_px, dmin)
     weight = substrate.mask if substrate.fraction > _MIN_WEIGHTED_SUBSTRATE else None
     flat, background = _flatten(grey, weight, lam_px, st.sign)
+    again = _without_faint_objects(grey, flat, weight, lam_px, st.sign)
+    if again is not None:
+        flat, background = again
     scales = scale_space(flat, dmin / _DIAMETER_PER_SIGMA, dmax / _DIAMETER_PER_SIGMA)
     fine = fine_contrast(flat)
     blobs, objects = _detect(scales, substrate.mask, st, fa, fine)
