@@ -116,7 +116,8 @@ class Scale:
         return 2**self.level
 
 
-def _pyramid(image: np.ndarray, levels: int) -> list[np.ndarray]:
+def pyramid(image: np.ndarray, levels: int) -> list[np.ndarray]:
+    """``image`` and up to ``levels`` ``cv2.pyrDown`` reductions of it (stopping below 16 pixels)."""
     out = [image]
     for _ in range(levels):
         prev = out[-1]
@@ -126,7 +127,7 @@ def _pyramid(image: np.ndarray, levels: int) -> list[np.ndarray]:
     return out
 
 
-def _level_blur(level: int) -> float:
+def level_blur(level: int) -> float:
     """Gaussian sigma (full-image pixels) that ``level`` pyrDown steps have already applied."""
     return math.sqrt((4.0**level - 1.0) / 3.0)
 
@@ -136,12 +137,12 @@ def scale_space(contrast: np.ndarray, sigma_min: float, sigma_max: float) -> lis
     n = max(1, int(math.floor(SCALES_PER_OCTAVE * math.log2(max(sigma_max / sigma_min, 1.0)))) + 1)
     sigmas = [sigma_min * 2.0 ** (i / SCALES_PER_OCTAVE) for i in range(n)]
     top = max(0, int(math.floor(math.log2(sigmas[-1] / _MIN_LEVEL_SIGMA))))
-    pyr = _pyramid(contrast, top)
+    pyr = pyramid(contrast, top)
     scales = []
     for s in sigmas:
         level = min(len(pyr) - 1, max(0, int(math.floor(math.log2(s / _MIN_LEVEL_SIGMA)))))
         f = 2.0**level
-        extra = math.sqrt(max(s * s - _level_blur(level) ** 2, 0.25 * f * f)) / f
+        extra = math.sqrt(max(s * s - level_blur(level) ** 2, 0.25 * f * f)) / f
         smooth = cv2.GaussianBlur(pyr[level], (0, 0), sigmaX=extra, borderType=cv2.BORDER_REFLECT)
         lap = cv2.Laplacian(smooth, cv2.CV_32F, ksize=1, borderType=cv2.BORDER_REFLECT)
         lap *= np.float32(-((s / f) ** 2))
@@ -175,7 +176,8 @@ def _maxima_yx(sc: Scale) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return sc.maxima_yx
 
 
-def _down(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+def down_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Boolean ``mask`` resampled to ``shape`` (nearest pixel)."""
     if mask.shape == shape:
         return mask
     return cv2.resize(mask.view(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST).view(bool)
@@ -198,7 +200,7 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
         r = sc.response
         my, mx, mv = _maxima_yx(sc)
         if r.shape not in masks:  # each level's mask from the previous, finer one (cheaper than from full size)
-            masks[r.shape] = _down(masks[list(masks)[-1]], r.shape)
+            masks[r.shape] = down_mask(masks[list(masks)[-1]], r.shape)
         q = masks[r.shape]
         if np.count_nonzero(q) < 0.05 * q.size or np.count_nonzero(q) < 400:
             q = np.ones(r.shape, bool)

@@ -85,7 +85,7 @@ from .regions import (
     upper_sigma,
 )
 from .result import Protrusions, ProtrusionSettings, percentiles
-from .scalespace import Scale, find_blobs, scale_space, scale_thresholds
+from .scalespace import Scale, down_mask, find_blobs, level_blur, pyramid, scale_space, scale_thresholds
 from .sem_objects import Z_GROW, Objects, anchor_positions, fine_contrast, objects_from_blobs
 from .sem_quality import detection_limit_curve, quality_block
 from .substrate import GRAINS_PER_CANDIDATE, find_substrate
@@ -132,17 +132,6 @@ def _contrast(grey: np.ndarray, bg: np.ndarray, sign: int) -> tuple[np.ndarray, 
     return flat, (lo, level, hi)
 
 
-def _reduce(a: np.ndarray) -> np.ndarray:
-    """``a`` reduced ``2**_FAINT_LEVELS`` times by Gaussian pyramid steps."""
-    for _ in range(_FAINT_LEVELS):
-        a = cv2.pyrDown(a, borderType=cv2.BORDER_REFLECT)
-    return a
-
-
-def _down_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    return cv2.resize(mask.view(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
-
-
 def _without_faint_objects(grey: np.ndarray, flat: np.ndarray, weight: np.ndarray | None, cutoff_px: float,
                            sign: int) -> tuple[np.ndarray, tuple[float, float, float]] | None:
     """The contrast again, its background fitted without the faint objects the substrate search kept.
@@ -157,18 +146,18 @@ def _without_faint_objects(grey: np.ndarray, flat: np.ndarray, weight: np.ndarra
     f = 2**_FAINT_LEVELS
     if min(flat.shape) < 16 * f:
         return None
-    done = math.sqrt((4.0**_FAINT_LEVELS - 1.0) / 3.0)  # the sigma (full-image pixels) the pyrDown steps applied
-    coarse = cv2.GaussianBlur(_reduce(flat), (0, 0), math.sqrt(_FAINT_SIGMA_PX**2 - done**2) / f,
+    coarse = cv2.GaussianBlur(pyramid(flat, _FAINT_LEVELS)[-1], (0, 0),
+                              math.sqrt(_FAINT_SIGMA_PX**2 - level_blur(_FAINT_LEVELS) ** 2) / f,
                               borderType=cv2.BORDER_REFLECT)
-    w = np.ones(coarse.shape, bool) if weight is None else _down_mask(weight, coarse.shape)
+    w = np.ones(coarse.shape, bool) if weight is None else down_mask(weight, coarse.shape)
     med, s = robust_sigma(subsample(coarse, w))
     faint = coarse > med + _FAINT_Z * s
     if s <= 0 or not faint.any():
         return None
-    w &= ~faint
+    w = w & ~faint  # not in place: down_mask may hand back the caller's mask
     if np.count_nonzero(w) < _MIN_WEIGHTED_SUBSTRATE * w.size:
         return None
-    small = _reduce(grey)
+    small = pyramid(grey, _FAINT_LEVELS)[-1]
     bg = robust_background(small, w, cutoff_px * small.shape[0] / grey.shape[0])
     bg = cv2.resize(bg, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
     return _contrast(grey, bg, sign)
