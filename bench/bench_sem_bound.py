@@ -38,6 +38,7 @@ seeds 557-559 as in the notes) and prints the recall it measures beside the boun
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 import time
@@ -60,6 +61,8 @@ KINDS = ("grain", "two_scale")
 
 _K = 2 * np.pi * np.fft.fftfreq(N)
 K2 = (_K[:, None] ** 2 + _K[None, :] ** 2).astype(np.float64)
+_OFFSET = np.fft.fftfreq(N, 1.0 / N)  # pixel offsets from the origin, wrapped: the dome is centred on pixel (0, 0)
+_Y, _X = np.meshgrid(_OFFSET, _OFFSET, indexing="ij")
 
 
 def _unit_spectrum(sigma: float) -> np.ndarray:
@@ -82,11 +85,8 @@ def texture_spectrum(rng: np.random.Generator, kind: str) -> np.ndarray:
 
 def dome_spectrum(rng: np.random.Generator, diameter: float) -> tuple[np.ndarray, str]:
     """Spectrum of one dome of peak ``CONTRAST`` (texture rms units), drawn round, and its profile."""
-    d = _draw_dome(rng, 0.0, 0.0, diameter)
-    d = type(d)(0.0, 0.0, d.diameter, 1.0, 0.0, d.profile, d.shape_param, d.rim, d.rim_width)
-    y = np.fft.fftfreq(N, 1.0 / N)[:, None] * np.ones((1, N))
-    x = np.fft.fftfreq(N, 1.0 / N)[None, :] * np.ones((N, 1))
-    return np.fft.fft2(CONTRAST * _dome_patch(d, y, x)), d.profile
+    d = dataclasses.replace(_draw_dome(rng, 0.0, 0.0, diameter), aspect=1.0, angle=0.0)
+    return np.fft.fft2(CONTRAST * _dome_patch(d, _Y, _X)), d.profile
 
 
 def snr_pair(s: np.ndarray, p: np.ndarray) -> tuple[float, float]:
