@@ -216,7 +216,7 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
             continue
         frac = np.count_nonzero(q) / q.size
         if sc.lam2 is None:
-            sc.lam2 = _gradient_ratio(r, q, sc.rms)
+            sc.lam2 = gradient_ratio(r, q, sc.rms)
         n_eff = r.size * sc.lam2 / (2 * math.pi) ** 1.5
         tops = q[my, mx]  # the maxima among the quiet pixels
         peaks = np.sort(mv[tops & (mv > med + sc.rms)])
@@ -327,7 +327,7 @@ def _tail_heaviness(peaks: np.ndarray, med: float, s: float, n_eff: float) -> fl
     return max(1.0, (float(peaks[-kk]) - med) / (s * z_k))
 
 
-def _gradient_ratio(r: np.ndarray, q: np.ndarray, s: float) -> float:
+def gradient_ratio(r: np.ndarray, q: np.ndarray, s: float) -> float:
     """``lambda2``: the variance of the response's gradient (neighbour differences on a regular subsample of
     positions, robust) over its variance ``s²``; the random-field constant is ``A lambda2 / (2 pi)^(3/2)``."""
     step = max(1, int(math.sqrt(r.size / _STAT_SAMPLE)))

@@ -14,12 +14,16 @@
    default a third of the shorter side): shading and vignetting go, and
    every object is a relative brightness change. Polarity ``dark`` flips
    the sign. Objects too faint for the substrate search (step 2) but plain
-   once the contrast is smoothed at 8 pixels (3 robust rms above its median
-   there) are then left out of the background too, and the contrast is
-   computed again: a large faint object would otherwise lift the background
-   under itself and lose part of its contrast (60-120 px objects at 2 x the
-   texture rms lost up to a tenth of their recall on textures with blotches
-   as large as they are).
+   once the contrast is smoothed are then left out of the background too:
+   regions 3 robust rms above the median at 8 pixels, and at a sixth of the
+   largest diameter those that also peak above the level the texture alone
+   reaches as often as the false-alarm budget allows (a random-field level:
+   a texture patch that wide, set aside, would keep its contrast and stand
+   out like an object). The contrast is
+   computed again, and the search repeated on it until it finds nothing new
+   (at most 3 rounds): a large faint object would otherwise lift the
+   background under itself and lose part of its contrast, and each object
+   set aside lets the next, fainter one stand out.
 4. Scale space (:mod:`.scalespace`): the normalised LoG response at three
    scales per octave, for diameters from ``min_size_um`` (default 8 pixels) to
    ``max_size_um`` (default a fifth of the shorter side of the field),
@@ -76,6 +80,7 @@ from ..grey import grey_levels
 from ..model import Micrograph
 from .regions import (
     apply_gates,
+    hysteresis_labels,
     measure_regions,
     object_table,
     robust_background,
@@ -85,7 +90,17 @@ from .regions import (
     upper_sigma,
 )
 from .result import Protrusions, ProtrusionSettings, percentiles
-from .scalespace import Scale, down_mask, find_blobs, level_blur, pyramid, scale_space, scale_thresholds
+from .scalespace import (
+    Scale,
+    down_mask,
+    find_blobs,
+    gradient_ratio,
+    level_blur,
+    pyramid,
+    random_field_level,
+    scale_space,
+    scale_thresholds,
+)
 from .sem_objects import Z_GROW, Objects, anchor_positions, fine_contrast, objects_from_blobs
 from .sem_quality import detection_limit_curve, quality_block
 from .substrate import GRAINS_PER_CANDIDATE, find_substrate
@@ -109,8 +124,13 @@ _DISPLAY_PERCENTILES = (0.5, 99.5)  # display range: clip the extreme 0.5 % at e
 _BACKGROUND_FLOOR = 1e-3  # the background is kept above this share of its median (no division by ~0)
 _DIAMETER_PER_SIGMA = 2 * math.sqrt(2.0)  # a disc of diameter D answers best at the LoG scale sigma = D / (2 sqrt 2)
 _FAINT_SIGMA_PX = 8.0  # faint objects are looked for in the contrast smoothed at this sigma (pixels) ...
-_FAINT_Z = 3.0  # ... where they stand this many robust rms above its median over the substrate
+_FAINT_SIGMA_PER_MAX_SIZE = 1 / 6  # ... and at this share of the largest diameter (such an object spans +-3 sigma)
+_FAINT_Z = 3.0  # ... where they stand this many robust rms above its median over the substrate (at the wide one, with
+# a peak above the level the texture alone exceeds as often as the false-alarm budget allows)
 _FAINT_LEVELS = 2  # ... computed on the image reduced this many times by 2 (pyrDown), so it costs little
+_FAINT_MIN_SPAN = 3.0  # a wide smoothing runs on the coarsest pyramid level where its sigma spans this many pixels
+_FAINT_SAMPLE = 10_000  # values its statistics come from
+_FAINT_ROUNDS = 3  # set aside, background fitted again and looked for again until none is new, at most this often
 
 
 def _flatten(
@@ -133,34 +153,84 @@ def _contrast(grey: np.ndarray, bg: np.ndarray, sign: int) -> tuple[np.ndarray, 
 
 
 def _without_faint_objects(grey: np.ndarray, flat: np.ndarray, weight: np.ndarray | None, cutoff_px: float,
-                           sign: int) -> tuple[np.ndarray, tuple[float, float, float]] | None:
+                           sign: int, dmax: float, fa: float) -> tuple[np.ndarray, tuple[float, float, float]] | None:
     """The contrast again, its background fitted without the faint objects the substrate search kept.
 
-    Faint objects are where ``flat`` smoothed at sigma 8 px stands more than
-    3 robust rms (over ``weight``) above its median. Everything runs on the
-    image reduced 4 times (two ``pyrDown`` steps: the background varies far
-    more slowly); the background comes back at full size. None when the
-    image is too small to reduce, nothing is that bright, or too little
-    substrate would be left.
+    Everything runs on the image reduced 4 times (two ``pyrDown`` steps: the
+    background varies far more slowly); the background comes back at full
+    size. Each round smooths the contrast at each of :func:`_faint_sigmas`
+    and sets aside what :func:`_faint_regions` finds there (at the wide
+    smoothing, peaks the texture reaches as often as ``fa``, the image's
+    false-alarm budget, allows), fits the
+    background again without it and computes the reduced contrast again.
+    The rounds stop when nothing new is found (at most ``_FAINT_ROUNDS``).
+    None when the image is too small to reduce, nothing is found, or too
+    little substrate would be left.
     """
     f = 2**_FAINT_LEVELS
     if min(flat.shape) < 16 * f:
         return None
-    coarse = cv2.GaussianBlur(pyramid(flat, _FAINT_LEVELS)[-1], (0, 0),
-                              math.sqrt(_FAINT_SIGMA_PX**2 - level_blur(_FAINT_LEVELS) ** 2) / f,
-                              borderType=cv2.BORDER_REFLECT)
-    w = np.ones(coarse.shape, bool) if weight is None else down_mask(weight, coarse.shape)
-    med, s = robust_sigma(subsample(coarse, w))
-    faint = coarse > med + _FAINT_Z * s
-    if s <= 0 or not faint.any():
-        return None
-    w = w & ~faint  # not in place: down_mask may hand back the caller's mask
-    if np.count_nonzero(w) < _MIN_WEIGHTED_SUBSTRATE * w.size:
-        return None
     small = pyramid(grey, _FAINT_LEVELS)[-1]
-    bg = robust_background(small, w, cutoff_px * small.shape[0] / grey.shape[0])
-    bg = cv2.resize(bg, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return _contrast(grey, bg, sign)
+    reduced = pyramid(flat, _FAINT_LEVELS)[-1]
+    substrate = np.ones(small.shape, bool) if weight is None else down_mask(weight, small.shape)
+    faint = np.zeros(small.shape, bool)
+    bg = None
+    for _ in range(_FAINT_ROUNDS):
+        found = np.count_nonzero(faint)
+        for i, sigma in enumerate(_faint_sigmas(dmax)):
+            faint |= _faint_regions(reduced, sigma, substrate & ~faint, fa if i else None)
+        w = substrate & ~faint
+        if np.count_nonzero(faint) == found or np.count_nonzero(w) < _MIN_WEIGHTED_SUBSTRATE * w.size:
+            break
+        bg = robust_background(small, w, cutoff_px * small.shape[0] / grey.shape[0])
+        reduced = small / np.maximum(bg, max(_BACKGROUND_FLOOR * float(np.median(bg)), 1e-6)) - np.float32(1.0)
+        if sign < 0:
+            np.negative(reduced, out=reduced)
+    if bg is None:
+        return None
+    return _contrast(grey, cv2.resize(bg, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR), sign)
+
+
+def _faint_sigmas(dmax: float) -> tuple[float, ...]:
+    """Smoothings (pixels) the faint-object search looks at: 8 px, and a sixth of the largest diameter if more."""
+    wide = _FAINT_SIGMA_PER_MAX_SIZE * dmax
+    return (_FAINT_SIGMA_PX, wide) if wide > 1.5 * _FAINT_SIGMA_PX else (_FAINT_SIGMA_PX,)
+
+
+def _faint_regions(reduced: np.ndarray, sigma: float, substrate: np.ndarray, fa: float | None) -> np.ndarray:
+    """Where the ``reduced`` contrast smoothed at ``sigma`` (full-image pixels) stands 3 robust rms (over
+    ``substrate``) above its median (all False when flat).
+
+    With ``fa``, only the regions that also peak above the random-field level
+    the texture alone exceeds ``fa`` times on the image. That is for the wide
+    smoothing: a texture patch as wide as an object, once set aside, keeps the
+    contrast the background would otherwise take from it and stands out like
+    an object, so it may happen only as often as a false detection may (at
+    8 px a texture patch is too small for that). A wide smoothing is done on
+    the image reduced further (``pyrDown``, while it still spans 3 pixels
+    there) and its regions brought back to ``reduced``'s size.
+    """
+    image, level = reduced, _FAINT_LEVELS
+    while sigma >= _FAINT_MIN_SPAN * 2 ** (level + 1) and min(image.shape) >= 32:
+        image, level = cv2.pyrDown(image, borderType=cv2.BORDER_REFLECT), level + 1
+    f = 2**level
+    blur = math.sqrt(max(sigma**2 - level_blur(level) ** 2, 0.25 * f * f)) / f
+    smooth = cv2.GaussianBlur(image, (0, 0), blur, borderType=cv2.BORDER_REFLECT)
+    q = down_mask(substrate, smooth.shape)
+    med, s = robust_sigma(subsample(smooth, q, _FAINT_SAMPLE))
+    if s <= 0:
+        return np.zeros(reduced.shape, bool)
+    if fa is None:
+        found = smooth > med + _FAINT_Z * s
+    else:
+        n_eff = smooth.size * gradient_ratio(smooth, q, s) / (2 * math.pi) ** 1.5
+        high = med + max(_FAINT_Z, random_field_level(n_eff, fa)) * s
+        labels, keep = hysteresis_labels(smooth, high, med + _FAINT_Z * s)
+        found = keep[labels] & (labels > 0)
+    if found.shape != reduced.shape:
+        found = cv2.resize(found.view(np.uint8), (reduced.shape[1], reduced.shape[0]),
+                           interpolation=cv2.INTER_NEAREST).view(bool)
+    return found
 
 
 def _cutoff_px(m: Micrograph, st: ProtrusionSettings, px: float) -> float:
@@ -268,7 +338,7 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
     substrate = find_substrate(grey, st.sign, lam_px, dmin)
     weight = substrate.mask if substrate.fraction > _MIN_WEIGHTED_SUBSTRATE else None
     flat, background = _flatten(grey, weight, lam_px, st.sign)
-    again = _without_faint_objects(grey, flat, weight, lam_px, st.sign)
+    again = _without_faint_objects(grey, flat, weight, lam_px, st.sign, dmax, fa)
     if again is not None:
         flat, background = again
     scales = scale_space(flat, dmin / _DIAMETER_PER_SIGMA, dmax / _DIAMETER_PER_SIGMA)
