@@ -183,9 +183,7 @@ def _without_faint_objects(grey: np.ndarray, flat: np.ndarray, weight: np.ndarra
         if np.count_nonzero(faint) == found or np.count_nonzero(w) < _MIN_WEIGHTED_SUBSTRATE * w.size:
             break
         bg = robust_background(small, w, cutoff_px * small.shape[0] / grey.shape[0])
-        reduced = small / np.maximum(bg, max(_BACKGROUND_FLOOR * float(np.median(bg)), 1e-6)) - np.float32(1.0)
-        if sign < 0:
-            np.negative(reduced, out=reduced)
+        reduced = _contrast(small, bg, sign)[0]
     if bg is None:
         return None
     return _contrast(grey, cv2.resize(bg, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR), sign)
