@@ -52,9 +52,7 @@ def _flattened(m: ss.Micrograph) -> np.ndarray:
     dmin, dmax = sem._size_range_px(st, grey.shape, PX)
     substrate = find_substrate(grey, 1, lam, dmin)
     weight = substrate.mask if substrate.fraction > sem._MIN_WEIGHTED_SUBSTRATE else None
-    flat, _ = sem._flatten(grey, weight, lam, 1)
-    again = _without_faint_objects(grey, flat, weight, lam, 1, dmax, sem.false_alarms_per_image(st, grey.shape, PX))
-    return flat if again is None else again[0]
+    return sem._flatten(grey, weight, lam, 1, dmax, sem.false_alarms_per_image(st, grey.shape, PX))[0]
 
 
 @pytest.mark.parametrize("seed", [6, 7])

@@ -132,6 +132,13 @@ def level_blur(level: int) -> float:
     return math.sqrt((4.0**level - 1.0) / 3.0)
 
 
+def blur_at_level(sigma: float, level: int) -> float:
+    """Gaussian sigma (in that level's pixels) that brings pyramid ``level`` to ``sigma`` full-image pixels
+    (at least half a level pixel)."""
+    f = 2.0**level
+    return math.sqrt(max(sigma * sigma - level_blur(level) ** 2, 0.25 * f * f)) / f
+
+
 def scale_space(contrast: np.ndarray, sigma_min: float, sigma_max: float) -> list[Scale]:
     """Normalised LoG responses from ``sigma_min`` to ``sigma_max`` (pixels), three scales per octave."""
     n = max(1, int(math.floor(SCALES_PER_OCTAVE * math.log2(max(sigma_max / sigma_min, 1.0)))) + 1)
@@ -142,8 +149,7 @@ def scale_space(contrast: np.ndarray, sigma_min: float, sigma_max: float) -> lis
     for s in sigmas:
         level = min(len(pyr) - 1, max(0, int(math.floor(math.log2(s / _MIN_LEVEL_SIGMA)))))
         f = 2.0**level
-        extra = math.sqrt(max(s * s - level_blur(level) ** 2, 0.25 * f * f)) / f
-        smooth = cv2.GaussianBlur(pyr[level], (0, 0), sigmaX=extra, borderType=cv2.BORDER_REFLECT)
+        smooth = cv2.GaussianBlur(pyr[level], (0, 0), sigmaX=blur_at_level(s, level), borderType=cv2.BORDER_REFLECT)
         lap = cv2.Laplacian(smooth, cv2.CV_32F, ksize=1, borderType=cv2.BORDER_REFLECT)
         lap *= np.float32(-((s / f) ** 2))
         scales.append(Scale(s, level, smooth, lap))

@@ -92,10 +92,10 @@ from .regions import (
 from .result import Protrusions, ProtrusionSettings, percentiles
 from .scalespace import (
     Scale,
+    blur_at_level,
     down_mask,
     find_blobs,
     gradient_ratio,
-    level_blur,
     pyramid,
     random_field_level,
     scale_space,
@@ -134,10 +134,17 @@ _FAINT_ROUNDS = 3  # set aside, background fitted again and looked for again unt
 
 
 def _flatten(
-    grey: np.ndarray, weight: np.ndarray | None, cutoff_px: float, sign: int
+    grey: np.ndarray, weight: np.ndarray | None, cutoff_px: float, sign: int, dmax: float, fa: float
 ) -> tuple[np.ndarray, tuple[float, float, float]]:
-    """Relative contrast ``sign * (grey / background - 1)`` and the background's 1st, 50th, 99th percentiles."""
-    return _contrast(grey, robust_background(grey, weight, cutoff_px), sign)
+    """Relative contrast ``sign * (grey / background - 1)`` and the background's 1st, 50th, 99th percentiles.
+
+    The background is fitted over ``weight`` and then again without the faint
+    objects :func:`_without_faint_objects` finds (``dmax`` the largest
+    diameter in pixels, ``fa`` the image's false-alarm budget).
+    """
+    flat = _contrast(grey, robust_background(grey, weight, cutoff_px), sign)
+    again = _without_faint_objects(grey, flat[0], weight, cutoff_px, sign, dmax, fa)
+    return flat if again is None else again
 
 
 def _contrast(grey: np.ndarray, bg: np.ndarray, sign: int) -> tuple[np.ndarray, tuple[float, float, float]]:
@@ -176,11 +183,11 @@ def _without_faint_objects(grey: np.ndarray, flat: np.ndarray, weight: np.ndarra
     faint = np.zeros(small.shape, bool)
     bg = None
     for _ in range(_FAINT_ROUNDS):
-        found = np.count_nonzero(faint)
+        before = np.count_nonzero(faint)
         for i, sigma in enumerate(_faint_sigmas(dmax)):
             faint |= _faint_regions(reduced, sigma, substrate & ~faint, fa if i else None)
         w = substrate & ~faint
-        if np.count_nonzero(faint) == found or np.count_nonzero(w) < _MIN_WEIGHTED_SUBSTRATE * w.size:
+        if np.count_nonzero(faint) == before or np.count_nonzero(w) < _MIN_WEIGHTED_SUBSTRATE * w.size:
             break
         bg = robust_background(small, w, cutoff_px * small.shape[0] / grey.shape[0])
         reduced = _contrast(small, bg, sign)[0]
@@ -208,12 +215,10 @@ def _faint_regions(reduced: np.ndarray, sigma: float, substrate: np.ndarray, fa:
     the image reduced further (``pyrDown``, while it still spans 3 pixels
     there) and its regions brought back to ``reduced``'s size.
     """
-    image, level = reduced, _FAINT_LEVELS
-    while sigma >= _FAINT_MIN_SPAN * 2 ** (level + 1) and min(image.shape) >= 32:
-        image, level = cv2.pyrDown(image, borderType=cv2.BORDER_REFLECT), level + 1
-    f = 2**level
-    blur = math.sqrt(max(sigma**2 - level_blur(level) ** 2, 0.25 * f * f)) / f
-    smooth = cv2.GaussianBlur(image, (0, 0), blur, borderType=cv2.BORDER_REFLECT)
+    further = max(0, int(math.floor(math.log2(sigma / (_FAINT_MIN_SPAN * 2**_FAINT_LEVELS)))))
+    pyr = pyramid(reduced, further)
+    level = _FAINT_LEVELS + len(pyr) - 1
+    smooth = cv2.GaussianBlur(pyr[-1], (0, 0), blur_at_level(sigma, level), borderType=cv2.BORDER_REFLECT)
     q = down_mask(substrate, smooth.shape)
     med, s = robust_sigma(subsample(smooth, q, _FAINT_SAMPLE))
     if s <= 0:
@@ -335,10 +340,7 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
     fa = false_alarms_per_image(st, grey.shape, px)
     substrate = find_substrate(grey, st.sign, lam_px, dmin)
     weight = substrate.mask if substrate.fraction > _MIN_WEIGHTED_SUBSTRATE else None
-    flat, background = _flatten(grey, weight, lam_px, st.sign)
-    again = _without_faint_objects(grey, flat, weight, lam_px, st.sign, dmax, fa)
-    if again is not None:
-        flat, background = again
+    flat, background = _flatten(grey, weight, lam_px, st.sign, dmax, fa)
     scales = scale_space(flat, dmin / _DIAMETER_PER_SIGMA, dmax / _DIAMETER_PER_SIGMA)
     fine = fine_contrast(flat)
     blobs, objects = _detect(scales, substrate.mask, st, fa, fine)
