@@ -61,7 +61,14 @@
    so crack rims and scratches are not counted. Objects touching the border
    are kept and flagged. The position is the centroid, or the object's
    pixel nearest to it when a curved object's centroid falls outside it.
-8. ``summary["detection_limit"]`` gives the minimum detectable peak
+8. Rims (:mod:`.rings`): objects seen mainly by a thin bright edge (the SE
+   edge effect around a faint plateau) answer the blob filter weakly. Paths
+   of bright-line strength round the strongest ring-shaped spots outside the
+   objects found are scored against the same paths round the substrate's
+   own strongest spots; those kept (at the false-alarm budget, or once the
+   image holds objects at the false-discovery rate) become the objects they
+   enclose, if brighter inside than the substrate.
+9. ``summary["detection_limit"]`` gives the minimum detectable peak
    contrast against diameter (``curve``) and ``summary["quality"]`` an
    agglomeration index, the split fraction and a reliability flag
    (:mod:`.sem_quality`).
@@ -90,7 +97,9 @@ from .regions import (
     upper_sigma,
 )
 from .result import Protrusions, ProtrusionSettings, percentiles
+from .rings import ring_objects
 from .scalespace import (
+    SCALES_PER_OCTAVE,
     Scale,
     blur_at_level,
     down_mask,
@@ -293,6 +302,24 @@ def _quiet_after(objects: Objects, substrate: np.ndarray, dmin: float, grain: fl
     return substrate & (grown == 0)
 
 
+def _with_rims(objects: Objects, flat: np.ndarray, quiet: np.ndarray, dmax: float, fa: float,
+               rate: float) -> Objects:
+    """``objects`` and the rim-outlined objects :func:`.rings.ring_objects` finds beside them (step 8).
+
+    ``dmax`` is the largest diameter (pixels). The search may add ``fa``
+    false detections per radius searched to an image without objects (the
+    blob search's share per scale); once it holds objects, a share ``rate``
+    of the rims it keeps.
+    """
+    rims = ring_objects(flat, quiet, objects.labels, dmax / 2, fa, rate)
+    if not rims:
+        return objects
+    labels = objects.labels.copy()
+    for j, region in enumerate(rims):
+        labels[region & (labels == 0)] = objects.count + 1 + j
+    return Objects(labels, np.concatenate([objects.detections, np.ones(len(rims), int)]))
+
+
 def _split(objects: Objects, flat: np.ndarray, dmin: float, rms: float) -> Objects:
     """``split=True``: objects cut by a watershed at the valleys between their peaks (each peak at least
     ``dmin / 2`` from the next and 3 substrate rms above its saddle); every piece counts as one detection."""
@@ -351,6 +378,12 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
         blobs, objects = _detect(scales, quiet, st, fa_used, fine)
     if not all(math.isfinite(s.threshold) for s in scales):
         raise SurfscanError("the SEM image has no texture or noise (robust rms 0): nothing to threshold against")
+    before = objects.count
+    if st.k_fixed is None:  # objects outlined by a bright rim (the edge effect), beside those found
+        rim_budget = fa * SCALES_PER_OCTAVE / len(scales)  # per radius (an octave): the blob search's per octave
+        objects = _with_rims(objects, flat, substrate.mask & (objects.labels == 0), dmax, rim_budget,
+                             st.false_discovery_rate)
+    rims = objects.count - before
     grain = substrate.grain_px if st.min_size_um is None else None
     if st.split and objects.count:
         objects = _split(objects, flat, dmin, scales[0].smooth_rms)
@@ -376,7 +409,7 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
         "area_fraction": float(table["area_um2"].sum() * 1e-6 / area_mm2),
         "equivalent_diameter_um": percentiles(table["equivalent_diameter_um"]),
         "mean_contrast": percentiles(np.abs(table["mean_contrast"])),
-        "detections": len(blobs),
+        "detections": len(blobs) + rims,
         "detection_limit": limit,
         "quality": quality,
         "settings": resolved,
