@@ -229,7 +229,7 @@ def ring_objects(contrast: np.ndarray, quiet: np.ndarray, labels: np.ndarray, ma
         The largest object radius looked for, pixels.
     budget : float
         False detections the search may add to an image without objects, per
-        radius searched (the blob search's share per scale).
+        radius searched (what the blob search spends per octave of sizes).
     rate : float
         Share of false ones allowed among the rims kept, once the image holds objects.
     """
@@ -264,9 +264,8 @@ def ring_objects(contrast: np.ndarray, quiet: np.ndarray, labels: np.ndarray, ma
         return []
     found.sort(key=lambda t: t[0])
     pv = np.array([t[0] for t in found])
-    # Benjamini-Hochberg at ``rate``; never stricter than ``budget`` false detections on the image
-    # once the image is known to hold objects (found before, or one rim at the strict level)
-    cut = budget * len(groups) / pv.size
+    cut = budget * len(groups) / pv.size  # at most ``budget`` false detections per radius on an empty image
+    # once the image is known to hold objects (found before, or one rim at that level): Benjamini-Hochberg at rate
     if np.any(labels) or pv[0] <= cut:
         bh = np.flatnonzero(pv <= rate * np.arange(1, pv.size + 1) / pv.size)
         cut = max(cut, float(pv[bh[-1]]) if bh.size else 0.0)

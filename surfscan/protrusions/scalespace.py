@@ -50,7 +50,7 @@ import numpy as np
 
 from .regions import robust_sigma, subsample
 
-__all__ = ["Scale", "scale_space", "scale_thresholds", "random_field_level", "find_blobs", "Blobs", "maxima_yx"]
+__all__ = ["Scale", "scale_space", "scale_thresholds", "random_field_level", "find_blobs", "Blobs"]
 
 SCALES_PER_OCTAVE = 3
 _MIN_LEVEL_SIGMA = 1.6  # a scale is computed on the coarsest pyramid level where it spans >= 1.6 pixels
@@ -174,7 +174,7 @@ def _local_maxima(a: np.ndarray) -> np.ndarray:
     return a >= cv2.dilate(a, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REFLECT)
 
 
-def maxima_yx(sc: Scale) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _maxima_yx(sc: Scale) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows, columns and values of the response's 3 x 3 local maxima (located once per scale, shared by both passes)."""
     if sc.maxima_yx is None:
         my, mx = np.nonzero(_local_maxima(sc.response))
@@ -204,7 +204,7 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
     masks: dict[tuple[int, int], np.ndarray] = {quiet.shape: quiet}
     for sc in scales:
         r = sc.response
-        my, mx, mv = maxima_yx(sc)
+        my, mx, mv = _maxima_yx(sc)
         if r.shape not in masks:  # each level's mask from the previous, finer one (cheaper than from full size)
             masks[r.shape] = down_mask(masks[list(masks)[-1]], r.shape)
         q = masks[r.shape]
@@ -298,7 +298,7 @@ def _whole_field_level(sc: Scale, med: float, n_eff: float, expected: float) -> 
     the level it exceeds ``expected`` times is returned.
     """
     if sc.top_maxima is None:  # the same in both passes: found once
-        vals = maxima_yx(sc)[2]
+        vals = _maxima_yx(sc)[2]
         k = int(min(300, vals.size // 10)) if vals.size >= _WHOLE_FIELD_MAXIMA else 0
         sc.top_maxima = np.partition(vals, vals.size - k)[vals.size - k:] if k else vals[:0]
     top = sc.top_maxima
@@ -402,7 +402,7 @@ def find_blobs(scales: list[Scale], valid_margin: int = 1) -> Blobs:
         if not math.isfinite(sc.threshold):
             continue
         t = np.float32(sc.threshold)
-        my, mx, mv = maxima_yx(sc)
+        my, mx, mv = _maxima_yx(sc)
         above = mv > t
         yy, xx = my[above], mx[above]
         if yy.size == 0:

@@ -302,16 +302,16 @@ def _quiet_after(objects: Objects, substrate: np.ndarray, dmin: float, grain: fl
     return substrate & (grown == 0)
 
 
-def _with_rims(objects: Objects, flat: np.ndarray, quiet: np.ndarray, dmax: float, fa: float,
+def _with_rims(objects: Objects, flat: np.ndarray, quiet: np.ndarray, dmax: float, budget: float,
                rate: float) -> Objects:
     """``objects`` and the rim-outlined objects :func:`.rings.ring_objects` finds beside them (step 8).
 
-    ``dmax`` is the largest diameter (pixels). The search may add ``fa``
-    false detections per radius searched to an image without objects (the
-    blob search's share per scale); once it holds objects, a share ``rate``
-    of the rims it keeps.
+    ``dmax`` is the largest diameter (pixels). The search may add ``budget``
+    false detections per radius searched (one per octave of sizes) to an
+    image without objects; once it holds objects, a share ``rate`` of the
+    rims it keeps.
     """
-    rims = ring_objects(flat, quiet, objects.labels, dmax / 2, fa, rate)
+    rims = ring_objects(flat, quiet, objects.labels, dmax / 2, budget, rate)
     if not rims:
         return objects
     labels = objects.labels.copy()
@@ -380,7 +380,7 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
         raise SurfscanError("the SEM image has no texture or noise (robust rms 0): nothing to threshold against")
     before = objects.count
     if st.k_fixed is None:  # objects outlined by a bright rim (the edge effect), beside those found
-        rim_budget = fa * SCALES_PER_OCTAVE / len(scales)  # per radius (an octave): the blob search's per octave
+        rim_budget = fa * SCALES_PER_OCTAVE / len(scales)  # per radius searched: what the blob search spends per octave
         objects = _with_rims(objects, flat, substrate.mask & (objects.labels == 0), dmax, rim_budget,
                              st.false_discovery_rate)
     rims = objects.count - before
