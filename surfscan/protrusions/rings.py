@@ -56,6 +56,7 @@ _LEVEL_RADIUS_PX = 32.0  # ... at one radius per octave, on the coarsest pyramid
 _CANDIDATES = 40  # the strongest ring-shaped spots searched per radius
 _CIRCLE_RADIUS_PX = 8.0  # ... found on the line strength reduced (area mean) until the radius spans about this
 _ANGLES = 96  # angular steps of a path (1-4 level pixels of arc)
+_THETA = np.linspace(0.0, 2 * np.pi, _ANGLES, endpoint=False)
 _RADII = 48  # radius steps of a path, over _RADIUS_RANGE times the searched radius
 _RADIUS_RANGE = (0.55, 1.5)  # covers one octave of radii and ellipses up to an aspect of 1.6
 _CLIP_QUANTILE = 0.99  # the line strength is clipped at this quantile over the substrate ...
@@ -89,10 +90,9 @@ def line_strength(contrast: np.ndarray, sigma: float = _LINE_SIGMA_PX) -> np.nda
 
 def _polar(line: np.ndarray, ys: np.ndarray, xs: np.ndarray, r0: float) -> tuple[np.ndarray, np.ndarray]:
     """``line`` on a polar grid around each point: (angles, points, radii), and the radii."""
-    th = np.linspace(0.0, 2 * np.pi, _ANGLES, endpoint=False)
     rr = np.linspace(_RADIUS_RANGE[0] * r0, _RADIUS_RANGE[1] * r0, _RADII)
-    py = (ys[None, :, None] + np.sin(th)[:, None, None] * rr[None, None, :]).astype(np.float32)
-    px = (xs[None, :, None] + np.cos(th)[:, None, None] * rr[None, None, :]).astype(np.float32)
+    py = (ys[None, :, None] + np.sin(_THETA)[:, None, None] * rr[None, None, :]).astype(np.float32)
+    px = (xs[None, :, None] + np.cos(_THETA)[:, None, None] * rr[None, None, :]).astype(np.float32)
     n = ys.size
     v = cv2.remap(line, px.reshape(_ANGLES, -1), py.reshape(_ANGLES, -1), cv2.INTER_LINEAR,
                   borderMode=cv2.BORDER_REFLECT)
@@ -130,7 +130,6 @@ def _search(lines: dict[int, np.ndarray], groups: list[tuple[int, float, np.ndar
 
     Returns per group the scores, radii (points, angles; level pixels) and centres.
     """
-    th = np.linspace(0.0, 2 * np.pi, _ANGLES, endpoint=False)
     ys = [g[2].astype(float) for g in groups]
     xs = [g[3].astype(float) for g in groups]
     for rnd in range(_RECENTRE + 1):
@@ -142,8 +141,8 @@ def _search(lines: dict[int, np.ndarray], groups: list[tuple[int, float, np.ndar
             radii = rr[path[start:start + n]]
             out.append((score[start:start + n], radii, ys[j], xs[j]))
             if rnd < _RECENTRE:  # move each point to its path's centre
-                ys[j] = ys[j] + np.mean(radii * np.sin(th), axis=1)
-                xs[j] = xs[j] + np.mean(radii * np.cos(th), axis=1)
+                ys[j] = ys[j] + np.mean(radii * np.sin(_THETA), axis=1)
+                xs[j] = xs[j] + np.mean(radii * np.cos(_THETA), axis=1)
             start += n
     return out
 
@@ -158,8 +157,7 @@ def _gumbel_tail(null: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def _polygon(y: float, x: float, radii: np.ndarray) -> np.ndarray:
     """Integer vertices (x, y) of a path of ``radii`` (one per angle) around (``y``, ``x``), for ``cv2.fillPoly``."""
-    th = np.linspace(0.0, 2 * np.pi, radii.size, endpoint=False)
-    return np.rint(np.stack([x + radii * np.cos(th), y + radii * np.sin(th)], axis=1)).astype(np.int32)
+    return np.rint(np.stack([x + radii * np.cos(_THETA), y + radii * np.sin(_THETA)], axis=1)).astype(np.int32)
 
 
 def _level_of(r0: float) -> int:
@@ -241,7 +239,8 @@ def ring_objects(contrast: np.ndarray, quiet: np.ndarray, labels: np.ndarray, ma
     pyr = pyramid(contrast, levels[-1])
     if levels[-1] >= len(pyr):
         return []
-    lines = {lev: _evidence(pyr[lev], lev, quiet, labels > 0) for lev in levels}
+    found_mask = labels > 0
+    lines = {lev: _evidence(pyr[lev], lev, quiet, found_mask) for lev in levels}
     groups = []  # level, radius (level pixels), rows and columns (level pixels; null points first), null points
     for r in radii:
         lev = _level_of(r)
@@ -266,7 +265,7 @@ def ring_objects(contrast: np.ndarray, quiet: np.ndarray, labels: np.ndarray, ma
     pv = np.array([t[0] for t in found])
     cut = budget * len(groups) / pv.size  # at most ``budget`` false detections per radius on an empty image
     # once the image is known to hold objects (found before, or one rim at that level): Benjamini-Hochberg at rate
-    if np.any(labels) or pv[0] <= cut:
+    if found_mask.any() or pv[0] <= cut:
         bh = np.flatnonzero(pv <= rate * np.arange(1, pv.size + 1) / pv.size)
         cut = max(cut, float(pv[bh[-1]]) if bh.size else 0.0)
     level = float(np.median(subsample(contrast, quiet, _CLIP_SAMPLE)))
@@ -281,7 +280,7 @@ def ring_objects(contrast: np.ndarray, quiet: np.ndarray, labels: np.ndarray, ma
         mask = np.zeros((h, w), np.uint8)
         cv2.fillPoly(mask, [_polygon(y, x, rad)], 1)
         region = mask.view(bool)
-        if np.count_nonzero(region & (labels > 0)) > _MAX_OVERLAP * np.count_nonzero(region):
+        if np.count_nonzero(region & found_mask) > _MAX_OVERLAP * np.count_nonzero(region):
             continue
         inner = np.zeros((h, w), np.uint8)
         cv2.fillPoly(inner, [_polygon(y, x, _INNER * rad)], 1)
