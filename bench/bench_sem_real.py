@@ -5,6 +5,8 @@ prints, per image and over the set, the metrics of issue 13 (definitions in
 ``surfscan/testing/sem_metrics.py``):
 
 - particles: mean instance IoU, precision / recall / F1 at IoU 0.5, D50 error against the manual D50;
+  over the set, the mean of the images' values (each image counts once) and, on a second line, the same
+  pooled over every manual particle of the set (an image with more particles counts more);
 - protrusions: agglomerates found (recall) and detections inside an agglomerate (precision);
 - the time of each analysis (median of ``--repeat`` runs).
 
@@ -77,6 +79,15 @@ def main(argv: list[str] | None = None) -> int:
         tm = statistics.median(t for _, t in part)
         print(f"particles ({len(part)} images): mean instance IoU {iou:.3f}, F1 {f1:.3f} (P {pr:.3f}, R {rc:.3f}),"
               f" median |D50 error| {d50:.1%}, median time {tm:.2f} s per image")
+        # the same over every eligible particle of the set at once (dense images, with more particles, weigh more)
+        n_manual = sum(s.n_manual for s, _ in part)
+        tp = sum(round(s.recall * s.n_manual) for s, _ in part)
+        n_meas = sum(s.n_measured for s, _ in part)
+        p_all, r_all = tp / max(n_meas, 1), tp / max(n_manual, 1)
+        f1_all = 2 * p_all * r_all / (p_all + r_all) if p_all + r_all else 0.0
+        iou_all = sum(s.mean_iou * s.n_manual for s, _ in part if s.n_manual) / max(n_manual, 1)
+        print(f"particles (all {n_manual} manual particles pooled): mean instance IoU {iou_all:.3f},"
+              f" F1 {f1_all:.3f} (P {p_all:.3f}, R {r_all:.3f})")
     if prot:
         found = sum(a.n_found for a, _ in prot)
         total = sum(a.n_agglomerates for a, _ in prot)
