@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     ok &= run_timing(seeds[0], args.repeat)
     if args.png:
         save_png(grid, diameters, contrasts, pixel_sizes, ROOT / "docs" / "protrusions_pod_independent.png")
-    label = f"seed {seeds[0]}" if len(seeds) == 1 else f"{len(seeds)} seeds pooled ({args.seeds and _span(seeds)})"
+    label = f"seed {seeds[0]}" if len(seeds) == 1 else f"{len(seeds)} seeds pooled ({_span(seeds)})"
     print(f"\nall checks {'PASS' if ok else 'FAIL'}  ({time.perf_counter() - t0:.0f} s, {label})")
     return 0 if ok else 1
 
