@@ -27,7 +27,7 @@ import tifffile
 
 import surfscan as ss
 from surfscan.errors import SurfscanWarning
-from surfscan.testing.sem_metrics import real_sem_pairs, score_agglomerates, score_particles
+from surfscan.testing.sem_metrics import pooled_particle_scores, real_sem_pairs, score_agglomerates, score_particles
 
 
 def _timed(fn, repeat: int):
@@ -79,15 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         tm = statistics.median(t for _, t in part)
         print(f"particles ({len(part)} images): mean instance IoU {iou:.3f}, F1 {f1:.3f} (P {pr:.3f}, R {rc:.3f}),"
               f" median |D50 error| {d50:.1%}, median time {tm:.2f} s per image")
-        # the same over every eligible particle of the set at once (dense images, with more particles, weigh more)
-        n_manual = sum(s.n_manual for s, _ in part)
-        tp = sum(round(s.recall * s.n_manual) for s, _ in part)
-        n_meas = sum(s.n_measured for s, _ in part)
-        p_all, r_all = tp / max(n_meas, 1), tp / max(n_manual, 1)
-        f1_all = 2 * p_all * r_all / (p_all + r_all) if p_all + r_all else 0.0
-        iou_all = sum(s.mean_iou * s.n_manual for s, _ in part if s.n_manual) / max(n_manual, 1)
-        print(f"particles (all {n_manual} manual particles pooled): mean instance IoU {iou_all:.3f},"
-              f" F1 {f1_all:.3f} (P {p_all:.3f}, R {r_all:.3f})")
+        iou_all, p_all, r_all, f1_all = pooled_particle_scores([s for s, _ in part])
+        print(f"particles (all {sum(s.n_manual for s, _ in part)} manual particles pooled): mean instance IoU"
+              f" {iou_all:.3f}, F1 {f1_all:.3f} (P {p_all:.3f}, R {r_all:.3f})")
     if prot:
         found = sum(a.n_found for a, _ in prot)
         total = sum(a.n_agglomerates for a, _ in prot)

@@ -11,7 +11,10 @@ Particles
     those that match (IoU >= 0.5) a manual particle that is not eligible
     (too small or cut by the border), which are neither right nor wrong.
     The **D50 error** of an image is ``D50 / D50_manual - 1``, with
-    ``D50_manual`` the median ECD of the eligible manual particles.
+    ``D50_manual`` the median ECD of the eligible manual particles. Over a
+    set, the images' figures are averaged (each image once; the D50 error's
+    median), or :func:`pooled_particle_scores` takes IoU and F1 over every
+    eligible particle of the set at once.
 
 Agglomerates (protrusions on a flat substrate)
     An agglomerate is an 8-connected component of the mask after a closing
@@ -35,6 +38,7 @@ __all__ = [
     "ParticleScore",
     "AgglomerateScore",
     "score_particles",
+    "pooled_particle_scores",
     "score_agglomerates",
     "manual_particles",
     "agglomerates",
@@ -104,11 +108,29 @@ class ParticleScore:
     d50_um: float
     n_manual: int
     n_measured: int
+    n_matched: int = 0
 
     @property
     def d50_error(self) -> float:
         """``D50 / D50_manual - 1`` (signed)."""
         return self.d50_um / self.d50_manual_um - 1.0 if self.d50_manual_um > 0 else float("nan")
+
+
+def pooled_particle_scores(scores: list[ParticleScore]) -> tuple[float, float, float, float]:
+    """Mean instance IoU, precision, recall and F1 over every eligible manual particle of several images at once.
+
+    The images' own figures averaged count each image once; pooled, an image
+    with more particles counts more (the dense images, where splitting is
+    hardest, weigh most).
+    """
+    n_manual = sum(s.n_manual for s in scores)
+    n_measured = sum(s.n_measured for s in scores)
+    matched = sum(s.n_matched for s in scores)
+    iou = sum(s.mean_iou * s.n_manual for s in scores if s.n_manual) / n_manual if n_manual else float("nan")
+    precision = matched / n_measured if n_measured else 0.0
+    recall = matched / n_manual if n_manual else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return iou, precision, recall, f1
 
 
 def score_particles(
@@ -150,7 +172,7 @@ def score_particles(
         am = area_b[1:][area_b[1:] > 0]
         d50_um = float(np.median(2 * np.sqrt(am / np.pi) * pixel_size_um)) if am.size else 0.0
     return ParticleScore(mean_iou, precision, recall, f1, float(np.median(ecd_t)) if ecd_t.size else 0.0,
-                         float(d50_um or 0.0), int(ids_t.size), n_meas)
+                         float(d50_um or 0.0), int(ids_t.size), n_meas, tp)
 
 
 def agglomerates(mask: np.ndarray, shape: tuple[int, int], min_area_px: int = 50) -> np.ndarray:
