@@ -25,6 +25,13 @@ statistics over quiet pixels (the substrate), is ``median + h s z*``:
   rms, k is at least a fifth of them, so that the objects the first pass
   missed cannot set the texture's tail and lift the threshold above
   themselves;
+- where a well-measured scale has fewer than 2500 maxima above one rms, the
+  response's extreme minima bound ``h`` from below (the k-th deepest, k a
+  twentieth of them up to 20, against a Gaussian field's level). Only minima
+  at least 2 sigma from everything left out of the statistics count, beyond
+  a bright object's negative surround: objects sit among the maxima, never
+  among those minima, so on a texture as wild on the dark side as on the
+  bright one they give the extreme tail the maxima cannot;
 - where ``h > 1.15`` on a well-measured scale, a Hill fit of the maxima's
   power-law tail may raise the level further (sparse bright grains, and the
   real substrates whose faint bumps are many);
@@ -65,6 +72,7 @@ _WELL_MEASURED = 300  # maxima a scale needs for its tail heaviness to be carrie
 _WHOLE_FIELD_MAXIMA = 1000  # maxima a scale needs for the tail fit of its whole field's maxima (objects a small share)
 _STAT_SAMPLE = 10_000  # response values per scale that its statistics come from
 _EDGE_RATIO = 10.0  # Hessian eigenvalue ratio above which a response is a ridge, not a blob
+_LOBE_REACH = 2.0  # minima this many sigma from objects (and other non-quiet pixels) are beyond their negative surround
 
 
 @dataclass
@@ -109,6 +117,7 @@ class Scale:
     lam2: float | None = None
     top_maxima: np.ndarray | None = None
     maxima_yx: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    minima_yx: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def factor(self) -> int:
@@ -182,6 +191,46 @@ def _maxima_yx(sc: Scale) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return sc.maxima_yx
 
 
+def _minima_yx(sc: Scale) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, columns and values of the response's 3 x 3 local minima (located once per scale)."""
+    if sc.minima_yx is None:
+        r = sc.response
+        my, mx = np.nonzero(r <= cv2.erode(r, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REFLECT))
+        sc.minima_yx = (my, mx, r[my, mx])
+    return sc.minima_yx
+
+
+def _lower_tail_heaviness(sc: Scale, far: tuple[int, np.ndarray], med: float, n_eff: float) -> float:
+    """How much wider than a Gaussian field's the response's extreme MINIMA lie (at least 1).
+
+    Where a scale has few maxima, :func:`_tail_heaviness` reads their tail a
+    fifth of the way down, because objects the search has not found may
+    fill its top; so it misses a texture's own rare bright extremes. The
+    dark extremes hold no objects: only minima further than
+    ``_LOBE_REACH`` sigma from everything left out of the statistics are
+    used, beyond the negative surround the LoG gives a bright object
+    (``far``: a pyramid level and, on it, the distance in its pixels to the
+    nearest pixel that is not quiet). On a texture as wild on the dark side
+    as on the bright one (cells of random brightness, edge-brightened grain
+    boundaries) this is the tail its brightest patches come from; on one
+    skewed to bright values it is lighter and changes nothing. The ``k``-th
+    largest depth (``k`` a twentieth of those beyond one rms, 3 to 20) is
+    compared with the level a Gaussian field exceeds ``k`` times.
+    """
+    my, mx, mv = _minima_yx(sc)
+    level, dist = far
+    shift = sc.level - level  # the map's pixels are 2**shift of this scale's: a shift of the indices
+    ry, rx = (my >> -shift, mx >> -shift) if shift < 0 else (my << shift, mx << shift)
+    ry, rx = np.minimum(ry, dist.shape[0] - 1), np.minimum(rx, dist.shape[1] - 1)
+    depth = med - mv[dist[ry, rx] > _LOBE_REACH * sc.sigma_px / 2.0**level]
+    depth = depth[depth > sc.rms]
+    if depth.size < 3:
+        return 1.0
+    kk = max(3, min(depth.size // 20, _TOP_K_MAX))
+    kth = float(np.partition(depth, depth.size - kk)[depth.size - kk])
+    return max(1.0, kth / (sc.rms * random_field_level(n_eff, float(kk))))
+
+
 def down_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Boolean ``mask`` resampled to ``shape`` (nearest pixel)."""
     if mask.shape == shape:
@@ -202,6 +251,7 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
     stats = []
     skewed = False
     masks: dict[tuple[int, int], np.ndarray] = {quiet.shape: quiet}
+    far: tuple[int, np.ndarray] | None = None  # a level, and on it the distance to the nearest pixel that is not quiet
     for sc in scales:
         r = sc.response
         my, mx, mv = _maxima_yx(sc)
@@ -230,6 +280,16 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
         # scales instead of measured
         well = int(np.count_nonzero(tops)) >= _WELL_MEASURED
         sc.heaviness = _tail_heaviness(peaks, med, sc.rms, n_eff * frac) if well else 1.0
+        if well and peaks.size < _FEW_PEAKS:
+            # the maxima's tail was read a fifth of the way down (objects could fill its top): the dark extremes,
+            # away from objects, bound the bright ones of a texture as wild on both sides
+            if far is None:  # one distance map for every scale, on level 2 or coarser (others read it at shifted indices)
+                lev = max(sc.level, 2)
+                shape = quiet.shape
+                for _ in range(lev):
+                    shape = ((shape[0] + 1) // 2, (shape[1] + 1) // 2)
+                far = (lev, cv2.distanceTransform(down_mask(quiet, shape).view(np.uint8), cv2.DIST_L2, 3))
+            sc.heaviness = max(sc.heaviness, _lower_tail_heaviness(sc, far, med, n_eff * frac))
         # a texture skewed to bright values (upper tail heavier than the lower one, at this scale, or just heavier
         # on the next finer scale that was): its brightest patches are its own, see _whole_field_level
         skew = _upper_skew(v, med) if v.size else 1.0
