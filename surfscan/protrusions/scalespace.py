@@ -194,9 +194,8 @@ def _maxima_yx(sc: Scale) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _minima_yx(sc: Scale) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows, columns and values of the response's 3 x 3 local minima (located once per scale)."""
     if sc.minima_yx is None:
-        r = sc.response
-        my, mx = np.nonzero(r <= cv2.erode(r, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REFLECT))
-        sc.minima_yx = (my, mx, r[my, mx])
+        my, mx = np.nonzero(_local_maxima(-sc.response))
+        sc.minima_yx = (my, mx, sc.response[my, mx])
     return sc.minima_yx
 
 
@@ -214,8 +213,8 @@ def _lower_tail_heaviness(sc: Scale, far: tuple[int, np.ndarray], med: float, n_
     as on the bright one (cells of random brightness, edge-brightened grain
     boundaries) this is the tail its brightest patches come from; on one
     skewed to bright values it is lighter and changes nothing. The ``k``-th
-    largest depth (``k`` a twentieth of those beyond one rms, 3 to 20) is
-    compared with the level a Gaussian field exceeds ``k`` times.
+    largest depth beyond one rms is read as :func:`_tail_heaviness` reads
+    the maxima, ``k`` at most 20.
     """
     my, mx, mv = _minima_yx(sc)
     level, dist = far
@@ -223,12 +222,7 @@ def _lower_tail_heaviness(sc: Scale, far: tuple[int, np.ndarray], med: float, n_
     ry, rx = (my >> -shift, mx >> -shift) if shift < 0 else (my << shift, mx << shift)
     ry, rx = np.minimum(ry, dist.shape[0] - 1), np.minimum(rx, dist.shape[1] - 1)
     depth = med - mv[dist[ry, rx] > _LOBE_REACH * sc.sigma_px / 2.0**level]
-    depth = depth[depth > sc.rms]
-    if depth.size < 3:
-        return 1.0
-    kk = max(3, min(depth.size // 20, _TOP_K_MAX))
-    kth = float(np.partition(depth, depth.size - kk)[depth.size - kk])
-    return max(1.0, kth / (sc.rms * random_field_level(n_eff, float(kk))))
+    return _tail_heaviness(np.sort(depth[depth > sc.rms]), 0.0, sc.rms, n_eff, objects_among=False)
 
 
 def down_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -373,7 +367,7 @@ def _whole_field_level(sc: Scale, med: float, n_eff: float, expected: float) -> 
     return u + beta * math.log(k / max(expected, 1e-12))
 
 
-def _tail_heaviness(peaks: np.ndarray, med: float, s: float, n_eff: float) -> float:
+def _tail_heaviness(peaks: np.ndarray, med: float, s: float, n_eff: float, objects_among: bool = True) -> float:
     """How much wider than a Gaussian field of rms ``s`` the texture's extreme maxima lie (at least 1).
 
     The ``k``-th largest maximum (``k`` a twentieth of them, 3 to 20) is
@@ -382,12 +376,14 @@ def _tail_heaviness(peaks: np.ndarray, med: float, s: float, n_eff: float) -> fl
     with fewer than 2500 maxima above one rms, ``k`` is at least a fifth of
     them: objects the first pass missed must not be the ``k`` largest, or
     they raise the threshold above themselves (15 to 60 low-contrast objects
-    of one size hid each other that way).
+    of one size hid each other that way). ``objects_among=False`` (extremes
+    no object can be among, :func:`_lower_tail_heaviness`) keeps ``k`` at
+    most 20.
     """
     if peaks.size < 3:
         return 1.0
     kk = max(3, min(peaks.size // 20, _TOP_K_MAX))
-    if peaks.size < _FEW_PEAKS:
+    if objects_among and peaks.size < _FEW_PEAKS:
         kk = max(kk, int(peaks.size * _FEW_PEAKS_RANK))
     z_k = random_field_level(n_eff, float(kk))
     return max(1.0, (float(peaks[-kk]) - med) / (s * z_k))
