@@ -4,8 +4,9 @@
 flattening, a hysteresis threshold: :mod:`surfscan.particle_foreground`),
 splits touching particles the way a person does (along thin dark separation
 lines and at necks, every length in units of the typical particle size found
-on the image: :mod:`surfscan.particle_split`), drops particles cut by the
-image border, and measures each one: equivalent circular diameter, Feret max and min, aspect
+on the image: :mod:`surfscan.particle_split`), leaves particles cut by the
+image border out of the measurement (they stay in the label image), and
+measures each other one: equivalent circular diameter, Feret max and min, aspect
 ratio (Feret max / Feret min, >= 1) and class — "point-like" for an aspect
 ratio <= 2 (the default ``linear_above``), "linear" above it.
 
@@ -57,8 +58,10 @@ class Particles:
         ``aspect_ratio`` (Feret max / min), ``orientation_deg`` (of the Feret
         max, from the x axis) and ``shape_class`` ("point-like" or "linear").
     labels : ndarray of int32
-        Label image of the measured particles (0 = background; border
-        particles removed).
+        Label image of every particle found (0 = background), those cut by
+        the image border included: with ``exclude_border`` (the default)
+        they are not in the table nor in the statistics, and
+        ``summary["excluded_border"]`` counts them.
     summary : dict
         ``count``, ``mean_ecd_um``, ``d10_um``/``d50_um``/``d90_um``
         (number-weighted), ``d10_v_um``/``d50_v_um``/``d90_v_um``
@@ -217,7 +220,8 @@ def measure_particles(
         level to the threshold: dim particles connected to bright ones are
         kept down to it (1 = a single threshold).
     exclude_border : bool
-        Drop particles touching the image border (their size is unknown).
+        Leave particles touching the image border out of the table and the
+        statistics (their size is unknown); they stay in ``labels``.
     linear_above : float
         Aspect ratio above which a particle is "linear" (default 2).
     min_count : int
@@ -261,20 +265,19 @@ def measure_particles(
         labels, radius_px = _split_particles(fg, neck_depth, separation_lines)
     else:
         labels, radius_px = ndimage.label(mask)[0].astype(np.int32), typical_radius(mask)
-    n_all = len(np.unique(labels[labels > 0]))
-    if exclude_border:
-        labels = segmentation.clear_border(labels)
     areas = np.bincount(labels.ravel())
     small = np.flatnonzero(areas < min_area_px)
     labels[np.isin(labels, small[small > 0])] = 0
-    table = _measure(labels, px, linear_above)
+    # particles cut by the border stay in the label image (they were found) but are not measured
+    measured = segmentation.clear_border(labels) if exclude_border else labels
+    table = _measure(measured, px, linear_above)
     summary = _summary(table, min_count)
-    summary["excluded_border"] = n_all - len(np.unique(labels[labels > 0])) if exclude_border else 0
+    summary["excluded_border"] = len(np.unique(labels[labels > 0])) - len(table) if exclude_border else 0
     high = fg.high if polarity == "bright" else -fg.high
     summary["threshold"] = {"value": high, "method": threshold if isinstance(threshold, str) else "fixed",
                             "low": fg.low if polarity == "bright" else -fg.low}
     summary["typical_radius_um"] = radius_px * px
-    summary["quality"] = particle_quality(labels, mask, micrograph.image, min_count)
+    summary["quality"] = particle_quality(measured, mask, micrograph.image, min_count)
     summary["settings"] = {
         "polarity": polarity, "threshold": threshold, "smooth_um": smooth_px * px, "background_um": bg_px * px or None,
         "min_diameter_um": np.sqrt(min_area_px * 4 / np.pi) * px, "split": split, "neck_depth": neck_depth,

@@ -178,7 +178,7 @@ def measure_particles_from_labels(
     *,
     linear_above: float = 2.0,
     min_count: int = 50,
-    exclude_border: bool = False,
+    exclude_border: bool = True,
     relabel: bool = False,
 ) -> Particles:
     """Measure particles from a label image (drawn or corrected by a person) instead of segmenting.
@@ -195,9 +195,9 @@ def measure_particles_from_labels(
     min_count : int
         Fewer particles give a warning that D50 is unstable.
     exclude_border : bool
-        Drop particles touching the image border. Off by default: the person
-        who drew the labels decided what to keep (the automatic result they
-        usually start from has the border particles removed already).
+        Leave particles touching the image border out of the table and the
+        statistics (their size is unknown), as :func:`surfscan.measure_particles`
+        does; they stay in the returned labels. False measures every label.
     relabel : bool
         Split labels made of several disconnected pieces into one particle per piece.
 
@@ -221,13 +221,13 @@ def measure_particles_from_labels(
         raise SurfscanError(f"particles are measured on an SEM image (Micrograph), not {type(micrograph).__name__}")
     px = micrograph.require_pixel_size("the particle size distribution")
     lab = check_labels(labels, micrograph.shape, relabel)
-    n_all = _object_ids(lab).size
+    measured = lab
     if exclude_border:
         edge = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
-        lab[np.isin(lab, edge[edge > 0])] = 0
-    table = _measure(lab, px, linear_above)
+        measured = np.where(np.isin(lab, edge[edge > 0]), 0, lab)
+    table = _measure(measured, px, linear_above)
     summary = _summary(table, min_count)
-    summary["excluded_border"] = n_all - len(table) if exclude_border else 0
+    summary["excluded_border"] = _object_ids(lab).size - len(table) if exclude_border else 0
     summary["source"] = "labels"
     summary["settings"] = {"source": "labels", "exclude_border": exclude_border, "linear_above": linear_above,
                            "relabel": relabel, "pixel_size_um": px}

@@ -47,11 +47,16 @@ def _micrograph(path: Path) -> ss.Micrograph:
 
 def _edited(path: Path) -> np.ndarray:
     """The automatic particle labels with the first two particles merged and the third erased."""
-    lab = ss.measure_particles(_micrograph(path), min_count=5).labels.copy()
-    ids = np.unique(lab[lab > 0])
+    found = ss.measure_particles(_micrograph(path), min_count=5)
+    lab, ids = found.labels.copy(), np.sort(found.table["id"].to_numpy())  # measured ones, not cut by the border
     lab[lab == ids[1]] = ids[0]
     lab[lab == ids[2]] = 0
     return lab
+
+
+def _last_measured_id(mic: ss.Micrograph, labels: np.ndarray) -> int:
+    """The last particle the labels measure (not one cut by the border)."""
+    return int(ss.measure_particles_from_labels(mic, labels, min_count=5).table["id"].max())
 
 
 def _run(root: Path, out: Path, settings: BatchSettings = SETTINGS):
@@ -98,7 +103,7 @@ def test_batch_measures_from_saved_labels_and_reruns_when_they_change(images: Pa
     assert summary.analysed == 0 and summary.skipped == 2
 
     edited2 = edited.copy()
-    edited2[edited2 == np.unique(edited2[edited2 > 0])[-1]] = 0  # erase one more particle
+    edited2[edited2 == _last_measured_id(mic, edited)] = 0  # erase one more measured particle
     save_labels(a, edited2, "particles")
     summary, f = _run(root, out)
     assert summary.analysed == 1 and summary.skipped == 1

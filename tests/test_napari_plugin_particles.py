@@ -113,6 +113,13 @@ def test_labels_are_coloured_by_shape_class_in_a_napari_layer(measured):
     assert layer.colormap.map(0)[3] == 0  # background transparent
     unused = int(result.particles.labels.max()) + 5
     assert layer.colormap.map(unused)[3] == 0
+    # particles cut by the border are drawn grey: found, not measured
+    lab = result.particles.labels
+    edge = set(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]).tolist()) - {0}
+    assert edge and not edge & set(table["id"])
+    grey = np.array([int(_particles.BORDER_COLOR[i:i + 2], 16) / 255 for i in (1, 3, 5, 7)])
+    for label in edge:
+        np.testing.assert_allclose(layer.colormap.map(int(label)), grey, atol=1e-6)
 
 
 def test_ecd_histogram_counts_every_particle_once_in_its_bin(measured):

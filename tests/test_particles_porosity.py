@@ -42,7 +42,10 @@ def test_d50_and_shape_classes_on_planted_population(seed: int) -> None:
     assert found.mean() >= 0.95
     classes = p.table["shape_class"].to_numpy()[idx[found]]
     assert (classes == inner["shape_class"].to_numpy()[found]).mean() >= 0.95
-    assert p.labels.max() > 0 and set(np.unique(p.labels)) - {0} == set(p.table["id"])
+    lab = p.labels
+    edge = set(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])) - {0}
+    assert lab.max() > 0 and set(np.unique(lab)) - {0} - edge == set(p.table["id"])
+    assert not edge & set(p.table["id"]) and len(edge) == p.summary["excluded_border"]
 
 
 def test_volume_weighted_percentiles_exceed_number_weighted() -> None:
@@ -74,12 +77,21 @@ def test_few_particles_warns_and_uncalibrated_refuses() -> None:
         ss.measure_particles(m.replace(pixel_size=None))
 
 
-def test_border_particles_are_excluded() -> None:
+def test_border_particles_stay_in_labels_but_are_not_measured() -> None:
     m, _ = planted_particles(7, shape=(400, 400), n=60)
     p = ss.measure_particles(m)
     lab = p.labels
-    assert not np.any(lab[0]) and not np.any(lab[-1]) and not np.any(lab[:, 0]) and not np.any(lab[:, -1])
-    assert p.summary["excluded_border"] > 0
+    edge = set(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])) - {0}
+    assert edge and not edge & set(p.table["id"])
+    assert p.summary["excluded_border"] == len(edge) and p.summary["count"] == len(p.table)
+    # re-measuring the automatic labels gives the automatic table back
+    again = ss.measure_particles_from_labels(m, lab)
+    assert list(again.table["id"]) == list(p.table["id"])
+    assert again.summary["d50_um"] == pytest.approx(p.summary["d50_um"]) and again.summary["excluded_border"] == len(edge)
+    # without exclusion every particle is measured
+    everything = ss.measure_particles(m, exclude_border=False)
+    assert set(everything.table["id"]) == set(np.unique(everything.labels)) - {0}
+    assert everything.summary["excluded_border"] == 0
 
 
 @pytest.mark.parametrize("seed", [1, 2])

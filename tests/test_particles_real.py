@@ -56,18 +56,20 @@ def test_real_set_meets_the_issue_floors(real_scores) -> None:
     iou = np.mean([s.mean_iou for s, _ in real_scores])
     f1 = np.mean([s.f1 for s, _ in real_scores])
     d50 = np.median([abs(s.d50_error) for s, _ in real_scores])
-    assert iou >= 0.61, iou
-    assert f1 >= 0.68, f1
+    assert iou >= 0.65, iou
+    assert f1 >= 0.70, f1
     assert d50 <= 0.11, d50
 
 
 @needs_real
 def test_real_set_pooled_over_particles(real_scores) -> None:
     # every manual particle at once: the dense images (300+ particles each, the lowest IoU) weigh most;
-    # measured 0.588 and 0.712 (the mean over images reads 0.653 and 0.740), a guard against losing them
+    # measured 0.615 and 0.729 (the mean over images reads 0.675 and 0.752). The manual masks leave the
+    # image's first and last columns and first row empty, so particles cut there count as whole: they
+    # need the border particles in the labels (0.588 and 0.712 when the labels dropped them).
     iou, _, _, f1 = pooled_particle_scores([s for s, _ in real_scores])
-    assert iou >= 0.57, iou
-    assert f1 >= 0.69, f1
+    assert iou >= 0.60, iou
+    assert f1 >= 0.70, f1
 
 
 @needs_real

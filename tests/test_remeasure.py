@@ -97,12 +97,12 @@ def test_an_erased_cut_keeps_one_object_unless_relabel():
     assert t.loc[12, "area_um2"] == pytest.approx(14 * 30 * PX**2)  # the right one gets max + 1
 
 
-def test_border_particles_are_kept_unless_excluded():
+def test_border_particles_are_not_measured_unless_asked():
     lab = _squares(squares=((0, 0, 10, 1), (50, 50, 10, 2)))
-    assert ss.measure_particles_from_labels(_sem(lab), lab, min_count=1).summary["count"] == 2
-    p = ss.measure_particles_from_labels(_sem(lab), lab, min_count=1, exclude_border=True)
+    assert ss.measure_particles_from_labels(_sem(lab), lab, min_count=1, exclude_border=False).summary["count"] == 2
+    p = ss.measure_particles_from_labels(_sem(lab), lab, min_count=1)
     assert p.summary["count"] == 1 and p.summary["excluded_border"] == 1
-    assert list(p.table["id"]) == [2] and not (p.labels == 1).any()
+    assert list(p.table["id"]) == [2] and (p.labels == 1).sum() == 100  # still drawn, not measured
 
 
 def test_few_particles_warn_and_no_particles_give_an_empty_table():

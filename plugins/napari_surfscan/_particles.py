@@ -52,6 +52,8 @@ CLASS_COLORS = {"point-like": "#33b5ffff", "linear": "#ff8c1aff"}
 _TRANSPARENT = "#00000000"
 #: Colour of labels painted since the last measurement (not yet in the table): visible while editing.
 NEW_LABEL_COLOR = "#f5f5f5cc"
+#: Colour of particles found but not measured because the image border cuts them.
+BORDER_COLOR = "#8c8c8c99"
 
 #: The settings of :func:`surfscan.measure_particles` in the order the form shows them.
 SETTING_FIELDS: tuple[SettingField, ...] = (
@@ -158,9 +160,15 @@ class ParticleResult:
         return self.particles.summary
 
 
-def class_colormap(table: pd.DataFrame) -> dict[Any, str]:
-    """Label value -> colour of its shape class; background (0) and unlisted labels (None) transparent."""
+def class_colormap(table: pd.DataFrame, labels: np.ndarray | None = None) -> dict[Any, str]:
+    """Label value -> colour of its shape class; background (0) and unlisted labels (None) transparent.
+
+    Values of ``labels`` that are not in the table (particles cut by the image
+    border) get :data:`BORDER_COLOR`.
+    """
     colors: dict[Any, str] = {None: _TRANSPARENT, 0: _TRANSPARENT}
+    if labels is not None:
+        colors.update((int(v), BORDER_COLOR) for v in np.unique(labels) if v)
     for label, cls in zip(table["id"].to_numpy(), table["shape_class"].to_numpy()):
         colors[int(label)] = CLASS_COLORS.get(str(cls), _TRANSPARENT)
     return colors
@@ -186,14 +194,16 @@ def particle_remeasure_steps(
 ) -> Generator[str, None, ParticleResult]:
     """Measure the particles of an edited label image step by step (:func:`surfscan.measure_particles_from_labels`).
 
-    ``settings`` are the form's: only ``linear_above`` and ``pixel_size`` matter
-    (the segmentation settings do not: the labels replace the segmentation).
+    ``settings`` are the form's: only ``linear_above``, ``exclude_border`` and
+    ``pixel_size`` matter (the segmentation settings do not: the labels replace
+    the segmentation).
     """
     from surfscan import measure_particles_from_labels
 
     micrograph, settings = _calibrated(micrograph, settings)
     yield "measuring particles from the labels"
-    found = measure_particles_from_labels(micrograph, labels, linear_above=settings.get("linear_above", 2.0))
+    found = measure_particles_from_labels(micrograph, labels, linear_above=settings.get("linear_above", 2.0),
+                                          exclude_border=settings.get("exclude_border", True))
     yield "building layers"
     return _result(found, micrograph)
 
@@ -210,7 +220,7 @@ def _calibrated(micrograph: Micrograph, settings: dict[str, Any]) -> tuple[Micro
 
 
 def _result(found: Any, micrograph: Micrograph) -> ParticleResult:
-    return ParticleResult(found, label_features(found.table, found.labels), class_colormap(found.table),
+    return ParticleResult(found, label_features(found.table, found.labels), class_colormap(found.table, found.labels),
                           float(micrograph.pixel_size))
 
 
@@ -264,7 +274,7 @@ def fractions_text(summary: dict[str, Any]) -> str:
              f"{100 * summary['linear_fraction']:.0f} %",
              f"mean ECD {summary['mean_ecd_um']:.3g} µm · mean aspect {summary.get('mean_aspect_ratio', np.nan):.2f}"]
     if summary.get("excluded_border"):
-        parts.append(f"{summary['excluded_border']} cut by the border not measured")
+        parts.append(f"{summary['excluded_border']} cut by the border (grey) not measured")
     thr = summary.get("threshold") or {}
     if thr:
         parts.append(f"threshold {thr.get('value', np.nan):.4g} ({thr.get('method')})")

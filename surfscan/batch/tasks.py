@@ -316,7 +316,7 @@ def _particles(obj: Any, settings: BatchSettings, labels: np.ndarray | None) -> 
 
     options = dict(settings.particle_settings)
     if labels is not None:
-        kept = {k: options[k] for k in ("linear_above", "min_count") if k in options}
+        kept = {k: options[k] for k in ("linear_above", "min_count", "exclude_border") if k in options}
         found = surfscan.measure_particles_from_labels(obj, labels, **kept)
     else:
         found = surfscan.measure_particles(obj, **options)
