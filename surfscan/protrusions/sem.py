@@ -85,6 +85,7 @@ import numpy as np
 from ..errors import SurfscanError
 from ..grey import grey_levels
 from ..model import Micrograph
+from .morphology import disc_dilate
 from .regions import (
     apply_gates,
     hysteresis_labels,
@@ -297,9 +298,7 @@ def _quiet_after(objects: Objects, substrate: np.ndarray, dmin: float, grain: fl
     big = 4 * area / np.pi >= wide * wide
     big[0] = False
     size = max(3, int(round(wide)) | 1)
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    grown = cv2.dilate(big[objects.labels].view(np.uint8), disc)
-    return substrate & (grown == 0)
+    return substrate & ~disc_dilate(big[objects.labels], size)
 
 
 def _with_rims(objects: Objects, flat: np.ndarray, quiet: np.ndarray, dmax: float, budget: float,

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .morphology import disc_dilate, disc_open
 from .regions import MAD_TO_SIGMA, robust_background, subsample
 
 __all__ = ["Substrate", "find_substrate", "shading", "substrate_grain_px"]
@@ -143,11 +144,10 @@ def find_substrate(grey: np.ndarray, sign: int, cutoff_px: float, min_size_px: f
     if rms <= 0:
         return Substrate(np.ones(grey.shape, bool), mode, 0.0, 0.5)
     grain = substrate_grain_px(flat, np.abs(smooth - mode) <= 3.5 * rms)
-    cand = (np.abs(smooth - mode) > _Z_CANDIDATE * rms).view(np.uint8)
+    cand = np.abs(smooth - mode) > _Z_CANDIDATE * rms
     size = max(3, int(round(max(min_size_px, GRAINS_PER_CANDIDATE * grain))) | 1)
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    wide = cv2.morphologyEx(cand, cv2.MORPH_OPEN, disc)
-    return Substrate(cv2.dilate(wide, disc) == 0, mode, rms, grain)
+    wide = disc_open(cand, size)
+    return Substrate(~disc_dilate(wide, size), mode, rms, grain)
 
 
 def substrate_grain_px(flat: np.ndarray, near: np.ndarray) -> float:
