@@ -115,7 +115,7 @@ def _border_weight(n: int, k: np.ndarray) -> np.ndarray:
 
 
 def _lowpass(z: np.ndarray, cutoff: float, spacing: float) -> np.ndarray:
-    k = gaussian_kernel(cutoff, spacing)
+    k = gaussian_kernel(cutoff, spacing, z.size)
     valid = ~np.isnan(z)
     if valid.all():
         return _smooth(z, k) / _border_weight(z.size, k)
