@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
+from .blur import gaussian_blur
 from .errors import SurfscanError
 
 __all__ = ["Foreground", "particle_foreground", "THRESHOLD_METHODS"]
@@ -112,8 +113,8 @@ def particle_foreground(
         raise SurfscanError(f"hysteresis must lie between 0 and 1, not {hysteresis!r}")
     flat = np.asarray(grey if polarity == "bright" else -grey, np.float32)
     if background_px > 0:
-        flat = flat - cv2.GaussianBlur(flat, (0, 0), background_px, borderType=cv2.BORDER_REFLECT)
-    img = cv2.GaussianBlur(flat, (0, 0), smooth_px, borderType=cv2.BORDER_REFLECT) if smooth_px > 0 else flat
+        flat = flat - gaussian_blur(flat, background_px)
+    img = gaussian_blur(flat, smooth_px) if smooth_px > 0 else flat
     if isinstance(threshold, str):
         high = _auto_threshold(img, threshold)
     else:

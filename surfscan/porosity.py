@@ -18,9 +18,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import cv2
 import numpy as np
 
+from .blur import gaussian_blur
 from .errors import SurfscanError
 from .model import Micrograph
 from .particles import grey_image
@@ -234,7 +234,7 @@ def porosity_from_section(
         raise SurfscanError(f"pores must be 'dark' or 'bright', not {pores!r}")
     grey = grey_image(micrograph.image)
     if smooth_px > 0:
-        grey = cv2.GaussianBlur(grey, (0, 0), smooth_px, borderType=cv2.BORDER_REFLECT)
+        grey = gaussian_blur(grey, smooth_px)
     mask = _region_mask(region, grey.shape)
     vals = grey[mask]
     if vals.size < 100:

@@ -37,6 +37,7 @@ __all__ = [
 MAD_TO_SIGMA = 1.4826  # rms of a normal distribution = 1.4826 x its median absolute deviation
 _SAMPLE = 150_000  # points used for robust statistics
 _TAIL_Q = (0.5, 0.9)  # blob-maximum quantiles that fit a texture's tail
+_FLAT_BEYOND_FIELDS = 200.0  # a background cut-off longer than this many fields is capped there
 
 
 def subsample(a: np.ndarray, mask: np.ndarray | None = None, n: int = _SAMPLE) -> np.ndarray:
@@ -138,6 +139,9 @@ def robust_background(image: np.ndarray, weight: np.ndarray | None, cutoff_px: f
     ndarray of float32, same shape as ``image``.
     """
     ny, nx = image.shape
+    # beyond a few hundred fields the background is the weighted mean either way (the folded kernel is flat
+    # to 0.3 %); the cap only keeps the kernel's length finite for an absurd cut-off
+    cutoff_px = min(float(cutoff_px), _FLAT_BEYOND_FIELDS * max(nx, ny))
     block = max(1, int(cutoff_px / 6))
     cy, cx = max(1, round(ny / block)), max(1, round(nx / block))
     if weight is None:
@@ -158,8 +162,29 @@ def robust_background(image: np.ndarray, weight: np.ndarray | None, cutoff_px: f
     return cv2.resize(coarse, (nx, ny), interpolation=cv2.INTER_LINEAR)
 
 
+def _fold(k: np.ndarray, n: int) -> np.ndarray:
+    """The kernel ``k`` (odd length, centred) on a signal of ``n`` samples mirrored at both ends.
+
+    The mirrored signal repeats every ``2 n`` samples, so taps ``2 n`` apart
+    meet the same values: a kernel longer than that is summed onto one period
+    (offsets ``-n..n``, the two ends sharing the weight of their class). The
+    result is the same and the cost no longer grows with the kernel: a
+    cut-off thousands of times the field once ran for many minutes.
+    """
+    h = k.size // 2
+    if h <= 2 * n:
+        return k
+    period = 2 * n
+    folded = np.bincount(np.arange(-h, h + 1) % period, weights=k.astype(np.float64), minlength=period)
+    out = folded[np.arange(-n, n + 1) % period]
+    out[0] *= 0.5
+    out[-1] *= 0.5
+    return out.astype(k.dtype)
+
+
 def _smooth_reflect(a: np.ndarray, kx: np.ndarray, ky: np.ndarray) -> np.ndarray:
     """Separable filter with mirrored borders (repeated when the kernel is longer than the grid)."""
+    kx, ky = _fold(kx, a.shape[1]), _fold(ky, a.shape[0])
     hy, hx = ky.size // 2, kx.size // 2
     padded = np.pad(a, ((hy, hy), (hx, hx)), mode="symmetric")
     out = cv2.sepFilter2D(padded, -1, kx, ky, borderType=cv2.BORDER_CONSTANT)

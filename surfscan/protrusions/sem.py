@@ -82,6 +82,7 @@ import math
 import cv2
 import numpy as np
 
+from ..blur import gaussian_blur
 from ..errors import SurfscanError
 from ..grey import grey_levels
 from ..model import Micrograph
@@ -275,8 +276,13 @@ def discovery_budget(fa: float, rate: float, found: int) -> float:
 
 
 def _size_range_px(st: ProtrusionSettings, shape: tuple[int, int], px: float) -> tuple[float, float]:
+    """Smallest and largest object diameter (pixels); no larger than the image's shorter side."""
+    side = float(min(shape))
     dmin = st.min_size_um / px if st.min_size_um else _MIN_SIZE_PX
-    dmax = st.max_size_um / px if st.max_size_um else _MAX_SIZE_FRACTION * min(shape)
+    if dmin > side:
+        raise SurfscanError(f"min_size_um {st.min_size_um:g} µm is wider than the image ({shape[1] * px:.4g} x "
+                            f"{shape[0] * px:.4g} µm at {px:g} µm per pixel): no object that size fits in it")
+    dmax = min(st.max_size_um / px, side) if st.max_size_um else _MAX_SIZE_FRACTION * side
     return dmin, max(dmax, dmin)
 
 
@@ -322,7 +328,7 @@ def _with_rims(objects: Objects, flat: np.ndarray, quiet: np.ndarray, dmax: floa
 def _split(objects: Objects, flat: np.ndarray, dmin: float, rms: float) -> Objects:
     """``split=True``: objects cut by a watershed at the valleys between their peaks (each peak at least
     ``dmin / 2`` from the next and 3 substrate rms above its saddle); every piece counts as one detection."""
-    signal = cv2.GaussianBlur(flat, (0, 0), max(1.0, dmin / 4), borderType=cv2.BORDER_REFLECT)
+    signal = gaussian_blur(flat, max(1.0, dmin / 4))
     labels, n = split_touching(objects.labels, signal, _SPLIT_SADDLE_RMS * rms, max(3.0, dmin / 2))
     return Objects(labels, np.ones(n, int))
 

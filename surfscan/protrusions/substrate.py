@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..blur import gaussian_blur
 from .morphology import disc_dilate, disc_open
 from .regions import MAD_TO_SIGMA, robust_background, subsample
 
@@ -139,7 +140,7 @@ def find_substrate(grey: np.ndarray, sign: int, cutoff_px: float, min_size_px: f
     flat = grey / bg - 1.0
     if sign < 0:
         np.negative(flat, out=flat)
-    smooth = cv2.GaussianBlur(flat, (0, 0), max(1.0, min_size_px / 6.0), borderType=cv2.BORDER_REFLECT)
+    smooth = gaussian_blur(flat, max(1.0, min_size_px / 6.0))
     mode, rms = _mode_and_rms(subsample(smooth))
     if rms <= 0:
         return Substrate(np.ones(grey.shape, bool), mode, 0.0, 0.5)
