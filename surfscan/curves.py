@@ -234,6 +234,10 @@ class HeightHistogram:
         return {"height_um": self.centres_um, "count": self.counts, "density_per_um": self.density_per_um}
 
 
+#: More bins than this (or than measured points, when there are more) hold nothing a histogram can show
+MAX_BINS = 100_000
+
+
 def height_histogram(surface: Surface, bins: int | np.ndarray = 100) -> HeightHistogram:
     """Histogram of the measured heights.
 
@@ -257,6 +261,9 @@ def height_histogram(surface: Surface, bins: int | np.ndarray = 100) -> HeightHi
     """
     _check(surface, "the height histogram")
     v = Context(surface).values
+    if np.ndim(bins) == 0 and isinstance(bins, (int, np.integer)) and bins > max(MAX_BINS, v.size):
+        raise SurfscanError(f"bins must be at most {max(MAX_BINS, v.size)} (the larger of {MAX_BINS} and the "
+                            f"number of measured points), got {bins}")
     try:
         counts, edges = np.histogram(v, bins=bins)
     except (ValueError, TypeError) as exc:

@@ -77,6 +77,9 @@ def test_height_histogram_counts_and_density() -> None:
     assert h.density_per_um.max() == pytest.approx(1 / (0.1 * math.sqrt(2 * math.pi)), rel=0.15)
     with pytest.raises(SurfscanError, match="bins"):
         height_histogram(ss.Surface(z, 1, 1), bins=-3)
+    # a billion bins once asked for 7.5 GiB of edges (and the CLI was killed): refused, saying the limit
+    with pytest.raises(SurfscanError, match="bins must be at most 100000"):
+        height_histogram(ss.Surface(z, 1, 1), bins=10**9)
 
 
 # --- PSD ----------------------------------------------------------------------------------------
