@@ -119,6 +119,20 @@ def test_planted_d50_holds_from_small_to_large_particles(diameter_px: int) -> No
     assert q["reliable"] and q["reasons"] == []
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_noise_without_particles_is_flagged_unreliable(seed: int) -> None:
+    # Otsu splits any image in two: on pure noise it returns thousands of "particles"; the quality block must say
+    rng = np.random.default_rng(seed)
+    noise = np.clip(120 + 25 * rng.standard_normal((600, 800)), 0, 255).astype(np.uint8)
+    p = ss.measure_particles(ss.Micrograph(noise, 0.1, {}))
+    q = p.summary["quality"]
+    assert p.summary["count"] > 50 and q["contrast_to_noise"] < 2.0
+    assert not q["reliable"] and any("pixel noise" in r for r in q["reasons"])
+    # planted particles under the same noise stand well clear of it
+    m, _ = planted_particles(seed, shape=(600, 800), n=120, d50_um=2.5, pixel_size_um=0.1)
+    assert ss.measure_particles(m).summary["quality"]["contrast_to_noise"] > 4.0
+
+
 def test_quality_of_hand_made_labels() -> None:
     fg = np.zeros((40, 60), bool)
     fg[5:15, 5:25] = True  # one blob split in two particles
