@@ -127,6 +127,17 @@ def test_discover_walks_filters_and_keeps_unreadables(tmp_path):
         discover([tmp_path / "nope"])
 
 
+def test_discover_leaves_vendor_sidecars_to_their_image(tmp_path):
+    # a JEOL image's .txt is read with the image; taken as a file of its own it was an error on every image
+    (tmp_path / "img1.tif").write_bytes(b"x")
+    (tmp_path / "img1.txt").write_text("$CM_FORMAT JEOL/SEM\n$CM_MAG 1000\n$CM_FULL_SIZE 1280 960\n")
+    (tmp_path / "grid.txt").write_text("0 1 2\n3 4 5\n")  # a text height grid: a measurement
+    (tmp_path / "lonely.txt").write_text("$CM_FORMAT JEOL/SEM\n")  # a sidecar without its image: reported
+    names = sorted(Path(c.path).name for c in discover([tmp_path]))
+    assert names == ["grid.txt", "img1.tif", "lonely.txt"]
+    assert "img1.txt" in [Path(c.path).name for c in discover([tmp_path], include=["*.txt"])]
+
+
 def test_group_names():
     c = Candidate("/data/runs/E12/site3.x3p", "/data/runs")
     assert group_of(c, "parent") == "E12"

@@ -6,7 +6,9 @@ what the batch did not measure. Only files that are plainly not
 measurements are left out (hidden files, documents and sidecars such as
 ``.md``, ``.toml``, ``.json``, ``.html``, ``.py``, and anything inside the
 batch's own output folder),
-unless an ``--include`` glob names them. Label files saved beside an image
+unless an ``--include`` glob names them; so are Hitachi and JEOL ``.txt``
+sidecars next to their image (the image's reader takes its calibration from
+them). Label files saved beside an image
 (``<image>.labels.tif``, see :mod:`surfscan.labels_io`) are never taken, not
 even by an ``--include`` glob: the batch measures their image from them.
 """
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..errors import SurfscanError
+from ..io.sem.micrograph import is_vendor_sidecar
 from ..labels_io import is_labels_file
 
 __all__ = ["Candidate", "discover", "group_of", "assign_groups", "parse_group_by", "replicate_stem", "NOT_MEASUREMENTS"]
@@ -146,6 +149,8 @@ def discover(
             root = folder
         for path, _ in found:
             if path in seen or _inside(path, skip) or not _wanted(os.path.basename(path), include, known):
+                continue
+            if not include and is_vendor_sidecar(Path(path)):  # read with its image, not measured on its own
                 continue
             seen.add(path)
             out.append(Candidate(path, root))

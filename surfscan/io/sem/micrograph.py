@@ -20,7 +20,7 @@ from .hitachi import is_hitachi_text, parse_hitachi_sidecar
 from .jeol import is_jeol_text, parse_jeol_sidecar
 from .text import read_sidecar
 
-__all__ = ["sidecar_path", "sidecar_calibration", "has_vendor_sidecar", "build_micrograph"]
+__all__ = ["sidecar_path", "sidecar_calibration", "has_vendor_sidecar", "is_vendor_sidecar", "build_micrograph"]
 
 
 def sidecar_path(path: Path) -> Path | None:
@@ -30,6 +30,25 @@ def sidecar_path(path: Path) -> Path | None:
         if candidate != path and candidate.is_file():
             return candidate
     return None
+
+
+#: Image suffixes a Hitachi or JEOL sidecar can belong to (any case).
+_SIDECAR_IMAGES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp")
+
+
+def is_vendor_sidecar(path: Path) -> bool:
+    """True for a Hitachi or JEOL ``.txt`` sidecar that sits next to its image (same stem).
+
+    A batch measures the image and reads the sidecar with it; the sidecar is
+    not a measurement of its own.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".txt":
+        return False
+    if not any(path.with_suffix(s).is_file() or path.with_suffix(s.upper()).is_file() for s in _SIDECAR_IMAGES):
+        return False
+    text = read_sidecar(path)
+    return is_hitachi_text(text) or is_jeol_text(text)
 
 
 def has_vendor_sidecar(path: Path) -> bool:
