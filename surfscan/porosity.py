@@ -245,7 +245,14 @@ def porosity_from_section(
         fns = {"otsu": filters.threshold_otsu, "li": filters.threshold_li, "triangle": filters.threshold_triangle}
         if method not in fns:
             raise SurfscanError(f"unknown threshold method {method!r}; use {', '.join(fns)} or a grey level")
-        thr, how = float(fns[method](vals)), f"{method} (inside the region)"
+        flat_msg = ("the region is one grey level (after smoothing): there is nothing to threshold; check the "
+                    "region and smooth_px")
+        if float(np.ptp(vals)) <= 1e-6 * float(np.abs(vals).max()):  # constant to float32 rounding
+            raise SurfscanError(flat_msg)
+        try:
+            thr, how = float(fns[method](vals)), f"{method} (inside the region)"
+        except ValueError:  # grey levels too close together for the method's histogram
+            raise SurfscanError(flat_msg) from None
     else:
         thr, how = float(method), "fixed grey level"
     lo, hi = np.percentile(vals, [1, 99])

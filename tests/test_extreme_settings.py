@@ -106,3 +106,18 @@ def test_folded_kernel_is_the_same_filter_on_a_mirrored_signal(n):
     folded = _fold(k, n)
     assert folded.size <= 2 * n + 1 and folded.sum() == pytest.approx(1.0)
     assert np.allclose(mirrored(folded), mirrored(k), atol=1e-12)
+
+
+def test_background_cutoff_under_two_pixels_is_one_clear_error(sem, height):
+    # it made the background follow every pixel; the errors that followed ("flat", "no texture") hid why
+    for data in (sem, height):
+        with pytest.raises(SurfscanError, match="shorter than two pixels"):
+            ss.detect_protrusions(data, lambda_c_um=1e-6)
+
+
+def test_porosity_of_a_region_left_without_contrast_is_one_clear_error(sem):
+    # a smoothing far wider than the image leaves one grey level: Otsu's histogram raised a bare ValueError
+    with pytest.raises(SurfscanError, match="one grey level"):
+        ss.porosity_from_section(sem, smooth_px=1e7)
+    with pytest.raises(SurfscanError, match="one grey level"):
+        ss.porosity_from_section(ss.Micrograph(np.full((50, 60), 7, np.uint8), 0.1, {}))

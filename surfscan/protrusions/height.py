@@ -47,7 +47,7 @@ from .regions import (
     subsample,
     tail_threshold,
 )
-from .result import K_FLOOR, K_GAUSSIAN, Protrusions, ProtrusionSettings, percentiles
+from .result import K_FLOOR, K_GAUSSIAN, Protrusions, ProtrusionSettings, checked_cutoff_px, percentiles
 
 __all__ = ["detect_on_height_map", "remove_form_robust", "texture_k"]
 
@@ -164,7 +164,7 @@ def _levelled(surface: Surface, st: ProtrusionSettings) -> tuple[np.ndarray, np.
     if st.sign < 0:
         r = -r
     lam_um = _cutoff_um(surface, st)
-    lam_px = None if lam_um is None else lam_um / math.sqrt(surface.dx * surface.dy)
+    lam_px = None if lam_um is None else checked_cutoff_px(lam_um, math.sqrt(surface.dx * surface.dy))
     med0, s0 = robust_sigma(subsample(r, valid))
     bg = np.zeros_like(r)
     if lam_px:

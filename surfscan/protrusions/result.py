@@ -220,3 +220,17 @@ class Protrusions:
         from .overlay import write_overlay
 
         return write_overlay(self, path)
+
+
+def checked_cutoff_px(cutoff_um: float, pixel_um: float) -> float:
+    """A background cut-off given in µm, in pixels; one clear error when it is shorter than two pixels.
+
+    A cut-off that short makes the background follow every pixel: nothing
+    would be left to detect, and the error that followed ("flat", "no
+    texture") would not say why.
+    """
+    px = cutoff_um / pixel_um
+    if px < 2.0:
+        raise SurfscanError(f"lambda_c_um {cutoff_um:g} µm is shorter than two pixels ({2 * pixel_um:.4g} µm): the "
+                            "background would follow every pixel and leave nothing to detect")
+    return px

@@ -98,7 +98,7 @@ from .regions import (
     subsample,
     upper_sigma,
 )
-from .result import Protrusions, ProtrusionSettings, percentiles
+from .result import Protrusions, ProtrusionSettings, checked_cutoff_px, percentiles
 from .rings import ring_objects
 from .scalespace import (
     SCALES_PER_OCTAVE,
@@ -251,7 +251,7 @@ def _cutoff_px(m: Micrograph, st: ProtrusionSettings, px: float) -> float:
     if st.lambda_c_um is None:
         raise SurfscanError("SEM images need a background removal: lambda_c_um must be a length in µm or 'auto'")
     if st.lambda_c_um != "auto":
-        return float(st.lambda_c_um) / px
+        return checked_cutoff_px(float(st.lambda_c_um), px)
     if st.max_size_um:
         return _CUTOFF_PER_MAX_SIZE * st.max_size_um / px
     return _CUTOFF_FRACTION * min(m.shape)
