@@ -228,6 +228,9 @@ def apply_filters(
     >>> round(ss.roughness(s, ["Sa"])["Sa"], 3)
     0.066
     """
+    if lambda_s and lambda_c and float(lambda_s) >= float(lambda_c):
+        raise SurfscanError(f"lambda_s ({lambda_s:g} µm) must be shorter than lambda_c ({lambda_c:g} µm): the S-filter "
+                            "removes the short wavelengths and the L-filter the long ones, so this leaves no band")
     if lambda_s:
         surface = gaussian_filter(surface, lambda_s, "low", robust=robust)
     if lambda_c:

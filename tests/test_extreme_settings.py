@@ -121,3 +121,14 @@ def test_porosity_of_a_region_left_without_contrast_is_one_clear_error(sem):
         ss.porosity_from_section(sem, smooth_px=1e7)
     with pytest.raises(SurfscanError, match="one grey level"):
         ss.porosity_from_section(ss.Micrograph(np.full((50, 60), 7, np.uint8), 0.1, {}))
+
+
+def test_tiny_images_and_inverted_filter_band_are_clear_errors(height):
+    rng = np.random.default_rng(0)
+    for shape in ((5, 5), (1, 2000)):  # smaller than the smallest object: once a TypeError in the message
+        with pytest.raises(SurfscanError, match="wider than the image"):
+            ss.detect_protrusions(ss.Micrograph(rng.integers(0, 255, shape).astype(np.uint8), 0.1, {}))
+    with pytest.raises(SurfscanError, match="automatic lambda_c_um"):  # a one-row map names the automatic cut-off
+        ss.detect_protrusions(ss.Surface(rng.normal(size=(1, 500)), 1, 1))
+    with pytest.raises(SurfscanError, match="must be shorter than lambda_c"):
+        ss.apply_filters(height, lambda_s=50, lambda_c=2.5)

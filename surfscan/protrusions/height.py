@@ -164,7 +164,10 @@ def _levelled(surface: Surface, st: ProtrusionSettings) -> tuple[np.ndarray, np.
     if st.sign < 0:
         r = -r
     lam_um = _cutoff_um(surface, st)
-    lam_px = None if lam_um is None else checked_cutoff_px(lam_um, math.sqrt(surface.dx * surface.dy))
+    where = "lambda_c_um" if st.lambda_c_um != "auto" else (
+        "the automatic lambda_c_um (4 x max_size_um)" if st.max_size_um else
+        f"the automatic lambda_c_um (1/8 of the map's shorter side, {surface.shape[1]} x {surface.shape[0]} points)")
+    lam_px = None if lam_um is None else checked_cutoff_px(lam_um, math.sqrt(surface.dx * surface.dy), where)
     med0, s0 = robust_sigma(subsample(r, valid))
     bg = np.zeros_like(r)
     if lam_px:

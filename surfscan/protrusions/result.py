@@ -222,15 +222,16 @@ class Protrusions:
         return write_overlay(self, path)
 
 
-def checked_cutoff_px(cutoff_um: float, pixel_um: float) -> float:
+def checked_cutoff_px(cutoff_um: float, pixel_um: float, setting: str = "lambda_c_um") -> float:
     """A background cut-off given in µm, in pixels; one clear error when it is shorter than two pixels.
 
-    A cut-off that short makes the background follow every pixel: nothing
+    ``setting`` names where the cut-off came from in the message. A cut-off
+    that short makes the background follow every pixel: nothing
     would be left to detect, and the error that followed ("flat", "no
     texture") would not say why.
     """
     px = cutoff_um / pixel_um
     if px < 2.0:
-        raise SurfscanError(f"lambda_c_um {cutoff_um:g} µm is shorter than two pixels ({2 * pixel_um:.4g} µm): the "
+        raise SurfscanError(f"{setting} {cutoff_um:g} µm is shorter than two pixels ({2 * pixel_um:.4g} µm): the "
                             "background would follow every pixel and leave nothing to detect")
     return px

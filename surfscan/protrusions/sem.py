@@ -280,8 +280,9 @@ def _size_range_px(st: ProtrusionSettings, shape: tuple[int, int], px: float) ->
     side = float(min(shape))
     dmin = st.min_size_um / px if st.min_size_um else _MIN_SIZE_PX
     if dmin > side:
-        raise SurfscanError(f"min_size_um {st.min_size_um:g} µm is wider than the image ({shape[1] * px:.4g} x "
-                            f"{shape[0] * px:.4g} µm at {px:g} µm per pixel): no object that size fits in it")
+        what = f"min_size_um {st.min_size_um:g} µm" if st.min_size_um else f"the smallest object ({dmin:g} px)"
+        raise SurfscanError(f"{what} is wider than the image ({shape[1]} x {shape[0]} pixels, {shape[1] * px:.4g} x "
+                            f"{shape[0] * px:.4g} µm): no object that size fits in it")
     dmax = min(st.max_size_um / px, side) if st.max_size_um else _MAX_SIZE_FRACTION * side
     return dmin, max(dmax, dmin)
 
