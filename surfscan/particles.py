@@ -97,20 +97,34 @@ def weighted_percentiles(values: np.ndarray, weights: np.ndarray, q: list[float]
 
 
 def _measure(labels: np.ndarray, px: float, linear_above: float) -> pd.DataFrame:
-    from skimage import measure
+    """One row per label value (ascending): centroid, area, ECD, Feret diameters and class (lengths in µm).
 
-    rows = []
-    for r in measure.regionprops(labels):
-        fmax, fmin, angle = feret_diameters(r.coords)
-        cy, cx = r.centroid
-        ar = fmax / fmin if fmin > 0 else np.inf
-        rows.append({
-            "id": r.label, "x_um": cx * px, "y_um": cy * px, "area_um2": r.area * px * px,
-            "ecd_um": 2.0 * np.sqrt(r.area / np.pi) * px, "feret_max_um": fmax * px, "feret_min_um": fmin * px,
-            "aspect_ratio": ar, "orientation_deg": angle,
-            "shape_class": "linear" if ar > linear_above else "point-like",
-        })
-    return pd.DataFrame(rows, columns=_COLUMNS)
+    The pixels are grouped by label with one sort (row-major within each
+    particle), so the per-particle work is the Feret hull alone: a field of
+    73 000 particles took 8 s through ``regionprops``.
+    """
+    flat = labels.ravel()
+    where = np.flatnonzero(flat)
+    order = np.argsort(flat[where], kind="stable")
+    where = where[order]
+    ids, starts, counts = np.unique(flat[where], return_index=True, return_counts=True)
+    if ids.size == 0:
+        return pd.DataFrame(columns=_COLUMNS)
+    rr, cc = np.divmod(where, labels.shape[1])
+    cy = np.add.reduceat(rr, starts) / counts
+    cx = np.add.reduceat(cc, starts) / counts
+    coords = np.column_stack([rr, cc])
+    feret = np.array([feret_diameters(coords[a:a + n]) for a, n in zip(starts, counts)]).reshape(-1, 3)
+    fmax, fmin, angle = feret[:, 0], feret[:, 1], feret[:, 2]
+    with np.errstate(divide="ignore"):
+        ar = np.where(fmin > 0, fmax / np.where(fmin > 0, fmin, 1.0), np.inf)
+    area = counts.astype(np.float64)
+    return pd.DataFrame({
+        "id": ids.astype(int), "x_um": cx * px, "y_um": cy * px, "area_um2": area * px * px,
+        "ecd_um": 2.0 * np.sqrt(area / np.pi) * px, "feret_max_um": fmax * px, "feret_min_um": fmin * px,
+        "aspect_ratio": ar, "orientation_deg": angle,
+        "shape_class": np.where(ar > linear_above, "linear", "point-like"),
+    }, columns=_COLUMNS)
 
 
 def _summary(table: pd.DataFrame, min_count: int) -> dict[str, Any]:
