@@ -147,8 +147,16 @@ def test_cli_particles_and_porosity(tmp_path, capsys) -> None:
     assert main(["particles", str(path), "--pixel-size", "0.1", "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)[0]
     assert rec["count"] > 30 and rec["d50_um"] > 0 and rec["units"]["d50_um"] == "um"
+    assert "unreliable" not in capsys.readouterr().err
     assert main(["particles", str(path), "--json"]) != 0  # uncalibrated: refused with a clear message
     assert "pixel size" in capsys.readouterr().err
+    # an image of noise gets its table, and a warning naming the file and the reason
+    noise = tmp_path / "noise.tif"
+    tifffile.imwrite(noise, np.clip(120 + 25 * np.random.default_rng(3).standard_normal((300, 400)), 0, 255)
+                     .astype(np.uint8))
+    assert main(["particles", str(noise), "--pixel-size", "0.1"]) == 0
+    err = capsys.readouterr().err
+    assert f"{noise}: the automatic particle measurement may be unreliable" in err and "pixel noise" in err
     assert main(["porosity", "--areal-mass", "5 mg/cm2", "--thickness", "50 um",
                  "--component", "Ag:0.5", "--component", "PVdF:0.5:1.78", "--json"]) == 0
     g = json.loads(capsys.readouterr().out)

@@ -32,6 +32,18 @@ __all__ = [
 ]
 
 
+def warn_if_unreliable(path: str | Path, summary: dict[str, Any], what: str) -> None:
+    """A warning naming the file when the result's ``quality`` block says it is not reliable (with the reasons)."""
+    import warnings
+
+    from ..errors import SurfscanWarning
+
+    quality = summary.get("quality") or {}
+    if quality.get("reliable") is False and quality.get("reasons"):
+        warnings.warn(f"{path}: the automatic {what} may be unreliable: {'; '.join(quality['reasons'])}",
+                      SurfscanWarning, stacklevel=2)
+
+
 def report_error(path: str | Path | None, exc: BaseException, debug: bool = False) -> None:
     """Print one line naming the file and the reason (a traceback with --debug)."""
     if debug:

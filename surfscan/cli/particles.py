@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 
 from ..errors import SurfscanError
-from .common import add_pixel_size_option, each_file, load, positive_float, print_json, print_table
+from .common import (
+    add_pixel_size_option,
+    each_file,
+    load,
+    positive_float,
+    print_json,
+    print_table,
+    warn_if_unreliable,
+)
 
 _UNITS = {k: "um" for k in ("mean_ecd_um", "d10_um", "d50_um", "d90_um", "d10_v_um", "d50_v_um", "d90_v_um")}
 
@@ -44,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
             obj, polarity=args.polarity, threshold=_threshold(args.threshold), min_diameter_um=args.min_diameter,
             background_um=args.background, split=not args.no_split, linear_above=args.linear_above,
         )
+        warn_if_unreliable(path, res.summary, "particle measurement")
         rec = {"file": path, **res.summary, "units": _UNITS}
         if args.objects:
             rec["objects"] = res.table.to_dict(orient="records")

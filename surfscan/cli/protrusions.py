@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SurfscanError
-from .common import load, positive_float, print_json, print_table, report_error
+from .common import load, positive_float, print_json, print_table, report_error, warn_if_unreliable
 
 if TYPE_CHECKING:
     from ..protrusions import ProtrusionSettings
@@ -134,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         records.append(_record(path, found))
         s = found.summary
+        warn_if_unreliable(path, s, "protrusion detection")
         rows.append({"file": path, "kind": s["kind"], "count": s["count"],
                      "density_per_mm2": s["density_per_mm2"], "limit": _limit_text(s)})
     if args.json:
