@@ -261,7 +261,7 @@ def height_histogram(surface: Surface, bins: int | np.ndarray = 100) -> HeightHi
     """
     _check(surface, "the height histogram")
     v = Context(surface).values
-    if np.ndim(bins) == 0 and isinstance(bins, (int, np.integer)) and bins > max(MAX_BINS, v.size):
+    if isinstance(bins, (int, np.integer)) and bins > max(MAX_BINS, v.size):
         raise SurfscanError(f"bins must be at most {max(MAX_BINS, v.size)} (the larger of {MAX_BINS} and the "
                             f"number of measured points), got {bins}")
     try:

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import ndimage
 
 from .grey import to_grey
-from .protrusions.regions import MAD_TO_SIGMA
+from .protrusions.regions import robust_sigma
 
 __all__ = [
     "particle_quality", "MAX_AGGLOMERATION", "MAX_OVERSIZED_SHARE", "OVERSIZED_FACTOR", "MAX_SATURATED_SHARE",
@@ -60,27 +60,27 @@ def _saturated(image: np.ndarray, foreground: np.ndarray) -> np.ndarray:
     return at_top & foreground
 
 
-def contrast_to_noise(image: np.ndarray, foreground: np.ndarray) -> float | None:
-    """``|median(foreground) - median(background)|`` over the pixel noise (grey levels of ``image``).
+def contrast_to_noise(grey: np.ndarray, foreground: np.ndarray) -> float | None:
+    """``|median(foreground) - median(background)|`` over the pixel noise of a grey image.
 
-    The noise is ``1.4826 MAD / sqrt 2`` of the differences between
-    horizontal neighbours (texture that varies slowly cancels out). None when
-    the image has no pixel noise to measure or one of the two parts is empty.
+    The noise is the robust rms (1.4826 MAD) of the differences between
+    horizontal neighbours over sqrt 2 (texture that varies slowly cancels
+    out). None when the image has no pixel noise to measure or one of the
+    two parts is empty.
     """
     fg = np.asarray(foreground, bool)
-    if not fg.any() or fg.all():
-        return None
-    grey = to_grey(image).astype(np.float32, copy=False)
     step = max(1, int(np.sqrt(grey.size / 400_000)))  # a regular subsample is enough for three medians
     g, f = grey[::step, ::step], fg[::step, ::step]
-    d = np.diff(grey[::step], axis=1).ravel()
-    noise = MAD_TO_SIGMA * float(np.median(np.abs(d - np.median(d)))) / np.sqrt(2.0)
-    if noise <= 0 or not f.any() or f.all():
+    if not f.any() or f.all():
+        return None
+    noise = robust_sigma(np.diff(grey[::step], axis=1).ravel())[1] / np.sqrt(2.0)
+    if noise <= 0:
         return None
     return abs(float(np.median(g[f])) - float(np.median(g[~f]))) / noise
 
 
-def particle_quality(labels: np.ndarray, foreground: np.ndarray, image: np.ndarray, min_count: int) -> dict[str, Any]:
+def particle_quality(labels: np.ndarray, foreground: np.ndarray, image: np.ndarray, min_count: int,
+                     grey: np.ndarray | None = None) -> dict[str, Any]:
     """The ``quality`` block of a particle measurement.
 
     Parameters
@@ -93,6 +93,9 @@ def particle_quality(labels: np.ndarray, foreground: np.ndarray, image: np.ndarr
         The image as stored (for saturation).
     min_count : int
         Particles needed for a stable D50.
+    grey : ndarray, optional
+        ``image`` as grey levels (:func:`surfscan.grey.to_grey`), when the
+        caller has it already.
 
     Returns
     -------
@@ -138,7 +141,7 @@ def particle_quality(labels: np.ndarray, foreground: np.ndarray, image: np.ndarr
     if out["saturated_fraction"] > MAX_SATURATED_SHARE:
         reasons.append(f"{100 * out['saturated_fraction']:.0f} % of the foreground is saturated: "
                        "clumps there show no separation lines")
-    cnr = contrast_to_noise(image, foreground)
+    cnr = contrast_to_noise(to_grey(image) if grey is None else grey, foreground)
     out["contrast_to_noise"] = cnr
     if ids.size and cnr is not None and cnr < MIN_CONTRAST_TO_NOISE:
         reasons.append(f"the particles differ from the background by only {cnr:.1f} x the pixel noise (below "

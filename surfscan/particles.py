@@ -291,7 +291,7 @@ def measure_particles(
     summary["threshold"] = {"value": high, "method": threshold if isinstance(threshold, str) else "fixed",
                             "low": fg.low if polarity == "bright" else -fg.low}
     summary["typical_radius_um"] = radius_px * px
-    summary["quality"] = particle_quality(measured, mask, micrograph.image, min_count)
+    summary["quality"] = particle_quality(measured, mask, micrograph.image, min_count, grey)
     summary["settings"] = {
         "polarity": polarity, "threshold": threshold, "smooth_um": smooth_px * px, "background_um": bg_px * px or None,
         "min_diameter_um": np.sqrt(min_area_px * 4 / np.pi) * px, "split": split, "neck_depth": neck_depth,

@@ -163,10 +163,7 @@ def _levelled(surface: Surface, st: ProtrusionSettings) -> tuple[np.ndarray, np.
         r = remove_form_robust(surface.z, valid, deg)
     if st.sign < 0:
         r = -r
-    lam_um = _cutoff_um(surface, st)
-    where = "lambda_c_um" if st.lambda_c_um != "auto" else (
-        "the automatic lambda_c_um (4 x max_size_um)" if st.max_size_um else
-        f"the automatic lambda_c_um (1/8 of the map's shorter side, {surface.shape[1]} x {surface.shape[0]} points)")
+    lam_um, where = _cutoff_um(surface, st)
     lam_px = None if lam_um is None else checked_cutoff_px(lam_um, math.sqrt(surface.dx * surface.dy), where)
     med0, s0 = robust_sigma(subsample(r, valid))
     bg = np.zeros_like(r)
@@ -220,14 +217,16 @@ def _threshold_scale(
     return med, sq, k, (tail if tail > 0 else None)
 
 
-def _cutoff_um(surface: Surface, st: ProtrusionSettings) -> float | None:
+def _cutoff_um(surface: Surface, st: ProtrusionSettings) -> tuple[float | None, str]:
+    """The background cut-off (µm; None: no background removal) and where it came from, for messages."""
     if st.lambda_c_um is None:
-        return None
+        return None, "lambda_c_um"
     if st.lambda_c_um != "auto":
-        return float(st.lambda_c_um)
+        return float(st.lambda_c_um), "lambda_c_um"
     if st.max_size_um:
-        return 4.0 * st.max_size_um
-    return min(surface.size_um) / 8.0
+        return 4.0 * st.max_size_um, "the automatic lambda_c_um (4 x max_size_um)"
+    rows, cols = surface.shape
+    return min(surface.size_um) / 8.0, f"the automatic lambda_c_um (1/8 of the map's shorter side, {cols} x {rows} points)"
 
 
 def detect_on_height_map(surface: Surface, st: ProtrusionSettings) -> Protrusions:

@@ -47,15 +47,18 @@ def is_vendor_sidecar(path: Path) -> bool:
         return False
     if not any(path.with_suffix(s).is_file() or path.with_suffix(s.upper()).is_file() for s in _SIDECAR_IMAGES):
         return False
-    text = read_sidecar(path)
+    return _is_vendor_text(path)
+
+
+def _is_vendor_text(side: Path | None) -> bool:
+    """True when ``side`` is a readable Hitachi or JEOL sidecar text."""
+    text = read_sidecar(side) if side else None
     return is_hitachi_text(text) or is_jeol_text(text)
 
 
 def has_vendor_sidecar(path: Path) -> bool:
     """True when a Hitachi or JEOL sidecar sits next to the image."""
-    side = sidecar_path(path)
-    text = read_sidecar(side) if side else None
-    return is_hitachi_text(text) or is_jeol_text(text)
+    return _is_vendor_text(sidecar_path(path))
 
 
 def sidecar_calibration(path: Path, rows: int, cols: int) -> Calibration | None:
