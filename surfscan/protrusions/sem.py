@@ -398,7 +398,7 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
     curve = detection_limit_curve(scales, texture_rms, px)
     quality = quality_block(merged, table["area_um2"].to_numpy() / (px * px), grey.size,
                             float(np.count_nonzero(quiet)) / quiet.size, background, curve,
-                            table["mean_contrast"].to_numpy())
+                            table["mean_contrast"].to_numpy(), substrate.whole_field)
     limit = _detection_limit(st, scales, curve, texture_rms, background[1], px, grain, dmin, dmax, fa, fa_used)
     resolved = {**dataclasses.asdict(st), "k": st.k if st.k_fixed is None else st.k_fixed, "pixel_size_um": px,
                 "min_size_um": dmin * px, "max_size_um": dmax * px, "lambda_c_um": lam_px * px,

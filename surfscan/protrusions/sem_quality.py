@@ -20,12 +20,14 @@ Quality
     when objects cover more than 50 % of the field (the background and the
     texture statistics rest on too little substrate), when less than 25 %
     of the field is object-free after the margins around objects, when the
-    background brightness varies by more than a factor 4 across the field
-    (charging, saturation or a field edge: the flattening is doubtful), or
-    when the texture is so strong that even the largest objects need a peak
-    contrast above 1 (twice the background brightness) unless the objects
-    found stand clearly above it (median mean contrast at least twice the
-    lowest limit).
+    substrate search left less than 25 % and the statistics came from the
+    whole field (a two-phase texture or a covered field, see
+    :mod:`.substrate`), when the background brightness varies by more than a
+    factor 4 across the field (charging, saturation or a field edge: the
+    flattening is doubtful), or when the texture is so strong that even the
+    largest objects need a peak contrast above 1 (twice the background
+    brightness) unless the objects found stand clearly above it (median
+    mean contrast at least twice the lowest limit).
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ def quality_block(
     background: tuple[float, float, float],
     curve: dict,
     contrasts: np.ndarray | None = None,
+    substrate_left: float | None = None,
 ) -> dict:
     """The ``quality`` block (see the module notes).
 
@@ -111,6 +114,10 @@ def quality_block(
         The detection-limit curve.
     contrasts : ndarray, optional
         Per reported object: its mean relative contrast (absolute value).
+    substrate_left : float, optional
+        The share of the field the substrate search left when it was under
+        a quarter and the statistics came from the whole field instead
+        (:attr:`.substrate.Substrate.whole_field`).
     """
     n = int(detections.size)
     agg = float(detections.mean()) if n else 0.0
@@ -124,6 +131,10 @@ def quality_block(
     if quiet_fraction < MIN_QUIET:
         reasons.append(f"only {quiet_fraction:.0%} of the field is object-free (< {MIN_QUIET:.0%}): thresholds are "
                        "uncertain")
+    if substrate_left is not None:
+        reasons.append(f"only {substrate_left:.0%} of the field lies near the substrate's grey level (< {MIN_QUIET:.0%}): "
+                       "a texture of two phases (a porous coating) or a field covered by objects; the thresholds "
+                       "come from the whole field, which undercounts a covered field")
     lo, _, hi = background
     if lo <= 0 or hi / max(lo, 1e-12) > MAX_BACKGROUND_RATIO:
         reasons.append(f"the background brightness varies from {lo:.3g} to {hi:.3g} grey levels across the field "

@@ -21,6 +21,17 @@ grey levels alone:
    grain (:func:`substrate_grain_px`) is measured on pixels near the mode
    only, so crowded objects do not pass for coarse texture. The regions
    kept are widened by the same disc.
+5. When less than a quarter of the field is left, the spread on the
+   narrow side of the mode is not the texture's: the texture has two
+   phases (the bright struts and dark pores of a porous coating, each
+   phase's own spread just its noise, the other phase then all
+   "candidates"), or objects cover the field. The two cannot be told
+   apart from grey levels, and on a two-phase texture the statistics of
+   one phase put the thresholds far below the texture's own blobs
+   (hundreds of false detections on an object-free porous field). So the
+   whole field is used instead: robust statistics of a field that holds
+   objects undercount them, which errs the safe way, and the quality
+   block says so (``whole_field``).
 
 The mask steers statistics and the background fit only; detection itself
 happens in the scale space.
@@ -36,6 +47,7 @@ import numpy as np
 from ..blur import gaussian_blur
 from .morphology import disc_dilate, disc_open
 from .regions import MAD_TO_SIGMA, robust_background, subsample
+from .sem_quality import MIN_QUIET
 
 __all__ = ["Substrate", "find_substrate", "shading", "substrate_grain_px"]
 
@@ -61,12 +73,17 @@ class Substrate:
         Substrate rms of the lightly smoothed relative contrast (narrower side of the mode).
     grain_px : float
         Grain diameter of the substrate texture (pixels), from near-mode pixels only.
+    whole_field : float or None
+        None normally; when the search left less than a quarter of the field
+        (step 5 of the module notes), the share it left, and ``mask`` is then
+        the whole field.
     """
 
     mask: np.ndarray
     level: float
     rms: float
     grain_px: float
+    whole_field: float | None = None
 
     @property
     def fraction(self) -> float:
@@ -147,8 +164,11 @@ def find_substrate(grey: np.ndarray, sign: int, cutoff_px: float, min_size_px: f
     grain = substrate_grain_px(flat, np.abs(smooth - mode) <= 3.5 * rms)
     cand = np.abs(smooth - mode) > _Z_CANDIDATE * rms
     size = max(3, int(round(max(min_size_px, GRAINS_PER_CANDIDATE * grain))) | 1)
-    wide = disc_open(cand, size)
-    return Substrate(~disc_dilate(wide, size), mode, rms, grain)
+    mask = ~disc_dilate(disc_open(cand, size), size)
+    left = float(np.count_nonzero(mask)) / mask.size
+    if left < MIN_QUIET:  # two phases, or a field covered by objects: the whole field (step 5)
+        return Substrate(np.ones(grey.shape, bool), mode, rms, grain, whole_field=left)
+    return Substrate(mask, mode, rms, grain)
 
 
 def substrate_grain_px(flat: np.ndarray, near: np.ndarray) -> float:
