@@ -232,11 +232,21 @@ def down_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(mask.view(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST).view(bool)
 
 
-def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k: float | None = None) -> None:
+def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k: float | None = None,
+                     robust: bool = False, min_sigma: float = 0.0) -> None:
     """Set ``threshold``, ``rms``, ``smooth_rms`` and ``heaviness`` of every scale (``expected`` false alarms each).
 
     With ``k`` the threshold is the median plus ``k`` robust rms of the
     response at every scale instead (no random-field level, no tail fit).
+
+    ``robust=True`` leaves out every estimate that objects among the quiet
+    pixels can inflate: the upper tail is read at least a fifth of the way
+    down the maxima at every scale (not only where they are few), bounded
+    below by the extreme minima, and there is no Hill fit and no
+    whole-field level. Objects too faint for the substrate search but
+    crowded (a tenth of the field) otherwise fill the top of the maxima and
+    of the whole field's tail, and lift every threshold above themselves.
+    Scales finer than ``min_sigma`` (pixels) are skipped (threshold inf).
 
     ``quiet`` (full resolution, True = no object candidate) selects the
     pixels the statistics come from; a scale with too few quiet pixels
@@ -247,6 +257,10 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
     masks: dict[tuple[int, int], np.ndarray] = {quiet.shape: quiet}
     far: tuple[int, np.ndarray] | None = None  # a level, and on it the distance to the nearest pixel that is not quiet
     for sc in scales:
+        if sc.sigma_px < min_sigma:
+            sc.threshold = math.inf
+            stats.append(None)
+            continue
         r = sc.response
         my, mx, mv = _maxima_yx(sc)
         if r.shape not in masks:  # each level's mask from the previous, finer one (cheaper than from full size)
@@ -273,8 +287,8 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
         # few maxima (coarse scales): objects would be a large share of them, so the tail is carried from finer
         # scales instead of measured
         well = int(np.count_nonzero(tops)) >= _WELL_MEASURED
-        sc.heaviness = _tail_heaviness(peaks, med, sc.rms, n_eff * frac) if well else 1.0
-        if well and peaks.size < _FEW_PEAKS:
+        sc.heaviness = _tail_heaviness(peaks, med, sc.rms, n_eff * frac, deep=robust) if well else 1.0
+        if well and (robust or peaks.size < _FEW_PEAKS):
             # the maxima's tail was read a fifth of the way down (objects could fill its top): the dark extremes,
             # away from objects, bound the bright ones of a texture as wild on both sides
             if far is None:  # one distance map for every scale, on level 2 or coarser (others read it at shifted indices)
@@ -286,7 +300,7 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
             sc.heaviness = max(sc.heaviness, _lower_tail_heaviness(sc, far, med, n_eff * frac))
         # a texture skewed to bright values (upper tail heavier than the lower one, at this scale, or just heavier
         # on the next finer scale that was): its brightest patches are its own, see _whole_field_level
-        skew = _upper_skew(v, med) if v.size else 1.0
+        skew = _upper_skew(v, med) if v.size and not robust else 1.0
         skewed = skew > _HEAVY or (skewed and skew > 1.0)
         whole = _whole_field_level(sc, med, n_eff, expected) if skewed else -math.inf
         stats.append((med, frac, n_eff, peaks, well, skewed, whole))
@@ -307,7 +321,7 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
         sc.heaviness = max(sc.heaviness, carried_whole)
         carried_whole = 1.0 + (carried_whole - 1.0) * decay
         sc.threshold = med + sc.heaviness * sc.rms * z_star
-        if well and sc.heaviness > _HEAVY:
+        if well and sc.heaviness > _HEAVY and not robust:
             sc.threshold = max(sc.threshold, med + _hill_level(peaks - med, expected * frac))
         # a texture's tail gets lighter with smoothing, as its skewness: 1 / sigma
         carried = 1.0 + (carried - 1.0) * decay
@@ -367,7 +381,8 @@ def _whole_field_level(sc: Scale, med: float, n_eff: float, expected: float) -> 
     return u + beta * math.log(k / max(expected, 1e-12))
 
 
-def _tail_heaviness(peaks: np.ndarray, med: float, s: float, n_eff: float, objects_among: bool = True) -> float:
+def _tail_heaviness(peaks: np.ndarray, med: float, s: float, n_eff: float, objects_among: bool = True,
+                    deep: bool = False) -> float:
     """How much wider than a Gaussian field of rms ``s`` the texture's extreme maxima lie (at least 1).
 
     The ``k``-th largest maximum (``k`` a twentieth of them, 3 to 20) is
@@ -383,7 +398,7 @@ def _tail_heaviness(peaks: np.ndarray, med: float, s: float, n_eff: float, objec
     if peaks.size < 3:
         return 1.0
     kk = max(3, min(peaks.size // 20, _TOP_K_MAX))
-    if objects_among and peaks.size < _FEW_PEAKS:
+    if objects_among and (deep or peaks.size < _FEW_PEAKS):
         kk = max(kk, int(peaks.size * _FEW_PEAKS_RANK))
     z_k = random_field_level(n_eff, float(kk))
     return max(1.0, (float(peaks[-kk]) - med) / (s * z_k))

@@ -48,7 +48,13 @@
    found when that is larger: once objects are known to be on the image,
    faint ones of the same kind are counted rather than missed, at a
    bounded share of texture among them, while an image without objects
-   keeps the budget above.
+   keeps the budget above. Before the first pass, thresholds that
+   objects cannot inflate (:func:`.scalespace.scale_thresholds`,
+   ``robust``) find wide blobs; when the first pass misses more than 90 %
+   of them, it is repeated with them set aside from its statistics: faint
+   objects crowded over a tenth of the field otherwise fill the top of the
+   maxima every tail estimate reads and lift the thresholds above
+   themselves (real substrates' own bumps, missed 20-80 %, stay).
 6. Blobs: maxima above the threshold in space and across neighbouring
    scales, not ridges (Hessian test); near the border, where half a coarse
    kernel sees mirrored texture, they must beat the threshold by 1.6x.
@@ -102,6 +108,7 @@ from .result import Protrusions, ProtrusionSettings, checked_cutoff_px, percenti
 from .rings import ring_objects
 from .scalespace import (
     SCALES_PER_OCTAVE,
+    Blobs,
     Scale,
     blur_at_level,
     down_mask,
@@ -141,6 +148,7 @@ _FAINT_Z = 3.0  # ... where they stand this many robust rms above its median ove
 _FAINT_LEVELS = 2  # ... computed on the image reduced this many times by 2 (pyrDown), so it costs little
 _FAINT_MIN_SPAN = 3.0  # a wide smoothing runs on the coarsest pyramid level where its sigma spans this many pixels
 _FAINT_SAMPLE = 10_000  # values its statistics come from
+_MISSED_SHARE = 0.9  # the first pass is repeated without the robust blobs when it misses more than this share of them
 _FAINT_ROUNDS = 3  # set aside, background fitted again and looked for again until none is new, at most this often
 
 
@@ -294,6 +302,34 @@ def _detect(scales: list[Scale], quiet: np.ndarray, st: ProtrusionSettings, fa: 
     return blobs, objects_from_blobs(scales, blobs, fine.shape, fine, merge_touching=not st.split)
 
 
+def _set_aside(scales: list[Scale], substrate: np.ndarray, fa: float, wide: float) -> tuple[np.ndarray, Blobs]:
+    """Substrate pixels away from the blobs at least ``wide`` across that thresholds objects cannot inflate find.
+
+    Objects too faint for the substrate search but crowded fill the top of
+    the maxima the thresholds rest on and lift them above themselves
+    (:func:`.scalespace.scale_thresholds`, ``robust``). Blobs found at the
+    scales of objects ``wide`` or more across (pixels) against the robust
+    thresholds are set aside, each a disc of its diameter widened by
+    ``wide``; smaller finds stay, as in :func:`_quiet_after`. Returns that
+    mask and the blobs. The scales' thresholds are left at the robust
+    values: the caller sets them again.
+    """
+    scale_thresholds(scales, substrate, fa / len(scales), robust=True, min_sigma=wide / _DIAMETER_PER_SIGMA)
+    blobs = find_blobs(scales)
+    aside = np.zeros(substrate.shape, np.uint8)
+    for y, x, s in zip(blobs.y, blobs.x, blobs.sigma):
+        cv2.circle(aside, (int(round(x)), int(round(y))), int(round((s * _DIAMETER_PER_SIGMA + wide) / 2)), 1, -1)
+    return substrate & (aside == 0), blobs
+
+
+def _missed(blobs: Blobs, objects: Objects) -> np.ndarray:
+    """Which ``blobs`` (of :func:`_set_aside`) lie outside every object of ``objects``."""
+    ny, nx = objects.labels.shape
+    yy = np.clip(np.rint(blobs.y).astype(int), 0, ny - 1)
+    xx = np.clip(np.rint(blobs.x).astype(int), 0, nx - 1)
+    return objects.labels[yy, xx] == 0
+
+
 def _quiet_after(objects: Objects, substrate: np.ndarray, dmin: float, grain: float) -> np.ndarray:
     """Substrate pixels away from the first pass's objects at least ``dmin`` and 2.5 grains across (widened by that).
 
@@ -376,7 +412,12 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
     flat, background = _flatten(grey, weight, lam_px, st.sign, dmax, fa)
     scales = scale_space(flat, dmin / _DIAMETER_PER_SIGMA, dmax / _DIAMETER_PER_SIGMA)
     fine = fine_contrast(flat)
+    aside = None
+    if st.k_fixed is None:  # what thresholds crowded faint objects cannot inflate find (see _set_aside)
+        aside, seen = _set_aside(scales, substrate.mask, fa, max(dmin, GRAINS_PER_CANDIDATE * substrate.grain_px))
     blobs, objects = _detect(scales, substrate.mask, st, fa, fine)
+    if aside is not None and np.count_nonzero(_missed(seen, objects)) > _MISSED_SHARE * len(seen):
+        blobs, objects = _detect(scales, aside, st, fa, fine)
     quiet = _quiet_after(objects, substrate.mask, dmin, substrate.grain_px)
     fa_used = discovery_budget(fa, st.false_discovery_rate, objects.count) if st.k_fixed is None else fa
     if np.count_nonzero(quiet) != np.count_nonzero(substrate.mask) or fa_used > fa:
