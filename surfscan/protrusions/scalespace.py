@@ -271,9 +271,10 @@ def scale_thresholds(scales: list[Scale], quiet: np.ndarray, expected: float, k:
         v = subsample(r, q, _STAT_SAMPLE)
         med = float(np.median(v)) if v.size else 0.0
         sc.rms = math.sqrt(_robust_var(v))
-        vs = subsample(sc.smooth, q, _STAT_SAMPLE)
-        sc.smooth_median = float(np.median(vs)) if vs.size else 0.0
-        sc.smooth_rms = math.sqrt(_robust_var(vs))
+        if not robust:  # the substrate's level at this scale (outlines, the detection limit): not needed to find blobs
+            vs = subsample(sc.smooth, q, _STAT_SAMPLE)
+            sc.smooth_median = float(np.median(vs)) if vs.size else 0.0
+            sc.smooth_rms = math.sqrt(_robust_var(vs))
         if sc.rms <= 0 or k is not None:
             sc.threshold = math.inf if sc.rms <= 0 else med + k * sc.rms
             stats.append(None)
