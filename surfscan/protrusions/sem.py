@@ -302,41 +302,41 @@ def _detect(scales: list[Scale], quiet: np.ndarray, st: ProtrusionSettings, fa: 
     return blobs, objects_from_blobs(scales, blobs, fine.shape, fine, merge_touching=not st.split)
 
 
-def _set_aside(scales: list[Scale], substrate: np.ndarray, fa: float, wide: float) -> tuple[np.ndarray, Blobs]:
-    """Substrate pixels away from the blobs at least ``wide`` across that thresholds objects cannot inflate find.
+def _robust_blobs(scales: list[Scale], substrate: np.ndarray, fa: float, wide: float) -> Blobs:
+    """Blobs at the scales of objects ``wide`` or more across (pixels) that thresholds objects cannot inflate find.
 
     Objects too faint for the substrate search but crowded fill the top of
     the maxima the thresholds rest on and lift them above themselves
-    (:func:`.scalespace.scale_thresholds`, ``robust``). Blobs found at the
-    scales of objects ``wide`` or more across (pixels) against the robust
-    thresholds are set aside, each a disc of its diameter widened by
-    ``wide``; smaller finds stay, as in :func:`_quiet_after`. Returns that
-    mask and the blobs. The scales' thresholds are left at the robust
-    values: the caller sets them again.
+    (:func:`.scalespace.scale_thresholds`, ``robust``). The scales'
+    thresholds are left at the robust values: the caller sets them again.
     """
     scale_thresholds(scales, substrate, fa / len(scales), robust=True, min_sigma=wide / _DIAMETER_PER_SIGMA)
-    blobs = find_blobs(scales)
+    return find_blobs(scales)
+
+
+def _set_aside(blobs: Blobs, substrate: np.ndarray, wide: float) -> np.ndarray:
+    """``substrate`` without the ``blobs``, each a disc of its diameter widened by ``wide`` (pixels)."""
     aside = np.zeros(substrate.shape, np.uint8)
     for y, x, s in zip(blobs.y, blobs.x, blobs.sigma):
         cv2.circle(aside, (int(round(x)), int(round(y))), int(round((s * _DIAMETER_PER_SIGMA + wide) / 2)), 1, -1)
-    return substrate & (aside == 0), blobs
+    return substrate & (aside == 0)
 
 
 def _missed(blobs: Blobs, objects: Objects) -> np.ndarray:
-    """Which ``blobs`` (of :func:`_set_aside`) lie outside every object of ``objects``."""
+    """Which ``blobs`` (of :func:`_robust_blobs`) lie outside every object of ``objects``."""
     ny, nx = objects.labels.shape
     yy = np.clip(np.rint(blobs.y).astype(int), 0, ny - 1)
     xx = np.clip(np.rint(blobs.x).astype(int), 0, nx - 1)
     return objects.labels[yy, xx] == 0
 
 
-def _quiet_after(objects: Objects, substrate: np.ndarray, dmin: float, grain: float) -> np.ndarray:
-    """Substrate pixels away from the first pass's objects at least ``dmin`` and 2.5 grains across (widened by that).
+def _quiet_after(objects: Objects, substrate: np.ndarray, wide: float) -> np.ndarray:
+    """Substrate pixels away from the first pass's objects at least ``wide`` pixels across (widened by that).
 
-    Smaller finds of a permissive first pass are as likely the texture's own
-    extremes, which the second pass's statistics must keep.
+    ``wide`` is the smallest object and 2.5 texture grains, whichever is
+    larger: smaller finds of a permissive first pass are as likely the
+    texture's own extremes, which the second pass's statistics must keep.
     """
-    wide = max(dmin, GRAINS_PER_CANDIDATE * grain)
     area = np.bincount(objects.labels.ravel(), minlength=objects.count + 1)
     big = 4 * area / np.pi >= wide * wide
     big[0] = False
@@ -412,13 +412,13 @@ def detect_on_micrograph(m: Micrograph, st: ProtrusionSettings) -> Protrusions:
     flat, background = _flatten(grey, weight, lam_px, st.sign, dmax, fa)
     scales = scale_space(flat, dmin / _DIAMETER_PER_SIGMA, dmax / _DIAMETER_PER_SIGMA)
     fine = fine_contrast(flat)
-    aside = None
-    if st.k_fixed is None:  # what thresholds crowded faint objects cannot inflate find (see _set_aside)
-        aside, seen = _set_aside(scales, substrate.mask, fa, max(dmin, GRAINS_PER_CANDIDATE * substrate.grain_px))
+    wide = max(dmin, GRAINS_PER_CANDIDATE * substrate.grain_px)  # objects set aside from statistics are this wide
+    seen = _robust_blobs(scales, substrate.mask, fa, wide) if st.k_fixed is None else None
     blobs, objects = _detect(scales, substrate.mask, st, fa, fine)
-    if aside is not None and np.count_nonzero(_missed(seen, objects)) > _MISSED_SHARE * len(seen):
-        blobs, objects = _detect(scales, aside, st, fa, fine)
-    quiet = _quiet_after(objects, substrate.mask, dmin, substrate.grain_px)
+    if seen is not None and np.count_nonzero(_missed(seen, objects)) > _MISSED_SHARE * len(seen):
+        # the first pass's thresholds were lifted by what it missed: again without it
+        blobs, objects = _detect(scales, _set_aside(seen, substrate.mask, wide), st, fa, fine)
+    quiet = _quiet_after(objects, substrate.mask, wide)
     fa_used = discovery_budget(fa, st.false_discovery_rate, objects.count) if st.k_fixed is None else fa
     if np.count_nonzero(quiet) != np.count_nonzero(substrate.mask) or fa_used > fa:
         # statistics without what the first pass found; the budget raised to a share of it
